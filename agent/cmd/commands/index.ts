@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * One entry per command module. Each module exports `register(program)` and adds exactly one
+ * top-level command (with its subcommands) to the program.
+ */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,126 @@
+import type { Clock } from '../../agent/clock/clock.js';
+import { realClock } from '../../agent/clock/real-clock.js';
+
+/** Which component wrote an entry. */
+export type JournalSource = 'cri' | 'csi' | 'cni' | 'apiserver' | 'agent' | (string & {});
+
+/**
+ * One observable step: an RPC a fake served (`kind: 'rpc'`) or something a fake did on its own
+ * (`kind: 'event'`: a scripted container exited, a probe request arrived, ...).
+ */
+export interface JournalEntry {
+  /** Global, gap-free order of appends across every source. */
+  readonly seq: number;
+  /** Monotonic milliseconds of the shared clock at append time. */
+  readonly t: number;
+  readonly source: JournalSource;
+  readonly kind: 'rpc' | 'event';
+  /** RPC method (e.g. 'RunPodSandbox', 'NodePublishVolume', 'ADD') or event name (e.g. 'ContainerExited'). */
+  readonly name: string;
+  /** Identifiers the entry is about (podSandboxId, containerId, podUid, volumeId, ...), for queries. */
+  readonly subject: Readonly<Record<string, string>>;
+  readonly request?: unknown;
+  readonly response?: unknown;
+  readonly error?: { readonly code: string | number; readonly message: string };
+}
+
+export type JournalInput = Omit<JournalEntry, 'seq' | 't' | 'subject'> & {
+  subject?: Record<string, string>;
+};
+
+export type JournalPredicate = (entry: JournalEntry) => boolean;
+
+/**
+ * The single ordered call journal shared by every fake. Ordering specs are happens-before assertions
+ * over it, so appends are synchronous and sequence numbers are assigned in call order.
+ */
+export class Journal {
+  private readonly log: JournalEntry[] = [];
+  private readonly listeners = new Set<(entry: JournalEntry) => void>();
+
+  constructor(private readonly clock: Clock = realClock) {}
+
+  append(input: JournalInput): JournalEntry {
+    const entry: JournalEntry = Object.freeze({
+      ...input,
+      subject: Object.freeze({ ...(input.subject ?? {}) }),
+      seq: this.log.length + 1,
+      t: this.clock.monotonic(),
+    });
+    this.log.push(entry);
+    for (const listener of this.listeners) listener(entry);
+    return entry;
+  }
+
+  /** Every entry, or those matching `predicate`, in order. */
+  entries(predicate?: JournalPredicate): JournalEntry[] {
+    return predicate ? this.log.filter(predicate) : [...this.log];
+  }
+
+  first(predicate: JournalPredicate): JournalEntry | undefined {
+    return this.log.find(predicate);
+  }
+
+  last(predicate: JournalPredicate): JournalEntry | undefined {
+    return this.log.findLast(predicate);
+  }
+
+  get size(): number {
+    return this.log.length;
+  }
+
+  /** Calls `listener` for every entry appended from now on; returns the unsubscribe function. */
+  subscribe(listener: (entry: JournalEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the first entry (already present or future) that matches. */
+  waitFor(predicate: JournalPredicate, signal?: AbortSignal): Promise<JournalEntry> {
+    const existing = this.first(predicate);
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const stop = this.subscribe((entry) => {
+        if (!predicate(entry)) return;
+        stop();
+        resolve(entry);
+      });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          stop();
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** JSON lines, one entry per line, for export and for attaching to failed test reports. */
+  toJsonLines(predicate?: JournalPredicate): string {
+    return this.entries(predicate)
+      .map((e) => JSON.stringify(e, jsonReplacer))
+      .join('\n');
+  }
+}
+
+/** Buffers and bigints are not JSON; render them readably instead of throwing. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return { bytes: value.length };
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer') {
+    const data = (value as { data?: unknown[] }).data;
+    return { bytes: Array.isArray(data) ? data.length : 0 };
+  }
+  return value;
+}
+
+/** Matches entries by source and name, plus optional subject fields. */
+export function match(
+  source: JournalSource,
+  name: string,
+  subject: Record<string, string> = {},
+): JournalPredicate {
+  return (e) =>
+    e.source === source && e.name === name && Object.entries(subject).every(([k, v]) => e.subject[k] === v);
+}
