@@ -1,0 +1,8 @@
+// Original file: proto/cri/runtime/v1/api.proto
+
+
+export interface UpdatePodSandboxResourcesResponse {
+}
+
+export interface UpdatePodSandboxResourcesResponse__Output {
+}
