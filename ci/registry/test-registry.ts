@@ -1,0 +1,88 @@
+/**
+ * The local registry the real-runtime tests pull from: builds (or reuses) the offline test images, starts
+ * docker-registry on 127.0.0.1 and pushes the images, so every pull in a test is a real pull over HTTP.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTestImages, defaultCacheDir, TEST_IMAGE_TAGS, type TestImageLayouts } from '../images/test-images.js';
+import { startRegistryProcess } from './docker-registry.js';
+import { pushLayoutImage } from './push.js';
+
+export interface TestImages {
+  /** The pause image (a static binary that blocks until SIGTERM/SIGINT, reaping children). */
+  readonly pause: string;
+  /** Debian busybox with hard-linked applets: sh, sleep, cat, httpd, nc, wget, echo, touch, rm, test... */
+  readonly busybox: string;
+  /** Well-formed, served by the same registry, but never pushed: pulling it must fail. */
+  readonly missing: string;
+}
+
+export interface TestRegistry {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** 127.0.0.1:PORT */
+  readonly host: string;
+  /** References under the registry's own host name; pullable by any runtime on this machine. */
+  readonly images: TestImages;
+  /**
+   * The same images under upstream-looking names (registry.k8s.io/pause:3.10, docker.io/library/busybox:1.35).
+   * Only a runtime whose registry host config mirrors those names to this registry can pull them (the
+   * containerd the harness provisions does).
+   */
+  readonly mirroredImages: { readonly pause: string; readonly busybox: string };
+  readonly layouts: TestImageLayouts;
+  readonly pid: number;
+  /** The registry's private directory (config, storage, log); removed by stop(). */
+  readonly workDir: string;
+  stop(): Promise<void>;
+}
+
+export interface TestRegistryOptions {
+  /** Where built OCI layouts are cached (default: see defaultCacheDir). */
+  readonly cacheDir?: string;
+  /** Parent directory for the registry's private directory (default: the OS temp dir). */
+  readonly parentDir?: string;
+}
+
+export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
+  const layouts = await buildTestImages(options.cacheDir ?? defaultCacheDir());
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'kubelet-harness-registry-'));
+  let registry;
+  try {
+    registry = await startRegistryProcess(dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const stop = async (): Promise<void> => {
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const push = (layout: TestImageLayouts[keyof TestImageLayouts], repository: string, tag: string) =>
+      pushLayoutImage(layout.dir, layout.tag, { registryUrl: registry.url, repository, tag });
+    await push(layouts.pause, 'kubelet-harness/pause', TEST_IMAGE_TAGS.pause);
+    await push(layouts.busybox, 'kubelet-harness/busybox', TEST_IMAGE_TAGS.busybox);
+    // Mirror paths: registry.k8s.io/pause → /v2/pause, docker.io/library/busybox → /v2/library/busybox.
+    await push(layouts.pause, 'pause', TEST_IMAGE_TAGS.pause);
+    await push(layouts.busybox, 'library/busybox', TEST_IMAGE_TAGS.busybox);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url: registry.url,
+    host: registry.host,
+    images: {
+      pause: `${registry.host}/kubelet-harness/pause:${TEST_IMAGE_TAGS.pause}`,
+      busybox: `${registry.host}/kubelet-harness/busybox:${TEST_IMAGE_TAGS.busybox}`,
+      missing: `${registry.host}/kubelet-harness/does-not-exist:0.0.1`,
+    },
+    mirroredImages: { pause: `registry.k8s.io/pause:${TEST_IMAGE_TAGS.pause}`, busybox: `docker.io/library/busybox:${TEST_IMAGE_TAGS.busybox}` },
+    layouts,
+    pid: registry.pid,
+    workDir: dir,
+    stop,
+  };
+}
