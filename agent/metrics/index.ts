@@ -1,0 +1,2 @@
+export * from './kubelet-metrics.js';
+export * from './health-server.js';
