@@ -6,3 +6,11 @@ export type { Clock, TimerHandle } from './clock/index.js';
 export { RealClock, VirtualClock, realClock } from './clock/index.js';
 export { Journal, match, type JournalEntry, type JournalInput, type JournalSource } from '../fakes/journal/journal.js';
 export { assertHappensBefore, happenedBefore, step, OrderViolation } from '../fakes/journal/happens-before.js';
+// Probe workers (issue 6): simulateProbes, the pure worker core, the manager and its results caches.
+export * from './prober/index.js';
+// Restart backoff and kill grace periods (issue 6).
+export { simulateCrashLoop, parseCrashLoopScenario, type CrashLoopInstance, type CrashLoopScenario, type CrashLoopSimulation } from './lifecycle/crashloop-simulation.js';
+export { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF, crashLoopBackOffDecision, isInBackOffSince, nextBackoff, backoffExpired, parseBackoffPolicy, type BackoffDecision, type BackoffEntry, type BackoffPolicy } from './lifecycle/backoff.js';
+export { shouldContainerBeRestarted } from './lifecycle/restart-policy.js';
+export { killGracePeriodSeconds, stopContainerTimeoutSeconds, type KillReason } from './lifecycle/kill-grace-period.js';
+export { InvalidInputError } from './util/invalid-input.js';

@@ -1,0 +1,9 @@
+export type { EffectiveProbe, PodPhase, ProbeOutcome, ProbeResult, ProbeType, RestartPolicy } from './types.js';
+export { INITIAL_RESULT, PROBE_TYPES } from './types.js';
+export { effectiveProbe } from './effective-probe.js';
+export { newWorkerState, stepWorker } from './worker.js';
+export type { ContainerObservation, WorkerEffect, WorkerEvent, WorkerExitReason, WorkerObservation, WorkerState, WorkerStep } from './worker.js';
+export { ResultsCache, type ResultListener, type ResultUpdate } from './results-cache.js';
+export { ProbeManager, type WorkerEventResult, type WorkerKey } from './manager.js';
+export { ProbeScenarioRunner, parseProbeScenario, simulateProbes } from './simulate.js';
+export type { ProbeScenario, ProbeScenarioEvent, ProbeSimulation } from './simulate.js';
