@@ -14,3 +14,6 @@ export { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF, crashLoopBackOffDecision, 
 export { shouldContainerBeRestarted } from './lifecycle/restart-policy.js';
 export { killGracePeriodSeconds, stopContainerTimeoutSeconds, type KillReason } from './lifecycle/kill-grace-period.js';
 export { InvalidInputError } from './util/invalid-input.js';
+export { createCriClient, type CriClient, type CriClientOptions } from './runtime/cri-client.js';
+export { RpcError, CriError, CsiError, type RpcErrorKind } from './runtime/rpc-error.js';
+export { loadCriProto, loadCsiProto, PROTO_LOADER_OPTIONS } from './runtime/proto.js';

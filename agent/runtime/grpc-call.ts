@@ -1,0 +1,226 @@
+/**
+ * The mechanics shared by the CRI and CSI clients: unix endpoints, per-call deadlines, status codes as
+ * typed errors, and retry of Unavailable with backoff while the server restarts.
+ */
+import { isAbsolute } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import type { Clock } from '../clock/clock.js';
+import { type RpcError, type RpcErrorInit } from './rpc-error.js';
+
+export interface CallOptions {
+  /** Deadline of the whole call, retries included, in milliseconds from now. */
+  readonly timeoutMs?: number;
+  /** Cancels the call (and any backoff wait); the call then fails with kind Cancelled. */
+  readonly signal?: AbortSignal;
+  /** Set false to fail on the first Unavailable even for an idempotent call. */
+  readonly retryUnavailable?: boolean;
+}
+
+export interface StreamCallOptions {
+  /** Deadline of the whole stream in milliseconds; no deadline when omitted for event streams. */
+  readonly timeoutMs?: number;
+  /** Ends the stream; the iteration then fails with kind Cancelled unless the consumer stopped first. */
+  readonly signal?: AbortSignal;
+}
+
+export interface BackoffPolicy {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({ initialMs: 100, maxMs: 2_000, factor: 2 });
+
+export interface RetryEvent {
+  readonly rpc: string;
+  /** The attempt that just failed (1-based). */
+  readonly attempt: number;
+  /** How long the client waits before the next attempt. */
+  readonly delayMs: number;
+  readonly error: RpcError;
+}
+
+export type RpcErrorClass = new (init: RpcErrorInit) => RpcError;
+
+/**
+ * Turns `unix:///path` or a bare absolute path into the gRPC target `unix:///path`. Anything else is
+ * rejected with an error naming the option, since CRI and CSI endpoints on Linux are unix sockets.
+ */
+export function unixTarget(endpoint: string, field: string): string {
+  const trimmed = endpoint.trim();
+  let path: string;
+  if (trimmed.startsWith('unix://')) path = trimmed.slice('unix://'.length);
+  else if (trimmed.startsWith('unix:')) path = trimmed.slice('unix:'.length);
+  else path = trimmed;
+  if (!path || !isAbsolute(path)) {
+    throw new TypeError(`${field}: expected unix:///absolute/path or an absolute socket path, got ${JSON.stringify(endpoint)}`);
+  }
+  return `unix://${path}`;
+}
+
+/** Channel options for a local runtime: reconnect quickly after a restart, allow CRI-sized messages. */
+export const LOCAL_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1_000,
+  // The kubelet's limit for CRI responses (ListContainers on a busy node can be large).
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.max_send_message_length': 16 * 1024 * 1024,
+});
+
+export interface InvokerOptions {
+  readonly clock: Clock;
+  readonly errorClass: RpcErrorClass;
+  readonly backoff: BackoffPolicy;
+  readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+}
+
+export interface UnaryCall<Req, Res> {
+  readonly client: grpc.Client;
+  readonly method: MethodDefinition<Req, unknown, unknown, Res>;
+  /** "Service/Method", for errors. */
+  readonly rpc: string;
+  readonly request: Req;
+  readonly timeoutMs: number;
+  /**
+   * Idempotent calls are retried on Unavailable until the deadline. Others are sent at most once: they
+   * wait for a connection (gRPC wait-for-ready) instead, so a request is never delivered twice.
+   */
+  readonly idempotent: boolean;
+  readonly options: CallOptions;
+}
+
+export interface StreamCall<Req, Res> {
+  readonly client: grpc.Client;
+  readonly method: MethodDefinition<Req, unknown, unknown, Res>;
+  readonly rpc: string;
+  readonly request: Req;
+  readonly timeoutMs: number | undefined;
+  readonly options: StreamCallOptions;
+}
+
+export class RpcInvoker {
+  constructor(private readonly opts: InvokerOptions) {}
+
+  async unary<Req, Res>(call: UnaryCall<Req, Res>): Promise<Res> {
+    const { clock, backoff } = this.opts;
+    const deadlineAt = clock.monotonic() + call.timeoutMs;
+    const retry = call.idempotent && call.options.retryUnavailable !== false;
+    let delay = backoff.initialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(call, Math.max(0, deadlineAt - clock.monotonic()));
+      } catch (err) {
+        const error = this.withAttempts(err as RpcError, attempt);
+        if (!retry || error.kind !== 'Unavailable') throw error;
+        // Give up when the next attempt could not start before the deadline.
+        if (deadlineAt - clock.monotonic() <= delay) throw error;
+        this.opts.onRetry?.({ rpc: call.rpc, attempt, delayMs: delay, error });
+        try {
+          await clock.sleep(delay, call.options.signal);
+        } catch (abortReason) {
+          throw this.error(call.rpc, grpc.status.CANCELLED, 'cancelled while waiting to retry', attempt, abortReason);
+        }
+        delay = Math.min(delay * backoff.factor, backoff.maxMs);
+      }
+    }
+  }
+
+  serverStream<Req, Res>(call: StreamCall<Req, Res>): AsyncIterable<Res> {
+    const invoker = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const { signal } = call.options;
+        if (signal?.aborted) throw invoker.error(call.rpc, grpc.status.CANCELLED, 'cancelled before start', 1, signal.reason);
+        const callOptions: grpc.CallOptions =
+          call.timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + call.timeoutMs) };
+        let stream: grpc.ClientReadableStream<Res>;
+        try {
+          stream = call.client.makeServerStreamRequest(
+            call.method.path,
+            call.method.requestSerialize,
+            call.method.responseDeserialize,
+            call.request,
+            new grpc.Metadata(),
+            callOptions,
+          );
+        } catch (err) {
+          throw invoker.error(call.rpc, grpc.status.CANCELLED, describe(err), 1, err);
+        }
+        // The status of a stream the consumer abandoned arrives as an 'error' event; keep it from
+        // becoming an unhandled one.
+        stream.on('error', () => {});
+        const onAbort = (): void => stream.cancel();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let ended = false;
+        try {
+          for await (const message of stream) yield message as Res;
+          ended = true;
+        } catch (err) {
+          ended = true;
+          throw invoker.toRpcError(call.rpc, err);
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+          if (!ended) stream.cancel();
+        }
+      },
+    };
+  }
+
+  private once<Req, Res>(call: UnaryCall<Req, Res>, remainingMs: number): Promise<Res> {
+    const { signal } = call.options;
+    return new Promise<Res>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(this.error(call.rpc, grpc.status.CANCELLED, 'cancelled before sending', 1, signal.reason));
+        return;
+      }
+      const metadata = new grpc.Metadata(call.idempotent ? {} : { waitForReady: true });
+      let unaryCall: grpc.ClientUnaryCall;
+      const onAbort = (): void => unaryCall.cancel();
+      try {
+        unaryCall = call.client.makeUnaryRequest(
+          call.method.path,
+          call.method.requestSerialize,
+          call.method.responseDeserialize,
+          call.request,
+          metadata,
+          { deadline: new Date(Date.now() + remainingMs) },
+          (err, value) => {
+            signal?.removeEventListener('abort', onAbort);
+            if (err) reject(this.toRpcError(call.rpc, err));
+            else if (value === undefined) reject(this.error(call.rpc, grpc.status.INTERNAL, 'empty response', 1));
+            else resolve(value);
+          },
+        );
+      } catch (err) {
+        // grpc-js throws synchronously when the channel was closed.
+        reject(this.error(call.rpc, grpc.status.CANCELLED, describe(err), 1, err));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private toRpcError(rpc: string, err: unknown): RpcError {
+    if (err instanceof this.opts.errorClass) return err;
+    if (isServiceError(err)) return this.error(rpc, err.code, err.details || err.message, 1, err);
+    return this.error(rpc, grpc.status.UNKNOWN, describe(err), 1, err);
+  }
+
+  private withAttempts(err: RpcError, attempts: number): RpcError {
+    if (attempts === 1 || err.attempts === attempts) return err;
+    return this.error(err.rpc, err.code, err.details, attempts, err.cause);
+  }
+
+  private error(rpc: string, code: number, details: string, attempts: number, cause?: unknown): RpcError {
+    return new this.opts.errorClass({ rpc, code, details, attempts, cause });
+  }
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
