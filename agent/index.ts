@@ -17,3 +17,4 @@ export { InvalidInputError } from './util/invalid-input.js';
 export { createCriClient, type CriClient, type CriClientOptions } from './runtime/cri-client.js';
 export { RpcError, CriError, CsiError, type RpcErrorKind } from './runtime/rpc-error.js';
 export { loadCriProto, loadCsiProto, PROTO_LOADER_OPTIONS } from './runtime/proto.js';
+export { createCsiClient, type CsiClient, type CsiClientOptions } from './volumes/csi-client.js';
