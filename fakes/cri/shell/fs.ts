@@ -1,0 +1,191 @@
+import * as nodeFs from 'node:fs';
+import { posix } from 'node:path';
+
+/** A file-system error with the message busybox prints, e.g. "can't open 'x': No such file or directory". */
+export class FsError extends Error {
+  constructor(
+    readonly reason: 'ENOENT' | 'EISDIR' | 'ENOTDIR' | 'EEXIST' | 'ENOTEMPTY' | 'EROFS' | 'EIO',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REASON_TEXT: Record<FsError['reason'], string> = {
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EEXIST: 'File exists',
+  ENOTEMPTY: 'Directory not empty',
+  EROFS: 'Read-only file system',
+  EIO: 'I/O error',
+};
+
+export function fsError(reason: FsError['reason']): FsError {
+  return new FsError(reason, REASON_TEXT[reason]);
+}
+
+export interface BindMount {
+  readonly containerPath: string;
+  readonly hostPath: string;
+  readonly readonly: boolean;
+}
+
+type Node = { kind: 'file'; data: string } | { kind: 'dir' };
+
+/**
+ * A container's root file system: an in-memory writable layer plus bind mounts that reach the host
+ * (CRI Mount.host_path), so volumes shared between containers of a pod, or prepared by a test on the
+ * host, behave as on a real runtime. Paths are absolute, POSIX.
+ */
+export class ContainerFs {
+  private readonly nodes = new Map<string, Node>();
+  private readonly mounts: BindMount[];
+
+  constructor(options: { mounts?: readonly BindMount[]; files?: Record<string, string> } = {}) {
+    for (const dir of ['/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var', '/var/log']) {
+      this.nodes.set(dir, { kind: 'dir' });
+    }
+    this.mounts = [...(options.mounts ?? [])]
+      .map((m) => ({ ...m, containerPath: posix.normalize(m.containerPath) }))
+      .sort((a, b) => b.containerPath.length - a.containerPath.length);
+    for (const [path, data] of Object.entries(options.files ?? {})) {
+      this.mkdir(posix.dirname(path), true);
+      this.writeFile(path, data, false);
+    }
+  }
+
+  /** Bytes held by the writable layer (what rootfs usage reports). */
+  writableBytes(): number {
+    let sum = 0;
+    for (const node of this.nodes.values()) if (node.kind === 'file') sum += Buffer.byteLength(node.data);
+    return sum;
+  }
+
+  stat(path: string): 'file' | 'dir' | null {
+    if (path === '/dev/null') return 'file';
+    const host = this.hostPath(path);
+    if (host) {
+      try {
+        return nodeFs.statSync(host.path).isDirectory() ? 'dir' : 'file';
+      } catch {
+        return null;
+      }
+    }
+    return this.nodes.get(path)?.kind ?? null;
+  }
+
+  size(path: string): number {
+    const host = this.hostPath(path);
+    if (host) return nodeFs.statSync(host.path).size;
+    const node = this.nodes.get(path);
+    return node?.kind === 'file' ? Buffer.byteLength(node.data) : 0;
+  }
+
+  readFile(path: string): string {
+    if (path === '/dev/null') return '';
+    const host = this.hostPath(path);
+    if (host) return hostCall(() => nodeFs.readFileSync(host.path, 'utf8'));
+    const node = this.nodes.get(path);
+    if (!node) throw fsError('ENOENT');
+    if (node.kind === 'dir') throw fsError('EISDIR');
+    return node.data;
+  }
+
+  writeFile(path: string, data: string, append: boolean): void {
+    if (path === '/dev/null') return;
+    const host = this.hostPath(path);
+    if (host) {
+      if (host.readonly) throw fsError('EROFS');
+      hostCall(() => (append ? nodeFs.appendFileSync(host.path, data) : nodeFs.writeFileSync(host.path, data)));
+      return;
+    }
+    const parent = this.nodes.get(posix.dirname(path));
+    if (!parent) throw fsError('ENOENT');
+    if (parent.kind !== 'dir') throw fsError('ENOTDIR');
+    const node = this.nodes.get(path);
+    if (node?.kind === 'dir') throw fsError('EISDIR');
+    this.nodes.set(path, { kind: 'file', data: append && node ? node.data + data : data });
+  }
+
+  mkdir(path: string, parents: boolean): void {
+    const host = this.hostPath(path);
+    if (host) {
+      if (host.readonly) throw fsError('EROFS');
+      hostCall(() => nodeFs.mkdirSync(host.path, { recursive: parents }));
+      return;
+    }
+    const existing = this.nodes.get(path);
+    if (existing) {
+      if (parents && existing.kind === 'dir') return;
+      throw fsError('EEXIST');
+    }
+    const parent = posix.dirname(path);
+    if (!this.nodes.has(parent)) {
+      if (!parents) throw fsError('ENOENT');
+      this.mkdir(parent, true);
+    }
+    if (this.nodes.get(parent)?.kind !== 'dir') throw fsError('ENOTDIR');
+    this.nodes.set(path, { kind: 'dir' });
+  }
+
+  remove(path: string, recursive: boolean): void {
+    const host = this.hostPath(path);
+    if (host) {
+      if (host.readonly) throw fsError('EROFS');
+      hostCall(() => nodeFs.rmSync(host.path, { recursive }));
+      return;
+    }
+    const node = this.nodes.get(path);
+    if (!node) throw fsError('ENOENT');
+    if (node.kind === 'dir') {
+      const children = this.childrenOf(path);
+      if (!recursive) throw fsError('EISDIR');
+      for (const child of children) this.nodes.delete(child);
+    }
+    if (path !== '/') this.nodes.delete(path);
+  }
+
+  list(dir: string): string[] {
+    const host = this.hostPath(dir);
+    if (host) return hostCall(() => nodeFs.readdirSync(host.path)).sort();
+    const node = this.nodes.get(dir);
+    if (!node) throw fsError('ENOENT');
+    if (node.kind !== 'dir') return [posix.basename(dir)];
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    const names = new Set<string>();
+    for (const path of this.nodes.keys()) {
+      if (path !== dir && path.startsWith(prefix)) names.add(path.slice(prefix.length).split('/')[0]!);
+    }
+    for (const m of this.mounts) {
+      if (m.containerPath.startsWith(prefix)) names.add(m.containerPath.slice(prefix.length).split('/')[0]!);
+    }
+    return [...names].sort();
+  }
+
+  private childrenOf(dir: string): string[] {
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    return [...this.nodes.keys()].filter((p) => p !== dir && p.startsWith(prefix));
+  }
+
+  private hostPath(path: string): { path: string; readonly: boolean } | null {
+    for (const m of this.mounts) {
+      if (path === m.containerPath || path.startsWith(`${m.containerPath}/`)) {
+        return { path: m.hostPath + path.slice(m.containerPath.length), readonly: m.readonly };
+      }
+    }
+    return null;
+  }
+}
+
+function hostCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY' || code === 'EROFS') {
+      throw fsError(code);
+    }
+    throw fsError('EIO');
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../agent/clock/virtual-clock.js';
+import { ProcessControl } from './control.js';
+import { ContainerFs } from './fs.js';
+import { CommandNotFound, runProcess } from './interpreter.js';
+
+function setup(options: { pid1?: boolean; env?: Record<string, string> } = {}) {
+  const clock = new VirtualClock();
+  const fs = new ContainerFs();
+  const out: string[] = [];
+  const err: string[] = [];
+  const control = new ProcessControl(options.pid1 ?? true);
+  const run = (argv: string[], ctl = control) =>
+    runProcess(argv, {
+      fs,
+      clock,
+      control: ctl,
+      env: options.env ?? { HOME: '/root' },
+      io: { stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
+    });
+  const exec = async (argv: string[]) => {
+    out.length = 0;
+    err.length = 0;
+    const code = await run(argv, new ProcessControl(false));
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  };
+  return { clock, fs, out, err, control, run, exec };
+}
+
+describe('the fake runtime shell model', () => {
+  it('runs the classic liveness example over the clock with cat as the probe', async () => {
+    const { clock, run, exec } = setup();
+    const main = run(['/bin/sh', '-c', 'touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600']);
+    await clock.advance(1);
+    expect(await exec(['cat', '/tmp/healthy'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    await clock.advance(29_998);
+    expect((await exec(['cat', '/tmp/healthy'])).code).toBe(0);
+    await clock.advance(2);
+    expect(await exec(['cat', '/tmp/healthy'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "cat: can't open '/tmp/healthy': No such file or directory\n",
+    });
+    await clock.advance(600_000);
+    expect(await main).toBe(0);
+  });
+
+  it('returns exit codes through ; && || and exit N', async () => {
+    const { exec } = setup();
+    expect((await exec(['sh', '-c', 'exit 3'])).code).toBe(3);
+    expect(await exec(['sh', '-c', 'false && echo no; echo yes || echo never'])).toMatchObject({ code: 0, stdout: 'yes\n' });
+    expect((await exec(['sh', '-c', 'test -f /nope || exit 7'])).code).toBe(7);
+    expect((await exec(['sh', '-c', 'echo a; exit 300'])).code).toBe(44);
+    expect(await exec(['sh', '-c', 'nosuchcmd'])).toMatchObject({ code: 127, stderr: 'sh: nosuchcmd: not found\n' });
+    expect(await exec(['sh', '-c', 'echo "unterminated'])).toMatchObject({ code: 2 });
+  });
+
+  it('supports files, redirections, variables, tests, if, for and while', async () => {
+    const { exec, fs } = setup({ env: { GREETING: 'hello world' } });
+    const script = [
+      'mkdir -p /data',
+      'echo "$GREETING" > /data/a',
+      'echo more >> /data/a',
+      'for n in 1 2 3; do echo $n; done',
+      'i=0; while [ "$i" != 2 ]; do i=2; echo loop; done',
+      'if [ -s /data/a ]; then cat /data/a; else echo empty; fi',
+      'ls /data 1>&2',
+    ].join('\n');
+    const r = await exec(['sh', '-c', script]);
+    expect(r).toEqual({ code: 0, stdout: '1\n2\n3\nloop\nhello world\nmore\n', stderr: 'a\n' });
+    expect(fs.readFile('/data/a')).toBe('hello world\nmore\n');
+    expect((await exec(['sh', '-c', 'rm /data'])).stderr).toBe("rm: '/data' is a directory\n");
+    expect((await exec(['sh', '-c', 'rm -rf /data && test ! -e /data'])).code).toBe(0);
+    expect((await exec(['sh', '-c', 'grep -q more /tmp/x 2>/dev/null; echo $?'])).stdout).toBe('2\n');
+  });
+
+  it('runs applets given directly as argv and refuses unknown executables', async () => {
+    const { exec } = setup();
+    expect(await exec(['echo', '-n', 'hi'])).toMatchObject({ code: 0, stdout: 'hi' });
+    expect(await exec(['/bin/busybox', 'true'])).toMatchObject({ code: 0 });
+    await expect(exec(['/usr/local/bin/app'])).rejects.toBeInstanceOf(CommandNotFound);
+  });
+
+  it('as PID 1 ignores SIGTERM without a trap, so only SIGKILL ends it (exit 137)', async () => {
+    const { clock, control, run } = setup({ pid1: true });
+    let code: number | undefined;
+    void run(['sleep', '600']).then((c) => (code = c));
+    await clock.advance(10);
+    expect(control.deliver('TERM')).toBe('ignored');
+    await clock.advance(10);
+    expect(code).toBeUndefined();
+    control.kill();
+    await clock.advance(1);
+    expect(code).toBe(137);
+  });
+
+  it("runs a TERM trap only after the foreground sleep, and trap '' TERM ignores it", async () => {
+    const { clock, control, run } = setup();
+    let code: number | undefined;
+    void run(['sh', '-c', "trap 'echo bye; exit 0' TERM; sleep 30; echo after"]).then((c) => (code = c));
+    await clock.advance(5_000);
+    expect(control.deliver('TERM')).toBe('trapped');
+    await clock.advance(20_000);
+    expect(code).toBeUndefined();
+    await clock.advance(5_001);
+    expect(code).toBe(0);
+
+    const ignoring = setup();
+    let ignored: number | undefined;
+    void ignoring.run(['sh', '-c', "trap '' TERM; sleep 600"]).then((c) => (ignored = c));
+    await ignoring.clock.advance(1);
+    expect(ignoring.control.deliver('TERM')).toBe('ignored');
+  });
+
+  it('interrupts wait with a trapped signal (sleep & wait pattern)', async () => {
+    const { clock, control, run, out } = setup();
+    let code: number | undefined;
+    void run(['sh', '-c', "trap 'echo term; exit 143' TERM; sleep 600 & wait"]).then((c) => (code = c));
+    await clock.advance(100);
+    control.deliver('TERM');
+    await clock.advance(1);
+    expect(code).toBe(143);
+    expect(out.join('')).toBe('term\n');
+  });
+
+  it('a non-PID-1 process without a trap dies of SIGTERM with 143', async () => {
+    const { clock, run } = setup();
+    const ctl = new ProcessControl(false);
+    let code: number | undefined;
+    void run(['sleep', '100'], ctl).then((c) => (code = c));
+    await clock.advance(1);
+    expect(ctl.deliver('TERM')).toBe('terminated');
+    await clock.advance(1);
+    expect(code).toBe(143);
+  });
+
+  it('does not starve the event loop with a busy loop, and SIGKILL stops it', async () => {
+    const { clock, control, run } = setup();
+    let code: number | undefined;
+    void run(['sh', '-c', 'while true; do :; done']).then((c) => (code = c));
+    await new Promise((r) => setTimeout(r, 20));
+    control.kill();
+    await clock.advance(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(code).toBe(137);
+  });
+});
