@@ -1,4 +1,5 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { shouldContainerBeRestarted as restartDecision } from '../lifecycle/restart-policy.js';
 import { hashContainer } from './container-hash.js';
 import {
   containersOf,
@@ -52,20 +53,16 @@ export interface ProbeResultsView {
 
 export const NO_PROBE_RESULTS: ProbeResultsView = { liveness: () => undefined, startup: () => undefined };
 
-/** Upstream ShouldContainerBeRestarted (sidecars restart whatever the pod's policy). */
+/** Upstream ShouldContainerBeRestarted for the newest instance of `container` (sidecars always restart). */
 export function shouldContainerBeRestarted(container: V1Container, pod: V1Pod, status: RuntimePodStatus): boolean {
-  if (isBeingDeleted(pod)) return false;
   const latest = findContainerStatus(status, container.name);
-  if (!latest) return true;
-  if (latest.state === 'running') return false;
-  if (latest.state === 'unknown' || latest.state === 'created') return true;
-  if (isRestartableInitContainer(container) && initContainersOf(pod).some((c) => c.name === container.name)) {
-    return true;
-  }
-  const policy = restartPolicyOf(pod);
-  if (policy === 'Never') return false;
-  if (policy === 'OnFailure' && latest.exitCode === 0) return false;
-  return true;
+  return restartDecision({
+    restartPolicy: restartPolicyOf(pod),
+    podDeleting: isBeingDeleted(pod),
+    sidecar: isRestartableInitContainer(container) && initContainersOf(pod).some((c) => c.name === container.name),
+    state: latest ? latest.state : 'none',
+    exitCode: latest?.exitCode ?? 0,
+  });
 }
 
 /**
