@@ -18,3 +18,16 @@ export { createCriClient, type CriClient, type CriClientOptions } from './runtim
 export { RpcError, CriError, CsiError, type RpcErrorKind } from './runtime/rpc-error.js';
 export { loadCriProto, loadCsiProto, PROTO_LOADER_OPTIONS } from './runtime/proto.js';
 export { createCsiClient, type CsiClient, type CsiClientOptions } from './volumes/csi-client.js';
+export {
+  Quantity,
+  QuantityFieldError,
+  QuantityParseError,
+  parseQuantity,
+  computePodQOS,
+  podQOSClass,
+  defaultPodRequests,
+  podRequests,
+  type QOSClass,
+  type QuantityErrorCode,
+  type QuantityFormat,
+} from './resources/index.js';
