@@ -1,6 +1,6 @@
 import { InvalidInputError, expectArray, expectNumber, expectObject, expectOneOf } from '../util/invalid-input.js';
 import { RESTART_POLICIES, type RestartPolicy } from '../prober/types.js';
-import { crashLoopBackOffDecision, parseBackoffPolicy, type BackoffEntry, type BackoffPolicy } from './backoff.js';
+import { crashLoopBackOffDecision, nextBackoff, parseBackoffPolicy, type BackoffEntry, type BackoffPolicy } from './backoff.js';
 import { shouldContainerBeRestarted } from './restart-policy.js';
 
 export interface CrashLoopScenario {
@@ -56,19 +56,17 @@ export function simulateCrashLoop(scenario: CrashLoopScenario): CrashLoopSimulat
       instances.push({ ...base, restartAt: null, waitSeconds: null, backoffAfterRestartSeconds: null });
       break;
     }
-    // Ask at the exit; if refused, the earliest allowed retry is exactly finishedAt + backoff.
-    let decision = crashLoopBackOffDecision(entry, finishedAt, finishedAt, policy);
-    let restartAt = finishedAt;
-    if (!decision.start) {
-      restartAt = decision.retryAt;
-      decision = crashLoopBackOffDecision(entry, finishedAt, restartAt, policy);
-      if (!decision.start) throw new Error('backoff still refuses at its own retry time'); // float guard
-    }
+    // Ask at the exit; if refused, the earliest allowed time is exactly finishedAt + backoff, where the
+    // entry advances as it would then (computed directly: re-asking in floating point could round below).
+    const atExit = crashLoopBackOffDecision(entry, finishedAt, finishedAt, policy);
+    const waitSeconds = atExit.start ? 0 : atExit.entry.backoffSeconds;
+    const restartAt = atExit.start ? finishedAt : atExit.retryAt;
+    const decision = atExit.start ? atExit : { start: true as const, entry: nextBackoff(entry, finishedAt, restartAt, policy) };
     entry = decision.entry;
     instances.push({
       ...base,
       restartAt,
-      waitSeconds: restartAt - finishedAt,
+      waitSeconds,
       backoffAfterRestartSeconds: entry === undefined ? null : entry.backoffSeconds,
     });
     startedAt = restartAt;

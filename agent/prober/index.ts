@@ -7,3 +7,4 @@ export { ResultsCache, type ResultListener, type ResultUpdate } from './results-
 export { ProbeManager, type WorkerEventResult, type WorkerKey } from './manager.js';
 export { ProbeScenarioRunner, parseProbeScenario, simulateProbes } from './simulate.js';
 export type { ProbeScenario, ProbeScenarioEvent, ProbeSimulation } from './simulate.js';
+export { firstIterationDelaySeconds, nextIterationAt } from './schedule.js';

@@ -19,6 +19,8 @@ export interface WorkerEventResult {
   readonly updates: readonly ResultUpdate[];
   /** Set when the worker exited during this event (it is then removed from the manager). */
   readonly exited: WorkerExitReason | null;
+  /** Set when the iteration was skipped for initialDelaySeconds: the time that delay elapses. */
+  readonly initialDelayUntil: number | null;
 }
 
 const PROBE_FIELD: Readonly<Record<ProbeType, 'livenessProbe' | 'readinessProbe' | 'startupProbe'>> = {
@@ -152,6 +154,7 @@ export class ProbeManager {
     const cache = this.caches[key.probeType];
     let runProbe: string | null = null;
     let exited: WorkerExitReason | null = null;
+    let initialDelayUntil: number | null = null;
     const updates: ResultUpdate[] = [];
     for (const effect of effects) {
       switch (effect.kind) {
@@ -166,17 +169,20 @@ export class ProbeManager {
         case 'runProbe':
           runProbe = effect.containerId;
           break;
+        case 'initialDelay':
+          initialDelayUntil = effect.until;
+          break;
         case 'exit':
           exited = effect.reason;
           this.workers.delete(id);
           break;
       }
     }
-    return { runProbe, updates, exited };
+    return { runProbe, updates, exited, initialDelayUntil };
   }
 }
 
-const NOTHING: WorkerEventResult = { runProbe: null, updates: [], exited: null };
+const NOTHING: WorkerEventResult = { runProbe: null, updates: [], exited: null, initialDelayUntil: null };
 
 function keyString(key: WorkerKey): string {
   return `${key.podUid}\u0000${key.containerName}\u0000${key.probeType}`;

@@ -61,6 +61,8 @@ export type WorkerEffect =
   | { readonly kind: 'setResult'; readonly containerId: string; readonly result: ProbeResult }
   | { readonly kind: 'removeResult'; readonly containerId: string }
   | { readonly kind: 'runProbe'; readonly containerId: string }
+  /** Skipped for initialDelaySeconds, which elapses at `until` (a scheduling hint for the shell). */
+  | { readonly kind: 'initialDelay'; readonly until: number }
   | { readonly kind: 'exit'; readonly reason: WorkerExitReason };
 
 export interface WorkerStep {
@@ -140,7 +142,10 @@ function iterate(state: WorkerState, obs: WorkerObservation): WorkerStep {
 
   // 7. initialDelaySeconds is a skip condition on whole elapsed seconds since the container started.
   const startedAt = c.startedAt ?? obs.now;
-  if (Math.trunc(obs.now - startedAt) < next.spec.initialDelaySeconds) return { state: next, effects };
+  if (Math.trunc(obs.now - startedAt) < next.spec.initialDelaySeconds) {
+    effects.push({ kind: 'initialDelay', until: startedAt + next.spec.initialDelaySeconds });
+    return { state: next, effects };
+  }
 
   // 8. Startup gating: the startup probe runs only until started, the others only after.
   if (c.started === (next.probeType === 'startup')) return { state: next, effects };

@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import type { ProbeOutcome, ProbeScenario, ProbeScenarioEvent, ProbeType, RestartPolicy } from '../../agent/prober/index.js';
+
+/** Small probe specs so thresholds and delays are actually reached within a short history. */
+export interface ProbeSetup {
+  readonly restartPolicy: RestartPolicy;
+  readonly probes: {
+    readonly liveness?: { initialDelaySeconds: number; failureThreshold: number };
+    readonly readiness?: { initialDelaySeconds: number; successThreshold: number; failureThreshold: number };
+    readonly startup?: { initialDelaySeconds: number; failureThreshold: number };
+  };
+}
+
+export const probeSetupArb: fc.Arbitrary<ProbeSetup> = fc.record({
+  restartPolicy: fc.constantFrom<RestartPolicy>('Always', 'OnFailure', 'Never'),
+  probes: fc.record(
+    {
+      liveness: fc.record({ initialDelaySeconds: fc.integer({ min: 0, max: 4 }), failureThreshold: fc.integer({ min: 1, max: 4 }) }),
+      readiness: fc.record({
+        initialDelaySeconds: fc.integer({ min: 0, max: 4 }),
+        successThreshold: fc.integer({ min: 1, max: 3 }),
+        failureThreshold: fc.integer({ min: 1, max: 3 }),
+      }),
+      startup: fc.record({ initialDelaySeconds: fc.integer({ min: 0, max: 3 }), failureThreshold: fc.integer({ min: 1, max: 3 }) }),
+    },
+    { requiredKeys: [] },
+  ),
+});
+
+/** Time steps in seconds, including fractions and 0 so truncation and same-instant events occur. */
+export const dtArb = fc.constantFrom(0, 0.5, 1, 1, 1, 2, 3, 5);
+
+export const outcomeArb = fc.constantFrom<ProbeOutcome>('success', 'success', 'failure', 'failure', 'error');
+export const probeTypeArb = fc.constantFrom<ProbeType>('liveness', 'readiness', 'startup');
+
+/** What the history generator wants next; `compileScenario` drops what the kubelet could not produce. */
+export type ScenarioIntent =
+  | { kind: 'tick'; probe: ProbeType; outcome: ProbeOutcome; dt: number }
+  | { kind: 'start'; dt: number }
+  | { kind: 'exit'; exitCode: number; dt: number }
+  | { kind: 'delete'; dt: number };
+
+export const intentArb: fc.Arbitrary<ScenarioIntent> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ kind: fc.constant('tick' as const), probe: probeTypeArb, outcome: outcomeArb, dt: dtArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('start' as const), dt: dtArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('exit' as const), exitCode: fc.constantFrom(0, 1, 137), dt: dtArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), dt: dtArb }) },
+);
+
+/** Turns intents into a valid scenario (always starting with a container). */
+export function compileScenario(setup: ProbeSetup, intents: readonly ScenarioIntent[]): ProbeScenario {
+  const events: ProbeScenarioEvent[] = [{ t: 0, kind: 'containerStart', containerId: 'c0' }];
+  let t = 0;
+  let running = true;
+  let deleting = false;
+  let terminal = false;
+  let instances = 1;
+  for (const intent of intents) {
+    t += intent.dt;
+    switch (intent.kind) {
+      case 'tick':
+        if (setup.probes[intent.probe] !== undefined) events.push({ t, kind: 'tick', probe: intent.probe, outcome: intent.outcome });
+        break;
+      case 'start':
+        if (running || deleting || terminal) break;
+        events.push({ t, kind: 'containerStart', containerId: `c${instances++}` });
+        running = true;
+        break;
+      case 'exit':
+        if (!running) break;
+        events.push({ t, kind: 'containerExit', exitCode: intent.exitCode });
+        running = false;
+        terminal = setup.restartPolicy === 'Never' || (setup.restartPolicy === 'OnFailure' && intent.exitCode === 0);
+        break;
+      case 'delete':
+        if (deleting) break;
+        events.push({ t, kind: 'deletePod' });
+        deleting = true;
+        break;
+    }
+  }
+  return { restartPolicy: setup.restartPolicy, probes: setup.probes, events };
+}
+
+/** Valid random scenarios for simulateProbes. */
+export const probeScenarioArb: fc.Arbitrary<ProbeScenario> = fc
+  .tuple(probeSetupArb, fc.array(intentArb, { maxLength: 60 }))
+  .map(([setup, intents]) => compileScenario(setup, intents));
