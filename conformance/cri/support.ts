@@ -14,6 +14,9 @@ import type { SpecContext } from '../framework/spec.js';
 
 export const SPEC_NAMESPACE = 'kh-conformance';
 
+/** What the kubelet sends for a pod without hostNetwork/hostPID/hostIPC or shareProcessNamespace. */
+const KUBELET_NAMESPACES = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } as const;
+
 /** Runs `call`, treating a NotFound answer as success (for idempotent cleanup). */
 export async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
   try {
@@ -103,7 +106,7 @@ export async function runSandbox(ctx: SpecContext, options: SandboxOptions = {})
     logDirectory,
     labels: { 'kubelet-harness/spec': 'cri', ...options.labels },
     annotations: { ...options.annotations },
-    linux: {},
+    linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
   };
   const { podSandboxId } = await ctx.cri.runPodSandbox({ config });
   assert.ok(podSandboxId, 'RunPodSandbox returned an empty pod sandbox id');
@@ -147,7 +150,7 @@ export async function createContainer(ctx: SpecContext, sandbox: SandboxHandle, 
     args: [...(options.args ?? [])],
     logPath,
     labels: { ...options.labels },
-    linux: {},
+    linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
   };
   const { containerId } = await ctx.cri.createContainer({ podSandboxId: sandbox.id, config, sandboxConfig: sandbox.config });
   assert.ok(containerId, 'CreateContainer returned an empty container id');
