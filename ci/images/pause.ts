@@ -57,7 +57,8 @@ export async function compilePause(): Promise<Buffer> {
   try {
     await writeFile(join(dir, 'pause.c'), PAUSE_SOURCE);
     try {
-      await run('gcc', ['-static', '-Os', '-s', '-o', 'pause', 'pause.c'], { cwd: dir });
+      // TMPDIR keeps gcc's intermediate files inside the private directory as well.
+      await run('gcc', ['-static', '-Os', '-s', '-o', 'pause', 'pause.c'], { cwd: dir, env: { ...process.env, TMPDIR: dir } });
     } catch (error) {
       const detail = (error as { stderr?: string }).stderr ?? (error as Error).message;
       throw new Error(`cannot compile the pause binary with gcc (install gcc and libc6-dev): ${detail.trim()}`);

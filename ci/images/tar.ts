@@ -49,7 +49,9 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
       if (!written.has(target)) throw new Error(`tar: hard link "${entry.path}" refers to "${target}", which is not an earlier entry`);
       if (byPath.get(target)?.type !== 'file') throw new Error(`tar: hard link "${entry.path}" must refer to a regular file`);
     }
-    chunks.push(header(entry));
+    // A hard link header repeats its file's mode: extractors may chmod the shared inode with it.
+    const target = entry.type === 'hardlink' ? byPath.get(normalizePath(entry.target)) : undefined;
+    chunks.push(header(entry, target?.type === 'file' ? target.mode : 0o644));
     if (entry.type === 'file') {
       chunks.push(Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength));
       const pad = (BLOCK - (entry.content.byteLength % BLOCK)) % BLOCK;
@@ -61,12 +63,12 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-function header(entry: TarEntry): Buffer {
+function header(entry: TarEntry, linkMode: number): Buffer {
   const block = Buffer.alloc(BLOCK);
   const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
   const [prefix, base] = splitName(name);
   writeString(block, 0, 100, base, 'name', entry.path);
-  const mode = entry.type === 'symlink' ? 0o777 : entry.type === 'hardlink' ? 0o644 : entry.mode;
+  const mode = entry.type === 'symlink' ? 0o777 : entry.type === 'hardlink' ? linkMode : entry.mode;
   writeOctal(block, 100, 8, mode & 0o7777);
   writeOctal(block, 108, 8, 0); // uid
   writeOctal(block, 116, 8, 0); // gid

@@ -2,9 +2,12 @@
  * The local registry the real-runtime tests pull from: builds (or reuses) the offline test images, starts
  * docker-registry on 127.0.0.1 and pushes the images, so every pull in a test is a real pull over HTTP.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killQuietly, listProcesses } from '../host/proc.js';
+import { RUN_DIR_PREFIX, writeOwnerRecord } from '../host/run-record.js';
 import { buildTestImages, defaultCacheDir, TEST_IMAGE_TAGS, type TestImageLayouts } from '../images/test-images.js';
 import { startRegistryProcess } from './docker-registry.js';
 import { pushLayoutImage } from './push.js';
@@ -36,6 +39,21 @@ export interface TestRegistry {
   /** The registry's private directory (config, storage, log); removed by stop(). */
   readonly workDir: string;
   stop(): Promise<void>;
+  /** Synchronous last resort for exit handlers. */
+  stopSync(): void;
+}
+
+export const REGISTRY_RUN_KIND = 'registry';
+
+export interface RegistryRunDetails {
+  readonly runDir: string;
+}
+
+/** Kills the registry serving from `runDir` (found by its config path) and removes the directory. */
+export function forceCleanupRegistryRun(details: RegistryRunDetails): void {
+  const config = join(details.runDir, 'config.yml');
+  for (const p of listProcesses()) if (p.argv.includes(config)) killQuietly(p.pid, 'SIGKILL');
+  rmSync(details.runDir, { recursive: true, force: true });
 }
 
 export interface TestRegistryOptions {
@@ -47,7 +65,8 @@ export interface TestRegistryOptions {
 
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   const layouts = await buildTestImages(options.cacheDir ?? defaultCacheDir());
-  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'kubelet-harness-registry-'));
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), `${RUN_DIR_PREFIX}registry-`));
+  writeOwnerRecord<RegistryRunDetails>(dir, REGISTRY_RUN_KIND, { runDir: dir });
   let registry;
   try {
     registry = await startRegistryProcess(dir);
@@ -84,5 +103,6 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     pid: registry.pid,
     workDir: dir,
     stop,
+    stopSync: () => forceCleanupRegistryRun({ runDir: dir }),
   };
 }

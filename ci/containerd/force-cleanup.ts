@@ -1,0 +1,182 @@
+/**
+ * Synchronous, best-effort removal of everything one containerd run created, without asking containerd: used
+ * after the graceful CRI teardown (to catch what it missed), from exit/signal handlers, and to sweep the
+ * leftovers of a run that was killed. Everything it touches is identified through the run's own directory, so
+ * concurrent runs are never affected: processes by their --config / -address arguments, sandboxes and their
+ * network namespaces from the bundles in the run's state dir, the bridge by its per-run name.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeAddedCgroupDirs } from '../host/cgroups.js';
+import { removeIdlePortmapChains } from '../host/iptables.js';
+import { isBelow, unmountAllBelow } from '../host/mounts.js';
+import { killQuietly, listProcesses, withDescendants } from '../host/proc.js';
+
+export interface ContainerdRunDetails {
+  readonly runDir: string;
+  readonly configFile: string;
+  readonly socket: string;
+  readonly stateDir: string;
+  readonly bridge: string;
+  readonly cniBinDir: string;
+  readonly cniConfFile: string;
+  /** Runtime cgroup directories that existed before the run (see host/cgroups.ts). */
+  readonly cgroupBaseline: readonly string[];
+  /** Whether /run/containerd (where shims keep sockets and runc its state) existed before the run. */
+  readonly runContainerdExisted: boolean;
+  /** nat chains that existed before the run (portmap's shared chains are removed only if the run added them). */
+  readonly natChainBaseline: readonly string[];
+}
+
+export interface SandboxBundle {
+  readonly id: string;
+  readonly netnsPath: string | undefined;
+}
+
+/** Pod sandboxes with a task bundle in the run's state dir, with the network namespace their spec names. */
+export function sandboxBundles(stateDir: string): SandboxBundle[] {
+  const tasks = join(stateDir, 'io.containerd.runtime.v2.task', 'k8s.io');
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(tasks);
+  } catch {
+    return [];
+  }
+  const bundles: SandboxBundle[] = [];
+  for (const id of ids) {
+    try {
+      const spec = JSON.parse(readFileSync(join(tasks, id, 'config.json'), 'utf8')) as {
+        annotations?: Record<string, string>;
+        linux?: { namespaces?: { type?: string; path?: string }[] };
+      };
+      if (spec.annotations?.['io.kubernetes.cri.container-type'] !== 'sandbox') continue;
+      const netns = spec.linux?.namespaces?.find((ns) => ns.type === 'network')?.path;
+      bundles.push({ id, netnsPath: netns && netns !== '' ? netns : undefined });
+    } catch {
+      // bundle without a readable spec: nothing to learn from it
+    }
+  }
+  return bundles;
+}
+
+/** Pids of this run's containerd, its shims, and everything below them. */
+export function runProcesses(details: Pick<ContainerdRunDetails, 'configFile' | 'socket'>): number[] {
+  const processes = listProcesses();
+  const roots = processes
+    .filter((p) => {
+      const daemon = p.argv.some((arg, i) => arg === details.configFile && /^(--config|-c)$/.test(p.argv[i - 1] ?? ''));
+      const shim = p.argv.some((arg, i) => arg === details.socket && p.argv[i - 1] === '-address');
+      return daemon || shim;
+    })
+    .map((p) => p.pid);
+  return roots.length === 0 ? [] : withDescendants(roots, processes);
+}
+
+/** Blocks the thread (exit handlers cannot await); only used for short waits while processes die. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs CNI DEL for one sandbox through the run's conflist, last plugin first, as the runtime would. */
+export function cniDelete(details: Pick<ContainerdRunDetails, 'cniBinDir' | 'cniConfFile'>, sandbox: SandboxBundle): string[] {
+  if (!existsSync(details.cniConfFile) || sandbox.netnsPath === undefined) return [];
+  const conflist = JSON.parse(readFileSync(details.cniConfFile, 'utf8')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
+  const problems: string[] = [];
+  for (const plugin of [...conflist.plugins].reverse()) {
+    const type = String(plugin['type']);
+    const config = JSON.stringify({ ...plugin, cniVersion: conflist.cniVersion, name: conflist.name });
+    const result = spawnSync(join(details.cniBinDir, type), [], {
+      input: config,
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: {
+        ...process.env,
+        CNI_COMMAND: 'DEL',
+        CNI_CONTAINERID: sandbox.id,
+        CNI_NETNS: existsSync(sandbox.netnsPath) ? sandbox.netnsPath : '',
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: details.cniBinDir,
+      },
+    });
+    if (result.status !== 0) problems.push(`CNI DEL ${type} for sandbox ${sandbox.id}: ${(result.stdout || result.stderr || String(result.error ?? '')).trim().slice(0, 200)}`);
+  }
+  return problems;
+}
+
+function removeNetns(path: string): string[] {
+  if (!existsSync(path)) return [];
+  spawnSync('umount', ['-l', path]);
+  try {
+    rmSync(path, { force: true });
+    return [];
+  } catch (error) {
+    return [`netns ${path}: ${(error as Error).message}`];
+  }
+}
+
+function linkExists(name: string): boolean {
+  return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
+}
+
+/** Removes empty directories below `dir` (deepest first) and `dir` itself when empty. */
+function removeEmptyDirs(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  for (const name of names) removeEmptyDirs(join(dir, name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty: in use by someone else
+  }
+}
+
+/** Removes what is left of a containerd run. Returns the problems it could not fix (empty when clean). */
+export function forceCleanupContainerdRun(details: ContainerdRunDetails): string[] {
+  const problems: string[] = [];
+
+  // 1. The daemon, its shims, and the pod processes below them.
+  let pids = runProcesses(details);
+  for (let attempt = 0; pids.length > 0 && attempt < 50; attempt++) {
+    for (const pid of pids) killQuietly(pid, 'SIGKILL');
+    sleepSync(40);
+    pids = runProcesses(details);
+  }
+  if (pids.length > 0) problems.push(`processes still running: ${pids.join(', ')}`);
+
+  // 2. Pod networks the runtime did not tear down: CNI DEL (veth, IPAM, portmap rules), then the netns mount.
+  for (const sandbox of sandboxBundles(details.stateDir)) {
+    problems.push(...cniDelete(details, sandbox));
+    if (sandbox.netnsPath !== undefined && !isBelow(sandbox.netnsPath, details.runDir)) problems.push(...removeNetns(sandbox.netnsPath));
+  }
+
+  // 3. Every mount below the run directory (rootfs overlays, shm, netns if any were there).
+  problems.push(...unmountAllBelow(details.runDir));
+
+  // 4. The run's bridge.
+  if (linkExists(details.bridge)) {
+    const result = spawnSync('ip', ['link', 'delete', details.bridge], { encoding: 'utf8' });
+    if (result.status !== 0) problems.push(`bridge ${details.bridge}: ${result.stderr.trim()}`);
+  }
+
+  // 5. Pod cgroup parents created during the run.
+  problems.push(...removeAddedCgroupDirs(new Set(details.cgroupBaseline)));
+
+  // 6. portmap's shared chains, if this run created them and no port mapping is left on the host.
+  problems.push(...removeIdlePortmapChains(details.natChainBaseline ?? []));
+
+  // 7. Shim sockets and runc state directories, when /run/containerd was ours to begin with.
+  if (!details.runContainerdExisted) removeEmptyDirs('/run/containerd');
+
+  // 8. The run directory itself.
+  try {
+    rmSync(details.runDir, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    problems.push(`run directory ${details.runDir}: ${(error as Error).message}`);
+  }
+  return problems;
+}

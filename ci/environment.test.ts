@@ -1,0 +1,102 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCriClient } from '../agent/runtime/cri-client.js';
+import { sandboxBundles } from './containerd/force-cleanup.js';
+import { overlaps } from './containerd/network-choice.js';
+import { provisionContainerdTarget, type ProvisionedTarget, type RuntimeTeardownReport } from './environment.js';
+import { diffSnapshots, takeHostSnapshot, type HostDiff } from './host/snapshot.js';
+import { freeLoopbackPort } from './util/free-port.js';
+
+/**
+ * The real environment end to end: provision registry + containerd, run a pod (IP from the bridge, a port
+ * mapping through portmap, a pod cgroup parent) with a busybox container that echoes, tear down, and check that
+ * nothing the run created is left on the host. Needs root and the Debian packages (ci/install-system-deps.sh);
+ * without them provisioning throws the instructions and this test fails.
+ */
+const logDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-env-test-'));
+afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+
+/** Only what this run could have created: other runs on a shared machine may add their own things meanwhile. */
+function attributable(diff: HostDiff, marks: readonly string[]): Partial<HostDiff> {
+  const ours = (item: string): boolean => marks.some((mark) => item.includes(mark));
+  const result: Partial<Record<keyof HostDiff, readonly string[]>> = {};
+  for (const [key, items] of Object.entries(diff) as [keyof HostDiff, readonly string[]][]) {
+    const mine = key === 'runContainerd' || key === 'iptablesChains' ? items.filter((item) => ours(item) || !item.includes('CNI-DN-')) : items.filter(ours);
+    if (mine.length > 0) result[key] = mine;
+  }
+  return result;
+}
+
+describe('the provisioned containerd environment', () => {
+  it('runs a pod on the bridge network with a busybox container, then leaves nothing behind', { timeout: 180_000 }, async () => {
+    const before = takeHostSnapshot();
+    const target: ProvisionedTarget = await provisionContainerdTarget();
+    const containerd = target.containerd;
+    expect(containerd).toBeDefined();
+    if (!containerd) return;
+    const podUid = randomUUID();
+    const marks = [containerd.runDir, basename(containerd.runDir), target.registry.workDir, basename(target.registry.workDir), containerd.bridge, podUid, containerd.socket];
+    let netnsPath: string | undefined;
+    let report: RuntimeTeardownReport;
+    const cri = createCriClient({ runtimeEndpoint: target.info.runtimeEndpoint });
+    try {
+      expect(target.info.kind).toBe('containerd');
+      expect(target.info.provisioningMs).toBeGreaterThan(0);
+      const hostPort = await freeLoopbackPort();
+      const sandboxConfig = {
+        metadata: { name: 'env-test', uid: podUid, namespace: 'kubelet-harness', attempt: 0 },
+        hostname: 'env-test',
+        logDirectory: logDir,
+        portMappings: [{ protocol: 'TCP' as const, containerPort: 8080, hostPort, hostIp: '127.0.0.1' }],
+        linux: { cgroupParent: `/kubepods/burstable/pod${podUid}` },
+      };
+      const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
+      const status = await cri.podSandboxStatus({ podSandboxId });
+      const ip = status.status?.network?.ip ?? '';
+      expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(overlaps(`${ip}/32`, target.info.podSubnet ?? '')).toBe(true);
+      netnsPath = sandboxBundles(join(containerd.runDir, 'state')).find((bundle) => bundle.id === podSandboxId)?.netnsPath;
+      expect(netnsPath).toMatch(/^\/var\/run\/netns\/cni-/);
+
+      await cri.pullImage({ image: { image: target.info.images.busybox } });
+      const { containerId } = await cri.createContainer({
+        podSandboxId,
+        config: { metadata: { name: 'echo', attempt: 0 }, image: { image: target.info.images.busybox }, command: ['sh', '-c', 'echo hi'], logPath: 'echo.log' },
+        sandboxConfig,
+      });
+      await cri.startContainer({ containerId });
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'CONTAINER_EXITED'; i++) {
+        state = (await cri.containerStatus({ containerId })).status?.state ?? '';
+        if (state !== 'CONTAINER_EXITED') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const exited = (await cri.containerStatus({ containerId })).status;
+      expect(exited?.state).toBe('CONTAINER_EXITED');
+      expect(exited?.exitCode).toBe(0);
+      expect(readFileSync(join(logDir, 'echo.log'), 'utf8')).toMatch(/^\S+ stdout F hi\n$/);
+    } finally {
+      cri.close();
+      report = await target.stop();
+    }
+
+    expect(report.problems).toEqual([]);
+    expect(report.containerd?.podsRemoved).toBe(1);
+    expect(existsSync(containerd.runDir)).toBe(false);
+    expect(existsSync(target.registry.workDir)).toBe(false);
+    expect(existsSync(`/proc/${containerd.pid}`)).toBe(false);
+    if (netnsPath) expect(existsSync(netnsPath)).toBe(false);
+    const diff = diffSnapshots(before, takeHostSnapshot());
+    expect(attributable(diff, netnsPath ? [...marks, basename(netnsPath)] : marks)).toEqual({});
+  });
+
+  it('fails with instructions, not a skip, when a required executable is missing', async () => {
+    const { howToProvide } = await import('./system-deps.js');
+    const message = howToProvide({ problems: ['missing /usr/bin/containerd'], missingPackages: ['containerd'] });
+    expect(message).toContain('bash ci/install-system-deps.sh');
+    expect(message).toContain('CRI_ENDPOINT=unix://');
+    expect(message).toContain('missing /usr/bin/containerd');
+  });
+});
