@@ -287,6 +287,25 @@ describe('createCriClient', () => {
     expect(ids).toEqual(['a']);
   });
 
+  it('cancels an in-flight call when its signal aborts', async () => {
+    const path = socketPath();
+    let serverSawCancel = false;
+    await startServer(path, {
+      ListPodSandbox: (call, callback) => {
+        call.on('cancelled', () => (serverSawCancel = true));
+        setTimeout(() => callback(null, { items: [] }), 2_000);
+      },
+    });
+    const c = client({ runtimeEndpoint: path });
+    const controller = new AbortController();
+    const pending = c.listPodSandbox({}, { signal: controller.signal });
+    await delay(100);
+    controller.abort();
+    expect((await expectCriError(pending)).kind).toBe('Cancelled');
+    await delay(100);
+    expect(serverSawCancel).toBe(true);
+  });
+
   it('fails calls after close() with kind Cancelled', async () => {
     const path = socketPath();
     await startServer(path, { Version: versionHandler('tiny') });
