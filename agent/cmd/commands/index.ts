@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerMockApiServer } from './mock-apiserver.js';
 
 /**
  * One entry per command module. Each module exports `register(program)` and adds exactly one
@@ -6,4 +7,4 @@ import type { Command } from 'commander';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerMockApiServer];

@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getResponse, type RequestHandler } from 'msw';
+import { errors, type ApiError } from './status.js';
+
+/**
+ * Serves msw request handlers from a real node:http(s) server: each IncomingMessage becomes a Fetch
+ * Request, msw's handler resolution produces a Response, and the Response is written back, streaming
+ * bodies chunk by chunk with backpressure (watches). In-process interception cannot see clients that
+ * bring their own HTTP stack (client-node uses undici), so the handlers sit behind a real socket.
+ */
+
+/** Responses whose connection must be destroyed without an answer (fault injection). */
+const droppedResponses = new WeakSet<Response>();
+/** Responses whose body is long-lived and must be streamed rather than buffered. */
+const streamedResponses = new WeakSet<Response>();
+
+export function dropConnection(): Response {
+  const response = new Response(null, { status: 599 });
+  droppedResponses.add(response);
+  return response;
+}
+
+export function streamed(response: Response): Response {
+  streamedResponses.add(response);
+  return response;
+}
+
+export function statusResponse(error: ApiError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const retry = error.details?.retryAfterSeconds;
+  if (retry !== undefined) headers['retry-after'] = String(retry);
+  return new Response(JSON.stringify(error.toStatus()), { status: error.code, headers });
+}
+
+export interface AdapterOptions {
+  /** Origin the handlers' relative paths resolve against, e.g. http://127.0.0.1:6443. */
+  baseUrl: () => string;
+  handlers: () => readonly RequestHandler[];
+  /** Largest request body accepted (kube-apiserver: 3 MiB); larger gets 413. */
+  maxBodyBytes: number;
+  onError?: (err: unknown) => void;
+}
+
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+/** A body this far past the limit is not even drained: the connection is closed. */
+const DRAIN_CAP_FACTOR = 8;
+
+function writeStatus(res: ServerResponse, error: ApiError, close = false): void {
+  const body = JSON.stringify(error.toStatus());
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (close) headers['connection'] = 'close';
+  res.writeHead(error.code, headers);
+  res.end(body);
+}
+
+/** Reads the body, or reports that it exceeded the limit (then drains it so the answer can be read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'] ?? '-1');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = declared > limit;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      if (tooLarge) {
+        chunks.length = 0;
+        if (size > limit * DRAIN_CAP_FACTOR) req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', () => resolve(tooLarge ? 'too-large' : 'aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolve(tooLarge ? 'too-large' : 'aborted');
+    });
+  });
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // Connection-level headers are meaningless on a Fetch Request (and some are forbidden there).
+    if (/^(connection|keep-alive|transfer-encoding|upgrade|host|content-length|expect)$/i.test(name)) continue;
+    headers.append(name, raw[i + 1] as string);
+  }
+  return headers;
+}
+
+async function pipeBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = body.getReader();
+  const onClose = (): void => {
+    reader.cancel().catch(() => undefined);
+  };
+  res.once('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const settle = (): void => {
+            res.off('drain', settle);
+            res.off('close', settle);
+            resolve();
+          };
+          res.on('drain', settle);
+          res.on('close', settle);
+        });
+      }
+    }
+    res.end();
+  } catch {
+    // The producer aborted the stream (a dropped-connection fault): cut the connection mid-body.
+    res.destroy();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+export function createRequestListener(options: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(req, res, options).catch((err: unknown) => {
+      options.onError?.(err);
+      if (!res.headersSent) writeStatus(res, errors.internal(err instanceof Error ? err.message : String(err)));
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: AdapterOptions): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  let body: Buffer | undefined;
+  if (!BODYLESS.has(method) || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding']) {
+    const read = await readBody(req, options.maxBodyBytes);
+    if (read === 'aborted') return;
+    if (read === 'too-large') {
+      writeStatus(res, errors.tooLarge(options.maxBodyBytes), true);
+      return;
+    }
+    body = read;
+  }
+  const aborter = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) aborter.abort();
+  });
+  const init: RequestInit = { method, headers: toHeaders(req), signal: aborter.signal };
+  if (body !== undefined && !BODYLESS.has(method)) init.body = body;
+  else if (body !== undefined && body.length > 0) {
+    // DELETE may carry DeleteOptions; Fetch allows a body on DELETE.
+    init.body = body;
+  }
+  const baseUrl = options.baseUrl();
+  const request = new Request(`${baseUrl}${req.url ?? '/'}`, init);
+  const response = await getResponse([...options.handlers()] as RequestHandler[], request, { baseUrl, quiet: true });
+  if (!response) {
+    writeStatus(res, errors.notFoundPath());
+    return;
+  }
+  if (droppedResponses.has(response)) {
+    req.socket.destroy();
+    return;
+  }
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  if (streamedResponses.has(response) && response.body) {
+    res.writeHead(response.status, headers);
+    res.flushHeaders();
+    await pipeBody(response.body, res);
+    return;
+  }
+  const payload = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  headers['content-length'] = String(payload?.length ?? 0);
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}
