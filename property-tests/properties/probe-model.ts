@@ -223,19 +223,25 @@ class DeleteCommand implements ProbeCommand {
   }
 }
 
+/** Ticks dominate so thresholds are reached; deletion is rare because it ends most of the story. */
 export const probeCommandsArb = fc.commands(
   [
-    fc.tuple(probeTypeArb, outcomeArb, dtArb).map(([probe, outcome, dt]) => new TickCommand(probe, outcome, dt)),
-    fc.tuple(probeTypeArb, outcomeArb, dtArb).map(([probe, outcome, dt]) => new TickCommand(probe, outcome, dt)),
-    fc.tuple(probeTypeArb, outcomeArb, dtArb).map(([probe, outcome, dt]) => new TickCommand(probe, outcome, dt)),
-    dtArb.map((dt) => new StartCommand(dt)),
-    fc.tuple(fc.constantFrom(0, 1, 137), dtArb).map(([code, dt]) => new ExitCommand(code, dt)),
-    dtArb.map((dt) => new DeleteCommand(dt)),
+    fc.oneof(
+      { weight: 24, arbitrary: fc.tuple(probeTypeArb, outcomeArb, dtArb).map(([probe, outcome, dt]): ProbeCommand => new TickCommand(probe, outcome, dt)) },
+      { weight: 3, arbitrary: dtArb.map((dt): ProbeCommand => new StartCommand(dt)) },
+      { weight: 3, arbitrary: fc.tuple(fc.constantFrom(0, 1, 137), dtArb).map(([code, dt]): ProbeCommand => new ExitCommand(code, dt)) },
+      { weight: 1, arbitrary: dtArb.map((dt): ProbeCommand => new DeleteCommand(dt)) },
+    ),
   ],
-  { maxCommands: 60 },
+  { maxCommands: 80, size: 'large' },
 );
 
-/** Runs one model-based case: model and simulator side by side from the same setup. */
+/** Runs one model-based case: model and simulator side by side from the same setup, first container running at t=0. */
 export function runProbeModel(setup: ProbeSetup, commands: Iterable<ProbeCommand>): void {
-  fc.modelRun(() => ({ model: new ProbeModel(setup), real: new ProbeScenarioRunner(setup.restartPolicy, setup.probes) }), commands);
+  fc.modelRun(() => {
+    const model = new ProbeModel(setup);
+    const real = new ProbeScenarioRunner(setup.restartPolicy, setup.probes);
+    real.apply({ t: 0, kind: 'containerStart', containerId: model.start() });
+    return { model, real };
+  }, commands);
 }
