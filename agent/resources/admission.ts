@@ -1,0 +1,111 @@
+/**
+ * The kubelet's resource admission check (kubelet-semantics §6.6; upstream lifecycle/predicate.go
+ * with the scheduler's noderesources fitsRequest): does the pod fit in node allocatable next to the
+ * pods already admitted?
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { Quantity } from './quantity.js';
+import { podRequests, type FeatureGateOptions } from './pod-requests.js';
+import { parseResourceList, type ResourceListInput } from './resource-list.js';
+
+export interface InsufficientResource {
+  readonly resource: string;
+  /** cpu in millicores, everything else in whole units. */
+  readonly requested: bigint;
+  readonly used: bigint;
+  readonly capacity: bigint;
+}
+
+export type PodFitResult =
+  | { readonly admit: true }
+  | {
+      readonly admit: false;
+      /** `OutOfpods`, `OutOfcpu`, `OutOfmemory`, `OutOfephemeral-storage`, `OutOf<extended resource>`. */
+      readonly reason: string;
+      /** "Node didn't have enough resource: <res>, requested: <n>, used: <n>, capacity: <n>" */
+      readonly message: string;
+      /** Every shortfall, in upstream's order (pods, cpu, memory, ephemeral-storage, then by name). */
+      readonly insufficient: readonly InsufficientResource[];
+    };
+
+export interface PodFitContext extends FeatureGateOptions {
+  readonly allocatable: ResourceListInput;
+  /** Pods already admitted to the node; terminal ones (Succeeded/Failed) are ignored. */
+  readonly admittedPods: readonly V1Pod[];
+}
+
+const FIXED = new Set(['cpu', 'memory', 'ephemeral-storage', 'pods']);
+
+/** Upstream IsExtendedResourceName: outside kubernetes.io, qualified with a domain, not `requests.*`. */
+function isExtendedResource(name: string): boolean {
+  if (!name.includes('/')) return false;
+  if (name.startsWith('kubernetes.io/') || name.includes('.kubernetes.io/')) return false;
+  return !name.startsWith('requests.');
+}
+
+/** A request as the scheduler's Resource type holds it: millicores for cpu, whole units otherwise. */
+function amount(name: string, quantity: Quantity): bigint {
+  return name === 'cpu' ? quantity.milliValue() : quantity.value();
+}
+
+function isTerminal(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/**
+ * @example podFitsResources(pod, { allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, admittedPods: [] })
+ *   // { admit: true } or { admit: false, reason: 'OutOfcpu', message: "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000", … }
+ */
+export function podFitsResources(pod: V1Pod, context: PodFitContext): PodFitResult {
+  const allocatable = parseResourceList(context.allocatable, 'allocatable');
+  const admitted = context.admittedPods.filter((p) => !isTerminal(p));
+  const requested = podRequests(pod, context);
+  const used = new Map<string, bigint>();
+  context.admittedPods.forEach((p, i) => {
+    if (isTerminal(p)) return;
+    let requests: Record<string, Quantity>;
+    try {
+      requests = podRequests(p, context);
+    } catch (error) {
+      throw new Error(`admittedPods[${i}]: ${(error as Error).message}`, { cause: error });
+    }
+    for (const [name, quantity] of Object.entries(requests)) used.set(name, (used.get(name) ?? 0n) + amount(name, quantity));
+  });
+  const capacityOf = (name: string): bigint => {
+    const q = allocatable[name];
+    return q === undefined ? 0n : amount(name, q);
+  };
+
+  const insufficient: InsufficientResource[] = [];
+  const allowedPods = capacityOf('pods');
+  if (BigInt(admitted.length) + 1n > allowedPods) {
+    insufficient.push({ resource: 'pods', requested: 1n, used: BigInt(admitted.length), capacity: allowedPods });
+  }
+  const check = (name: string, quantity: Quantity | undefined) => {
+    if (quantity === undefined) return;
+    const want = amount(name, quantity);
+    if (want <= 0n) return;
+    const have = capacityOf(name);
+    const inUse = used.get(name) ?? 0n;
+    if (want > have - inUse) insufficient.push({ resource: name, requested: want, used: inUse, capacity: have });
+  };
+  check('cpu', requested.cpu);
+  check('memory', requested.memory);
+  check('ephemeral-storage', requested['ephemeral-storage']);
+  const scalars = Object.keys(requested)
+    .filter((name) => !FIXED.has(name))
+    // Extended resources the node does not advertise at all are left to other admitters.
+    .filter((name) => !isExtendedResource(name) || allocatable[name] !== undefined)
+    .sort();
+  for (const name of scalars) check(name, requested[name]);
+
+  const first = insufficient[0];
+  if (first === undefined) return { admit: true };
+  return {
+    admit: false,
+    reason: `OutOf${first.resource}`,
+    message: `Node didn't have enough resource: ${first.resource}, requested: ${first.requested}, used: ${first.used}, capacity: ${first.capacity}`,
+    insufficient,
+  };
+}
