@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerMockApiServer } from './mock-apiserver.js';
+import { register as registerSimulate } from './simulate.js';
+import { register as registerFuzz } from './fuzz.js';
 
 /**
  * One entry per command module. Each module exports `register(program)` and adds exactly one
@@ -7,4 +9,4 @@ import { register as registerMockApiServer } from './mock-apiserver.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMockApiServer];
+export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz];

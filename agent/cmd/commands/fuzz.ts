@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { Command } from 'commander';
+import fc from 'fast-check';
+import { FUZZ_TARGET_NAMES, fuzzTargets } from '../../../property-tests/fuzz-registry.js';
+import type { FuzzTarget, NamedProperty } from '../../../property-tests/properties/types.js';
+
+export interface FuzzOptions {
+  readonly target: FuzzTarget;
+  readonly runs: number;
+  readonly seed: number;
+  /** fast-check replay path; needs exactly one selected property. */
+  readonly path?: string;
+  /** Case-insensitive substring (or exact name) selecting properties. */
+  readonly property?: string;
+}
+
+export interface FuzzIo {
+  /** Deterministic report: identical for identical options. */
+  out(line: string): void;
+  /** Progress and timings. */
+  err(line: string): void;
+  now(): number;
+}
+
+export interface FuzzReport {
+  readonly passed: number;
+  readonly failed: number;
+}
+
+type RawProperty = fc.IRawProperty<unknown[]>;
+
+/**
+ * Wraps a property so every checked value feeds a digest (two runs with the same seed print the same
+ * digest only if they generated the same cases) and a progress callback.
+ */
+function instrument(property: RawProperty, onRun: (value: unknown[]) => void): RawProperty {
+  return {
+    isAsync: () => property.isAsync(),
+    generate: (mrng, runId) => property.generate(mrng, runId),
+    shrink: (value) => property.shrink(value),
+    run: ((value: unknown[]) => {
+      onRun(value);
+      return property.run(value);
+    }) as RawProperty['run'],
+    runBeforeEach: () => property.runBeforeEach(),
+    runAfterEach: () => property.runAfterEach(),
+  };
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+export function selectProperties(target: FuzzTarget, filter: string | undefined): readonly NamedProperty[] {
+  const all = fuzzTargets[target];
+  if (all.length === 0) throw new Error(`fuzz target "${target}" has no properties registered yet`);
+  if (filter === undefined) return all;
+  const exact = all.filter((p) => p.name === filter);
+  if (exact.length > 0) return exact;
+  const needle = filter.toLowerCase();
+  const matching = all.filter((p) => p.name.toLowerCase().includes(needle));
+  if (matching.length === 0) {
+    throw new Error(`--property "${filter}" matches no ${target} property; they are:\n${all.map((p) => `  ${p.name}`).join('\n')}`);
+  }
+  return matching;
+}
+
+/** Runs the selected properties with fast-check; reports replay commands for failures. */
+export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzReport> {
+  const selected = selectProperties(options.target, options.property);
+  if (options.path !== undefined && selected.length !== 1) {
+    throw new Error(`--path replays one property: narrow --property to one of:\n${selected.map((p) => `  ${p.name}`).join('\n')}`);
+  }
+  io.out(`fuzz ${options.target}: seed ${options.seed}, ${options.runs} runs per property, ${selected.length} properties`);
+  let passed = 0;
+  let failed = 0;
+  const started = io.now();
+  for (const { name, property } of selected) {
+    const digest = createHash('sha256');
+    let count = 0;
+    const step = Math.max(1, Math.ceil(options.runs / 10));
+    const wrapped = instrument(property as RawProperty, (value) => {
+      count++;
+      digest.update(fc.stringify(value));
+      if (count % step === 0 && count <= options.runs) io.err(`  ${name}: ${count}/${options.runs}`);
+    });
+    const t0 = io.now();
+    const params: fc.Parameters<unknown[]> = { numRuns: options.runs, seed: options.seed, ...(options.path === undefined ? {} : { path: options.path }) };
+    const details = property.isAsync() ? await fc.check(wrapped, params) : (fc.check(wrapped, params) as fc.RunDetails<unknown[]>);
+    io.err(`  ${name}: ${((io.now() - t0) / 1000).toFixed(2)} s`);
+    const hash = digest.digest('hex').slice(0, 16);
+    if (!details.failed) {
+      passed++;
+      io.out(`✓ ${name} — ${details.numRuns} runs, digest ${hash}`);
+      continue;
+    }
+    failed++;
+    io.out(`✗ ${name} — failed after ${details.numRuns} runs (shrunk ${details.numShrinks} times)`);
+    io.out(`  counterexample: ${fc.stringify(details.counterexample)}`);
+    const error = details.errorInstance;
+    if (error !== null && error !== undefined) io.out(`  error: ${error instanceof Error ? error.message : String(error)}`);
+    io.out(
+      `  replay: kubelet-harness fuzz ${options.target} --seed ${details.seed} --path ${shellQuote(details.counterexamplePath ?? '')} --runs ${options.runs} --property ${shellQuote(name)}`,
+    );
+  }
+  io.out(`${failed === 0 ? 'passed' : 'FAILED'}: ${passed} passed, ${failed} failed`);
+  io.err(`total ${((io.now() - started) / 1000).toFixed(2)} s`);
+  return { passed, failed };
+}
+
+function parseInteger(flag: string, raw: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(`${flag} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** `kubelet-harness fuzz probes|eviction|qos|quantity`: the decision-logic properties, at any scale. */
+export function register(program: Command): void {
+  program
+    .command('fuzz')
+    .description('Run the decision-logic properties with fast-check; on failure print the shrunk counterexample and a replay command')
+    .argument('<target>', `what to fuzz: ${FUZZ_TARGET_NAMES.join(', ')}`)
+    .option('--runs <n>', 'cases per property', '1000')
+    .option('--seed <n>', 'random seed (default: a fresh one, printed)')
+    .option('--path <path>', 'replay path printed by a failing run (with --seed and --property)')
+    .option('--property <name>', 'only properties whose name contains this')
+    .action(async (target: string, raw: { runs: string; seed?: string; path?: string; property?: string }) => {
+      try {
+        if (!(FUZZ_TARGET_NAMES as string[]).includes(target)) {
+          throw new Error(`unknown fuzz target "${target}" (expected ${FUZZ_TARGET_NAMES.join(', ')})`);
+        }
+        const seed = raw.seed === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0 : parseInteger('--seed', raw.seed, -(2 ** 31), 2 ** 31 - 1);
+        const report = await runFuzz(
+          {
+            target: target as FuzzTarget,
+            runs: parseInteger('--runs', raw.runs, 1, 100_000_000),
+            seed,
+            ...(raw.path === undefined ? {} : { path: raw.path }),
+            ...(raw.property === undefined ? {} : { property: raw.property }),
+          },
+          {
+            out: (line) => process.stdout.write(`${line}\n`),
+            err: (line) => process.stderr.write(`${line}\n`),
+            now: () => performance.now(),
+          },
+        );
+        if (report.failed > 0) process.exitCode = 1;
+      } catch (error) {
+        process.stderr.write(`kubelet-harness fuzz: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 2;
+      }
+    });
+}

@@ -1,0 +1,17 @@
+import { allProbeProperties } from './properties/probes.js';
+import { qosProperties } from './properties/qos.js';
+import { quantityProperties } from './properties/quantity.js';
+import type { FuzzTarget, NamedProperty } from './properties/types.js';
+
+/**
+ * The properties behind `kubelet-harness fuzz <target>`: the very arrays the vitest suites run, so a
+ * failure found by either replays in the other with the same seed and path.
+ */
+export const fuzzTargets: Readonly<Record<FuzzTarget, readonly NamedProperty[]>> = {
+  probes: allProbeProperties,
+  eviction: [],
+  qos: qosProperties,
+  quantity: quantityProperties,
+};
+
+export const FUZZ_TARGET_NAMES = Object.keys(fuzzTargets) as FuzzTarget[];
