@@ -1,0 +1,105 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+
+/**
+ * Event reasons the kubelet records (upstream pkg/kubelet/events/event.go) and the recorder interface
+ * every subsystem writes through. The API-backed recorder lives in ./event-recorder.ts.
+ */
+export const EventReason = {
+  Pulling: 'Pulling',
+  Pulled: 'Pulled',
+  Failed: 'Failed',
+  BackOff: 'BackOff',
+  ErrImageNeverPull: 'ErrImageNeverPull',
+  InspectFailed: 'InspectFailed',
+  Created: 'Created',
+  Started: 'Started',
+  Killing: 'Killing',
+  ExceededGracePeriod: 'ExceededGracePeriod',
+  FailedPostStartHook: 'FailedPostStartHook',
+  FailedPreStopHook: 'FailedPreStopHook',
+  Unhealthy: 'Unhealthy',
+  ProbeWarning: 'ProbeWarning',
+  FailedMount: 'FailedMount',
+  FailedUnMount: 'FailedUnmount',
+  SandboxChanged: 'SandboxChanged',
+  FailedCreatePodSandBox: 'FailedCreatePodSandBox',
+  FailedKillPod: 'FailedKillPod',
+  FailedSync: 'FailedSync',
+  NodeReady: 'NodeReady',
+  NodeNotReady: 'NodeNotReady',
+  Starting: 'Starting',
+  RegisteredNode: 'RegisteredNode',
+  NodeHasSufficientMemory: 'NodeHasSufficientMemory',
+  NodeHasNoDiskPressure: 'NodeHasNoDiskPressure',
+  NodeHasSufficientPID: 'NodeHasSufficientPID',
+  NodeAllocatableEnforced: 'NodeAllocatableEnforced',
+  InvalidDiskCapacity: 'InvalidDiskCapacity',
+} as const;
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface ObjectReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid: string;
+  readonly fieldPath?: string;
+}
+
+export interface RecordedEvent {
+  readonly ref: ObjectReference;
+  readonly type: EventType;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface EventRecorder {
+  event(ref: ObjectReference, type: EventType, reason: string, message: string): void;
+}
+
+export function podRef(pod: V1Pod): ObjectReference {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? 'default',
+    uid: pod.metadata?.uid ?? '',
+  };
+}
+
+/** Reference to one container of a pod (upstream GenerateContainerRef): fieldPath spec.containers{name}. */
+export function containerRef(pod: V1Pod, container: V1Container): ObjectReference {
+  const init = (pod.spec?.initContainers ?? []).some((c) => c.name === container.name);
+  return { ...podRef(pod), fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${container.name}}` };
+}
+
+export function nodeRef(nodeName: string): ObjectReference {
+  // The kubelet refers to its node by name, with the name as UID.
+  return { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName };
+}
+
+/** Keeps events in memory (tests, and the agent running without an API server). */
+export class MemoryEventRecorder implements EventRecorder {
+  readonly events: RecordedEvent[] = [];
+  private readonly listeners = new Set<(e: RecordedEvent) => void>();
+
+  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
+    const e = { ref, type, reason, message };
+    this.events.push(e);
+    for (const l of this.listeners) l(e);
+  }
+
+  subscribe(listener: (e: RecordedEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** Sends every event to each of several recorders. */
+export class FanOutRecorder implements EventRecorder {
+  constructor(private readonly recorders: readonly EventRecorder[]) {}
+  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
+    for (const r of this.recorders) r.event(ref, type, reason, message);
+  }
+}

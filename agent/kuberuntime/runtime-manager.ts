@@ -1,0 +1,507 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { Clock } from '../clock/clock.js';
+import type { PodSandboxConfig } from '../../proto/generated/cri/runtime/v1/PodSandboxConfig.js';
+import { EventReason, containerRef, podRef, type EventRecorder } from '../api/events.js';
+import type { CrashLoopBackOff } from '../lifecycle/backoff.js';
+import { killGracePeriodSeconds, stopContainerTimeoutSeconds, type KillReason as GraceKillReason } from '../lifecycle/kill-grace-period.js';
+import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
+import type { CriClient } from '../runtime/cri-client.js';
+import { CriError } from '../runtime/rpc-error.js';
+import type { StartFailure } from '../status/container-statuses.js';
+import { computePodActions, type KillReason, type PodActions, type ProbeResultsView } from './compute-pod-actions.js';
+import { generateContainerConfig, type MountedVolume } from './container-config.js';
+import { hashContainer } from './container-hash.js';
+import type { DnsSettings } from './dns.js';
+import { ContainerConfigError } from './env.js';
+import { ImagePullError, type ImagePuller } from './image-puller.js';
+import { POD_UID_LABEL } from './labels.js';
+import { runLifecycleHandler } from './lifecycle-hooks.js';
+import {
+  containersOf,
+  initContainersOf,
+  isHostNetwork,
+  isRestartableInitContainer,
+  podName,
+  podNamespace,
+  podUid,
+} from './pod-helpers.js';
+import type { CriResourceOptions } from './resources.js';
+import { buildRuntimePodStatus } from './runtime-snapshot.js';
+import { findContainerStatus, type RuntimeContainerStatus, type RuntimePodStatus } from './runtime-status.js';
+import { generatePodSandboxConfig } from './sandbox-config.js';
+import type { CgroupDriver } from './cgroup-name.js';
+
+/**
+ * The kuberuntime shell: reads a pod's state from the CRI and carries out computePodActions in the
+ * kubelet's order (kill → prune init → sandbox → init containers → regular containers), with image
+ * pulls, crash-loop backoff, postStart/preStop hooks and the kubelet's events.
+ */
+
+export interface RuntimeSettings {
+  readonly cgroupDriver: CgroupDriver;
+  readonly cgroupsPerQOS: boolean;
+  readonly podLogsDir: string;
+  readonly dns: DnsSettings;
+  readonly resources: CriResourceOptions;
+  readonly seccompProfileRoot?: string;
+}
+
+export interface RuntimeManagerDeps {
+  readonly cri: CriClient;
+  readonly clock: Clock;
+  readonly recorder: EventRecorder;
+  readonly imagePuller: ImagePuller;
+  readonly crashLoopBackOff: CrashLoopBackOff;
+  readonly settings: RuntimeSettings;
+  readonly nodeName: string;
+  readonly hostIPs: () => readonly string[];
+  readonly nodeAllocatable: () => { cpuMilli: bigint; memoryBytes: bigint };
+  /** RuntimeClass handler for the pod ('' for the default). Throws when the class does not exist. */
+  readonly runtimeHandler: (pod: V1Pod) => Promise<string>;
+  readonly metrics?: KubeletMetrics;
+  /** CRI runtime name from Version (the containerID scheme). */
+  runtimeName: string;
+}
+
+/** Everything a sync needs besides the spec and the runtime state. */
+export interface SyncPodInput {
+  readonly pod: V1Pod;
+  readonly runtime: RuntimePodStatus;
+  readonly probes: ProbeResultsView;
+  readonly volumes: ReadonlyMap<string, MountedVolume>;
+  readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+export interface SyncPodResult {
+  readonly actions: PodActions;
+  /** Outcome of every container start attempted: a failure (reason, message) or null for success. */
+  readonly starts: ReadonlyMap<string, StartFailure | null>;
+  /** First error of the sync; the worker retries after a backoff. */
+  readonly error?: Error;
+  /** Earliest monotonic ms at which a crash-loop or pull backoff of this pod ends. */
+  readonly retryAt?: number;
+}
+
+export class StartError extends Error {
+  override readonly name = 'StartError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Go's time.Duration String() for whole seconds: 10s, 1m20s, 5m0s. */
+export function goDurationSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  return `${Math.floor(m / 60)}h${m % 60}m${s % 60}s`;
+}
+
+/** upstream format.Pod: name_namespace(uid). */
+export function formatPod(pod: V1Pod): string {
+  return `${podName(pod)}_${podNamespace(pod)}(${podUid(pod)})`;
+}
+
+function isNotFound(e: unknown): boolean {
+  return CriError.is(e, 'NotFound');
+}
+
+export class KubeRuntimeManager {
+  constructor(private readonly deps: RuntimeManagerDeps) {}
+
+  private async timed<T>(op: string, call: () => Promise<T>): Promise<T> {
+    const m = this.deps.metrics;
+    return m ? m.timeRuntimeOperation(op, this.deps.clock, call) : call();
+  }
+
+  /** The runtime's view of one pod: its sandboxes and containers by the pod UID label. */
+  async getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus> {
+    const cri = this.deps.cri;
+    const selector = { labelSelector: { [POD_UID_LABEL]: uid } };
+    const sandboxes = await this.timed('list_podsandbox', () => cri.listPodSandbox({ filter: selector }));
+    const sandboxStatuses = [];
+    for (const sb of sandboxes.items) {
+      try {
+        const s = await this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId: sb.id }));
+        if (s.status) sandboxStatuses.push(s.status);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    const containers = await this.timed('list_containers', () => cri.listContainers({ filter: selector }));
+    const containerStatuses = [];
+    for (const c of containers.containers) {
+      try {
+        const s = await this.timed('container_status', () => cri.containerStatus({ containerId: c.id }));
+        if (s.status) containerStatuses.push(s.status);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return buildRuntimePodStatus(uid, name, namespace, sandboxStatuses, containerStatuses);
+  }
+
+  sandboxConfig(pod: V1Pod, attempt: number): PodSandboxConfig {
+    const s = this.deps.settings;
+    return generatePodSandboxConfig(pod, {
+      attempt,
+      cgroupDriver: s.cgroupDriver,
+      cgroupsPerQOS: s.cgroupsPerQOS,
+      podLogsDir: s.podLogsDir,
+      dns: s.dns,
+      resources: s.resources,
+      ...(s.seccompProfileRoot ? { seccompProfileRoot: s.seccompProfileRoot } : {}),
+    });
+  }
+
+  /** Runtime SyncPod: one pass of computePodActions and its execution. */
+  async syncPod(input: SyncPodInput): Promise<SyncPodResult> {
+    const { pod, runtime } = input;
+    const actions = computePodActions(pod, runtime, input.probes);
+    const starts = new Map<string, StartFailure | null>();
+    let retryAt: number | undefined;
+    const result = (error?: Error): SyncPodResult => ({
+      actions,
+      starts,
+      ...(error ? { error } : {}),
+      ...(retryAt !== undefined ? { retryAt } : {}),
+    });
+
+    if (actions.createSandbox && actions.sandboxId !== '') {
+      this.deps.recorder.event(podRef(pod), 'Normal', EventReason.SandboxChanged, 'Pod sandbox changed, it will be killed and re-created.');
+    }
+    if (actions.killPod) {
+      try {
+        await this.killPod(pod, runtime);
+      } catch (e) {
+        return result(e as Error);
+      }
+      if (actions.createSandbox) await this.purgeInitContainers(pod, runtime);
+    } else {
+      for (const k of actions.containersToKill) {
+        try {
+          await this.killContainer(pod, k.containerId, k.name, k.message, k.reason, runtime);
+        } catch (e) {
+          return result(e as Error);
+        }
+      }
+    }
+    await this.pruneInitContainers(pod, runtime);
+
+    let sandboxId = actions.sandboxId;
+    let podIPs = [...runtime.ips];
+    if (actions.createSandbox) {
+      const config = this.sandboxConfig(pod, actions.attempt);
+      try {
+        const handler = await this.deps.runtimeHandler(pod);
+        this.deps.metrics?.startedPods.inc();
+        const created = await this.timed('run_podsandbox', () => this.deps.cri.runPodSandbox({ config, runtimeHandler: handler }));
+        sandboxId = created.podSandboxId;
+      } catch (e) {
+        this.deps.metrics?.startedPodsErrors.inc();
+        const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
+        this.deps.recorder.event(podRef(pod), 'Warning', EventReason.FailedCreatePodSandBox, msg);
+        return result(new Error(msg));
+      }
+      if (!isHostNetwork(pod)) {
+        try {
+          const st = await this.timed('podsandbox_status', () => this.deps.cri.podSandboxStatus({ podSandboxId: sandboxId }));
+          const net = st.status?.network;
+          podIPs = net ? [net.ip, ...net.additionalIps.map((a) => a.ip)].filter((ip) => ip !== '') : [];
+        } catch (e) {
+          return result(new Error(`Failed to get pod sandbox status: ${(e as Error).message}; skipping pod ${formatPod(pod)}`));
+        }
+      }
+    }
+    if (sandboxId === '') return result();
+    const sandboxConfig = this.sandboxConfig(pod, actions.createSandbox ? actions.attempt : (runtime.sandboxStatuses[0]?.attempt ?? 0));
+    const podIP = isHostNetwork(pod) ? (this.deps.hostIPs()[0] ?? '') : (podIPs[0] ?? '');
+    const effectivePodIPs = isHostNetwork(pod) ? [...this.deps.hostIPs()] : podIPs;
+
+    const start = async (container: V1Container, kind: 'init_container' | 'container'): Promise<boolean> => {
+      try {
+        const wait = this.crashLoopCheck(pod, container, runtime);
+        if (wait !== null) {
+          retryAt = retryAt === undefined ? wait.retryAt : Math.min(retryAt, wait.retryAt);
+          starts.set(container.name, { reason: 'CrashLoopBackOff', message: wait.message });
+          return false;
+        }
+        this.deps.metrics?.startedContainers.labels(kind).inc();
+        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, input);
+        starts.set(container.name, null);
+        return true;
+      } catch (e) {
+        const reason = e instanceof StartError ? e.reason : 'RunContainerError';
+        this.deps.metrics?.startedContainersErrors.labels(kind, reason).inc();
+        if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') {
+          const at = this.deps.imagePuller.retryAt(pod, container.image ?? '');
+          if (at !== undefined) retryAt = retryAt === undefined ? at : Math.min(retryAt, at);
+        }
+        starts.set(container.name, { reason, message: (e as Error).message });
+        return false;
+      }
+    };
+
+    const inits = initContainersOf(pod);
+    for (const idx of actions.initContainersToStart) {
+      const c = inits[idx];
+      if (!c) continue;
+      const ok = await start(c, 'init_container');
+      if (!ok && !isRestartableInitContainer(c)) {
+        return result(new Error(`init container ${c.name} failed to start`));
+      }
+    }
+    const regular = containersOf(pod);
+    let firstError: Error | undefined;
+    for (const idx of actions.containersToStart) {
+      const c = regular[idx];
+      if (!c) continue;
+      const ok = await start(c, 'container');
+      if (!ok && !firstError) {
+        const failure = starts.get(c.name);
+        firstError = new Error(`failed to "StartContainer" for "${c.name}" with ${failure?.reason ?? 'error'}: "${failure?.message ?? ''}"`);
+      }
+    }
+    return result(firstError);
+  }
+
+  /** doBackOff: refuses a restart while the container's crash-loop window since its last exit is open. */
+  private crashLoopCheck(pod: V1Pod, container: V1Container, runtime: RuntimePodStatus): { retryAt: number; message: string } | null {
+    const lastExit = runtime.containerStatuses.find((c) => c.name === container.name && c.state === 'exited');
+    if (!lastExit) return null;
+    const key = `${podName(pod)}_${podNamespace(pod)}_${podUid(pod)}_${container.name}_${hashContainer(container)}`;
+    const now = this.deps.clock.now() / 1000;
+    const decision = this.deps.crashLoopBackOff.decide(key, lastExit.finishedAt / 1000, now);
+    if (decision.start) return null;
+    this.deps.recorder.event(
+      containerRef(pod, container),
+      'Warning',
+      EventReason.BackOff,
+      `Back-off restarting failed container ${container.name} in pod ${formatPod(pod)}`,
+    );
+    const retryAtMono = this.deps.clock.monotonic() + (decision.retryAt - now) * 1000;
+    return {
+      retryAt: retryAtMono,
+      message: `back-off ${goDurationSeconds(decision.entry.backoffSeconds)} restarting failed container=${container.name} pod=${formatPod(pod)}`,
+    };
+  }
+
+  private async startContainer(
+    pod: V1Pod,
+    container: V1Container,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    runtime: RuntimePodStatus,
+    podIP: string,
+    podIPs: readonly string[],
+    input: SyncPodInput,
+  ): Promise<void> {
+    const ref = containerRef(pod, container);
+    const recorder = this.deps.recorder;
+    let imageRef: string;
+    try {
+      imageRef = await this.deps.imagePuller.ensureImageExists(pod, container, sandboxConfig, (await this.deps.runtimeHandler(pod)) ?? '');
+    } catch (e) {
+      if (e instanceof ImagePullError) {
+        recorder.event(ref, 'Warning', EventReason.Failed, `Error: ${e.reason}`);
+        throw new StartError(e.reason, e.message);
+      }
+      throw e;
+    }
+    const previous = findContainerStatus(runtime, container.name);
+    const restartCount = previous ? previous.restartCount + 1 : 0;
+    let config;
+    try {
+      config = generateContainerConfig(pod, container, {
+        restartCount,
+        imageRef,
+        volumes: input.volumes,
+        resources: this.deps.settings.resources,
+        nodeName: this.deps.nodeName,
+        hostIPs: this.deps.hostIPs(),
+        podIPs,
+        configMap: (name) => input.configMaps.get(name),
+        secret: (name) => input.secrets.get(name),
+        nodeAllocatable: this.deps.nodeAllocatable(),
+        ...(this.deps.settings.seccompProfileRoot ? { seccompProfileRoot: this.deps.settings.seccompProfileRoot } : {}),
+      });
+    } catch (e) {
+      const msg = (e as Error).message;
+      recorder.event(ref, 'Warning', EventReason.Failed, `Error: ${msg}`);
+      throw new StartError(e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerConfigError', msg);
+    }
+    let containerId: string;
+    try {
+      const created = await this.timed('create_container', () =>
+        this.deps.cri.createContainer({ podSandboxId: sandboxId, config, sandboxConfig }),
+      );
+      containerId = created.containerId;
+    } catch (e) {
+      const msg = (e as Error).message;
+      recorder.event(ref, 'Warning', EventReason.Failed, `Error: ${msg}`);
+      throw new StartError('CreateContainerError', msg);
+    }
+    recorder.event(ref, 'Normal', EventReason.Created, `Created container: ${container.name}`);
+    try {
+      await this.timed('start_container', () => this.deps.cri.startContainer({ containerId }));
+    } catch (e) {
+      const msg = (e as Error).message;
+      recorder.event(ref, 'Warning', EventReason.Failed, `Error: ${msg}`);
+      throw new StartError('RunContainerError', msg);
+    }
+    recorder.event(ref, 'Normal', EventReason.Started, `Started container ${container.name}`);
+
+    const postStart = container.lifecycle?.postStart;
+    if (postStart) {
+      try {
+        await runLifecycleHandler(postStart, { cri: this.deps.cri, clock: this.deps.clock, pod, container, containerId, podIP });
+      } catch (e) {
+        recorder.event(ref, 'Warning', EventReason.FailedPostStartHook, 'PostStartHook failed');
+        try {
+          await this.killContainer(pod, containerId, container.name, 'FailedPostStartHook', 'FailedPostStartHook', runtime);
+        } catch {
+          // The kill is retried by the next sync if it failed.
+        }
+        throw new StartError('PostStartHookError', (e as Error).message);
+      }
+    }
+  }
+
+  /**
+   * killContainer: Killing event, preStop within the grace period, then StopContainer with what is
+   * left (at least 2 s). A container the runtime no longer knows counts as stopped.
+   */
+  async killContainer(
+    pod: V1Pod,
+    containerId: string,
+    name: string,
+    message: string,
+    reason: KillReason,
+    runtime: RuntimePodStatus | undefined,
+    gracePeriodOverride?: number,
+  ): Promise<void> {
+    const spec = [...containersOf(pod), ...initContainersOf(pod)].find((c) => c.name === name) ?? { name };
+    const probe = reason === 'LivenessProbe' ? spec.livenessProbe : reason === 'StartupProbe' ? spec.startupProbe : undefined;
+    const graceReason: GraceKillReason = reason === 'LivenessProbe' || reason === 'StartupProbe' ? reason : 'Other';
+    let grace = gracePeriodOverride ?? killGracePeriodSeconds(pod, graceReason, probe ?? undefined);
+    this.deps.recorder.event(containerRef(pod, spec), 'Normal', EventReason.Killing, message || `Stopping container ${name}`);
+    const preStop = spec.lifecycle?.preStop;
+    let elapsed = 0;
+    if (preStop && grace > 0) {
+      const startedAt = this.deps.clock.monotonic();
+      const controller = new AbortController();
+      const timer = this.deps.clock.setTimeout(() => controller.abort(new Error('grace period exceeded')), grace * 1000);
+      const podIP = runtime?.ips[0] ?? '';
+      try {
+        await Promise.race([
+          runLifecycleHandler(preStop, { cri: this.deps.cri, clock: this.deps.clock, pod, container: spec, containerId, podIP, signal: controller.signal }),
+          new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true })),
+        ]);
+      } catch {
+        this.deps.recorder.event(containerRef(pod, spec), 'Warning', EventReason.FailedPreStopHook, 'PreStopHook failed');
+      } finally {
+        timer.cancel();
+      }
+      elapsed = (this.deps.clock.monotonic() - startedAt) / 1000;
+    }
+    grace = stopContainerTimeoutSeconds(grace, elapsed);
+    try {
+      await this.timed('stop_container', () => this.deps.cri.stopContainer({ containerId, timeout: grace }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /**
+   * Stops every running container (regular ones in parallel, then sidecars in reverse order, each
+   * after those started later) and every sandbox of the pod.
+   */
+  async killPod(pod: V1Pod, runtime: RuntimePodStatus, gracePeriodOverride?: number): Promise<void> {
+    const running = latestRunning(runtime);
+    const sidecarOrder = initContainersOf(pod).filter(isRestartableInitContainer).map((c) => c.name);
+    const sidecarSet = new Set(sidecarOrder);
+    const regular = running.filter((c) => !sidecarSet.has(c.name));
+    const errors: Error[] = [];
+    const kill = async (c: RuntimeContainerStatus): Promise<void> => {
+      try {
+        await this.killContainer(pod, c.id, c.name, '', '', runtime, gracePeriodOverride);
+      } catch (e) {
+        errors.push(e as Error);
+      }
+    };
+    await Promise.all(regular.map(kill));
+    for (const name of [...sidecarOrder].reverse()) {
+      const c = running.find((r) => r.name === name);
+      if (c) await kill(c);
+    }
+    for (const sb of runtime.sandboxStatuses) {
+      try {
+        await this.timed('stop_podsandbox', () => this.deps.cri.stopPodSandbox({ podSandboxId: sb.id }));
+      } catch (e) {
+        if (!isNotFound(e)) errors.push(e as Error);
+      }
+    }
+    if (errors.length > 0) {
+      const msg = `error killing pod: ${errors.map((e) => e.message).join('; ')}`;
+      this.deps.recorder.event(podRef(pod), 'Warning', EventReason.FailedKillPod, msg);
+      throw new Error(msg);
+    }
+  }
+
+  /** Removes every sandbox of the pod (the runtime removes their containers with them). */
+  async removePod(runtime: RuntimePodStatus): Promise<void> {
+    for (const c of runtime.containerStatuses) {
+      try {
+        await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId: c.id }));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    for (const sb of runtime.sandboxStatuses) {
+      try {
+        await this.timed('remove_podsandbox', () => this.deps.cri.removePodSandbox({ podSandboxId: sb.id }));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+  }
+
+  /** Removes every instance of every init container (the sandbox is being recreated). */
+  private async purgeInitContainers(pod: V1Pod, runtime: RuntimePodStatus): Promise<void> {
+    const names = new Set(initContainersOf(pod).map((c) => c.name));
+    for (const c of runtime.containerStatuses) {
+      if (!names.has(c.name)) continue;
+      await this.removeQuietly(c.id);
+    }
+  }
+
+  /** Keeps only the newest exited instance of each init container. */
+  private async pruneInitContainers(pod: V1Pod, runtime: RuntimePodStatus): Promise<void> {
+    for (const init of initContainersOf(pod)) {
+      let count = 0;
+      for (const c of runtime.containerStatuses) {
+        if (c.name !== init.name || (c.state !== 'exited' && c.state !== 'unknown')) continue;
+        count++;
+        if (count > 1) await this.removeQuietly(c.id);
+      }
+    }
+  }
+
+  private async removeQuietly(containerId: string): Promise<void> {
+    try {
+      await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId }));
+    } catch {
+      // Pruning is an optimisation; garbage collection catches up later.
+    }
+  }
+}
+
+/** The newest instance of each container name that is running (upstream ConvertPodStatusToRunningPod). */
+export function latestRunning(runtime: RuntimePodStatus): RuntimeContainerStatus[] {
+  return runtime.containerStatuses.filter((c) => c.state === 'running');
+}

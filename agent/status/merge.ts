@@ -1,0 +1,83 @@
+import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import { KUBELET_OWNED_CONDITIONS } from './conditions.js';
+
+/**
+ * What the status manager does to a freshly generated status before caching and publishing it
+ * (upstream status_manager.go updateStatusInternal): keep each kubelet condition's
+ * lastTransitionTime while its status does not change, keep the first startTime, truncate times to
+ * seconds, and refuse a container going from terminated back to running when it may not restart.
+ */
+
+/** Whole seconds, as metav1.Time serializes (RFC 3339 without fraction). */
+export function toApiTime(value: Date | string | number): string {
+  const d = value instanceof Date ? value : new Date(value);
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function findCondition(status: V1PodStatus | undefined, type: string): V1PodCondition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+export function mergeForUpdate(oldStatus: V1PodStatus | undefined, next: V1PodStatus, now: number): V1PodStatus {
+  const merged: V1PodStatus = structuredClone(next);
+  merged.conditions = (merged.conditions ?? []).map((c) => {
+    if (!KUBELET_OWNED_CONDITIONS.has(c.type)) return c;
+    const old = findCondition(oldStatus, c.type);
+    const out: V1PodCondition = { ...c };
+    out.lastTransitionTime = old && old.status === c.status && old.lastTransitionTime ? new Date(old.lastTransitionTime) : new Date(now);
+    return out;
+  });
+  if (oldStatus?.startTime) merged.startTime = new Date(oldStatus.startTime);
+  else if (!merged.startTime) merged.startTime = new Date(now);
+  return merged;
+}
+
+function wontRestart(pod: V1Pod, exitCode: number): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  return policy === 'Never' || (policy === 'OnFailure' && exitCode === 0);
+}
+
+/**
+ * upstream checkContainerStateTransition: a regular container that terminated and will not be
+ * restarted must not be reported as anything else afterwards. Returns the offending container's name.
+ */
+export function illegalContainerTransition(pod: V1Pod, oldStatus: V1PodStatus | undefined, next: V1PodStatus): string | undefined {
+  const check = (olds: readonly V1ContainerStatus[] | undefined, news: readonly V1ContainerStatus[] | undefined): string | undefined => {
+    for (const o of olds ?? []) {
+      const term = o.state?.terminated;
+      if (!term || !wontRestart(pod, term.exitCode)) continue;
+      const n = news?.find((s) => s.name === o.name);
+      if (n && !n.state?.terminated) return o.name;
+    }
+    return undefined;
+  };
+  return check(oldStatus?.containerStatuses, next.containerStatuses);
+}
+
+/** Plain JSON of a status with times in the API's second precision (for patches and comparisons). */
+export function statusToJson(status: V1PodStatus): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(status, function (this: unknown, key: string, value: unknown) {
+      const raw = (this as Record<string, unknown>)[key];
+      if (raw instanceof Date) return toApiTime(raw);
+      return value;
+    }),
+  ) as Record<string, unknown>;
+}
+
+/** Equality of two statuses as published (second precision, key order ignored). */
+export function sameStatus(a: V1PodStatus | undefined, b: V1PodStatus | undefined): boolean {
+  if (!a || !b) return a === b;
+  return canonical(statusToJson(a)) === canonical(statusToJson(b));
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,126 @@
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
+import { illegalContainerTransition, mergeForUpdate, sameStatus, statusToJson } from './merge.js';
+
+/** Where statuses go: the API server (./api writer) or nowhere (static pods without an API). */
+export interface PodStatusWriter {
+  /** Writes pod.status; resolves false when the pod no longer exists (or has another UID). */
+  patchStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<boolean>;
+  /** Deletes the pod object with grace period 0 and a UID precondition. */
+  deletePod(namespace: string, name: string, uid: string): Promise<void>;
+}
+
+interface Entry {
+  pod: V1Pod;
+  status: V1PodStatus;
+  version: number;
+  syncedVersion: number;
+  syncing: boolean;
+  retry: TimerHandle | undefined;
+}
+
+/** Retry delay after a failed status write (upstream syncPeriod is 10 s). */
+export const STATUS_RETRY_MS = 10_000;
+
+/**
+ * The kubelet's status manager: the source of truth for each pod's last generated status, published
+ * to the API asynchronously (one write in flight per pod, latest status wins), retried on the clock.
+ */
+export class StatusManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly writer: PodStatusWriter | null,
+    private readonly clock: Clock,
+    private readonly metrics?: KubeletMetrics,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  getPodStatus(uid: string): V1PodStatus | undefined {
+    return this.entries.get(uid)?.status;
+  }
+
+  /** Caches `status` (after transition-time bookkeeping) and publishes it if it changed. */
+  setPodStatus(pod: V1Pod, status: V1PodStatus): void {
+    const uid = pod.metadata?.uid ?? '';
+    const entry = this.entries.get(uid);
+    const old = entry?.status ?? pod.status;
+    const bad = illegalContainerTransition(pod, old, status);
+    if (bad) {
+      this.log(`status for pod ${pod.metadata?.namespace}/${pod.metadata?.name}: refusing a terminated container ${bad} becoming non-terminated`);
+      return;
+    }
+    const merged = mergeForUpdate(old, status, this.clock.now());
+    if (entry) {
+      entry.pod = pod;
+      if (sameStatus(entry.status, merged)) return;
+      entry.status = merged;
+      entry.version++;
+    } else {
+      this.entries.set(uid, { pod, status: merged, version: 1, syncedVersion: 0, syncing: false, retry: undefined });
+    }
+    this.kick(uid);
+  }
+
+  /** Forgets a pod (after its object is gone). */
+  removePod(uid: string): void {
+    const e = this.entries.get(uid);
+    e?.retry?.cancel();
+    this.entries.delete(uid);
+  }
+
+  /** Deletes the API object of a finished pod whose resources are all released. */
+  async deletePodObject(pod: V1Pod): Promise<void> {
+    if (!this.writer) return;
+    await this.writer.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
+  }
+
+  /** True when every cached status has been written (tests and shutdown). */
+  settled(): boolean {
+    for (const e of this.entries.values()) if (e.syncing || e.syncedVersion !== e.version) return false;
+    return true;
+  }
+
+  /** Resolves once settled(). */
+  async whenSettled(): Promise<void> {
+    if (this.settled() || !this.writer) return;
+    await new Promise<void>((resolve) => this.waiters.add(resolve));
+  }
+
+  private kick(uid: string): void {
+    const e = this.entries.get(uid);
+    if (!e || e.syncing || !this.writer) return;
+    if (e.syncedVersion === e.version) return;
+    e.retry?.cancel();
+    e.retry = undefined;
+    void this.sync(uid, e);
+  }
+
+  private async sync(uid: string, e: Entry): Promise<void> {
+    if (!this.writer) return;
+    e.syncing = true;
+    const version = e.version;
+    const started = this.clock.monotonic();
+    try {
+      const exists = await this.writer.patchStatus(e.pod.metadata?.namespace ?? 'default', e.pod.metadata?.name ?? '', uid, statusToJson(e.status));
+      e.syncedVersion = version;
+      this.metrics?.podStatusSyncDuration.observe((this.clock.monotonic() - started) / 1000);
+      if (!exists) e.syncedVersion = e.version;
+    } catch (err) {
+      this.log(`status patch for ${e.pod.metadata?.namespace}/${e.pod.metadata?.name} failed: ${(err as Error).message}`);
+      e.retry = this.clock.setTimeout(() => {
+        e.retry = undefined;
+        this.kick(uid);
+      }, STATUS_RETRY_MS);
+    } finally {
+      e.syncing = false;
+    }
+    if (this.entries.get(uid) === e && e.syncedVersion !== e.version && !e.retry) this.kick(uid);
+    if (this.settled()) {
+      for (const w of [...this.waiters]) w();
+      this.waiters.clear();
+    }
+  }
+}
