@@ -82,9 +82,11 @@ export function takeHostSnapshot(): HostSnapshot {
 
 /** What `after` has that `before` did not. */
 export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): HostDiff {
+  // A process is identified by pid and start time: its argv may change (programs rewrite their title).
+  const identity = (key: keyof HostSnapshot, item: string): string => (key === 'processes' ? item.split(' ', 2).join(' ') : item);
   const added = (key: keyof HostSnapshot): string[] => {
-    const known = new Set(before[key]);
-    return after[key].filter((item) => !known.has(item));
+    const known = new Set(before[key].map((item) => identity(key, item)));
+    return after[key].filter((item) => !known.has(identity(key, item)));
   };
   return {
     processes: added('processes'),

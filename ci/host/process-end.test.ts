@@ -1,0 +1,69 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { packagePath } from '../../agent/util/package-root.js';
+import { sweepOrphanedRuns } from '../environment.js';
+import { listProcesses } from './proc.js';
+import { runtimeCgroupDirs } from './cgroups.js';
+
+interface Created {
+  runDir: string;
+  registryDir: string;
+  bridge: string;
+  netns: string;
+  containerdPid: number;
+  registryPid: number;
+  podUid: string;
+}
+
+/** Starts the fixture process and resolves with what it created, once the pod runs. */
+async function startChild(): Promise<{ created: Created; exited: Promise<[number | null, string | null]>; kill: (signal: NodeJS.Signals) => void }> {
+  const child = spawn(
+    process.execPath,
+    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('fakes/cni/source-loader.mjs'), packagePath('ci/testing/provision-child.ts')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    void exited.then(([code]) => reject(new Error(`fixture exited with ${code} before provisioning: ${stderr}`)));
+  });
+  return { created: JSON.parse(line) as Created, exited, kill: (signal) => child.kill(signal) };
+}
+
+function leftovers(created: Created): string[] {
+  const found: string[] = [];
+  if (existsSync(created.runDir)) found.push(`run dir ${created.runDir}`);
+  if (existsSync(created.registryDir)) found.push(`registry dir ${created.registryDir}`);
+  if (created.netns && existsSync(created.netns)) found.push(`netns ${created.netns}`);
+  if (spawnSync('ip', ['link', 'show', 'dev', created.bridge], { stdio: 'ignore' }).status === 0) found.push(`bridge ${created.bridge}`);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  if (mounts.includes(created.runDir)) found.push('mounts below the run dir');
+  for (const p of listProcesses()) {
+    if (p.argv.some((arg) => arg.includes(created.runDir) || arg.includes(created.registryDir))) found.push(`process ${p.pid} ${p.argv.join(' ')}`);
+  }
+  for (const dir of runtimeCgroupDirs()) if (dir.includes(created.podUid)) found.push(`cgroup ${dir}`);
+  return found;
+}
+
+describe('the environment when its process ends without a teardown', () => {
+  it('cleans up from its signal handler on SIGTERM', { timeout: 120_000 }, async () => {
+    const { created, exited, kill } = await startChild();
+    expect(leftovers(created).length).toBeGreaterThan(0); // the fixture really created things
+    kill('SIGTERM');
+    expect(await exited).toEqual([null, 'SIGTERM']);
+    expect(leftovers(created)).toEqual([]);
+  });
+
+  it('is swept by the next run after SIGKILL', { timeout: 120_000 }, async () => {
+    const { created, exited, kill } = await startChild();
+    kill('SIGKILL');
+    await exited;
+    expect(leftovers(created)).toEqual(expect.arrayContaining([`run dir ${created.runDir}`, `bridge ${created.bridge}`]));
+    expect(sweepOrphanedRuns()).toBeGreaterThanOrEqual(2);
+    expect(leftovers(created)).toEqual([]);
+  });
+});

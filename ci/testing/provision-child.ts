@@ -1,0 +1,25 @@
+/**
+ * Test fixture, run as a separate process: provisions the environment, starts one pod (so a shim, a netns,
+ * rootfs mounts and a pod cgroup exist), prints what it created as one JSON line, then waits to be killed.
+ * ci/host/process-end.test.ts kills it with SIGTERM (the exit handlers must clean up) or SIGKILL (the next
+ * run's sweep must clean up).
+ */
+import { randomUUID } from 'node:crypto';
+import { createCriClient } from '../../agent/runtime/cri-client.js';
+import { sandboxBundles } from '../containerd/force-cleanup.js';
+import { provisionContainerdTarget } from '../environment.js';
+
+const target = await provisionContainerdTarget();
+const containerd = target.containerd;
+if (!containerd) throw new Error('expected a provisioned containerd');
+const cri = createCriClient({ runtimeEndpoint: target.info.runtimeEndpoint });
+const uid = randomUUID();
+const { podSandboxId } = await cri.runPodSandbox({
+  config: { metadata: { name: 'process-end', uid, namespace: 'kubelet-harness', attempt: 0 }, linux: { cgroupParent: `/kubepods/besteffort/pod${uid}` } },
+});
+cri.close();
+const netns = sandboxBundles(`${containerd.runDir}/state`).find((bundle) => bundle.id === podSandboxId)?.netnsPath;
+process.stdout.write(
+  `${JSON.stringify({ runDir: containerd.runDir, registryDir: target.registry.workDir, bridge: containerd.bridge, netns, containerdPid: containerd.pid, registryPid: target.registry.pid, podUid: uid })}\n`,
+);
+setInterval(() => undefined, 60_000);
