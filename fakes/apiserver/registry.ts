@@ -357,6 +357,7 @@ export class ApiRegistry {
     delete meta.generateName;
     if (old.metadata.generateName) meta.generateName = old.metadata.generateName;
     next = applyDefaults(next);
+    const defaultedMeta = next.metadata;
     if (type.kind === 'Pod') {
       const oldSpec = old['spec'] as JsonObject;
       next['spec'] = subresource === 'status' ? structuredClone(oldSpec) : next['spec'];
@@ -366,17 +367,17 @@ export class ApiRegistry {
     }
     if (old.metadata.deletionTimestamp) {
       const before = new Set(old.metadata.finalizers ?? []);
-      const added = (meta.finalizers ?? []).filter((f) => !before.has(f));
+      const added = (defaultedMeta.finalizers ?? []).filter((f) => !before.has(f));
       if (added.length > 0) {
         throw errors.invalid(type.kind, name, type.group, [
           { reason: 'FieldValueForbidden', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`, field: 'metadata.finalizers' },
         ]);
       }
     }
-    meta.generation = old.metadata.generation ?? 1;
-    if (!jsonEqual(withoutMetaAndStatus(old), withoutMetaAndStatus(next))) meta.generation += 1;
-    meta.resourceVersion = old.metadata.resourceVersion ?? '';
-    if (meta.finalizers !== undefined && meta.finalizers.length === 0) delete meta.finalizers;
+    defaultedMeta.generation = old.metadata.generation ?? 1;
+    if (!jsonEqual(withoutMetaAndStatus(old), withoutMetaAndStatus(next))) defaultedMeta.generation += 1;
+    defaultedMeta.resourceVersion = old.metadata.resourceVersion ?? '';
+    if (defaultedMeta.finalizers !== undefined && defaultedMeta.finalizers.length === 0) delete defaultedMeta.finalizers;
     if (jsonEqual(old as unknown as JsonValue, next as unknown as JsonValue)) return existing; // no-op writes do not bump resourceVersion
     if (options.dryRun) return new StoredObject(next, existing.rv);
     const key = resourceKey(type);
