@@ -43,6 +43,9 @@ export class CommandNotFound extends Error {
   }
 }
 
+/** The longest delay a Node timer can hold. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 class ExitSignal {
   constructor(readonly code: number) {}
 }
@@ -432,6 +435,8 @@ class Interpreter {
 
   async sleepMs(ms: number): Promise<void> {
     this.checkAlive();
+    // Beyond a 32-bit timer (~24.8 days) Node would fire at once; such a sleep only ends by a kill.
+    if (ms > MAX_TIMER_MS) await this.blockUntilKilled();
     await this.options.clock.sleep(ms, this.control.signal);
   }
 
