@@ -68,6 +68,7 @@ export type ThresholdsObservedAt = ReadonlyMap<Threshold, number>;
 /**
  * Keeps the first-observed time of thresholds still met and stamps new ones with `now`; thresholds
  * no longer met are dropped, so a threshold that clears and returns starts its grace period anew.
+ * @example thresholdsFirstObservedAt([soft], new Map([[soft, 100]]), 160).get(soft) // 100
  */
 export function thresholdsFirstObservedAt(
   thresholds: readonly Threshold[],
@@ -79,7 +80,10 @@ export function thresholdsFirstObservedAt(
   return results;
 }
 
-/** The thresholds whose grace period has elapsed: now − firstObservedAt >= gracePeriodSeconds. */
+/**
+ * The thresholds whose grace period has elapsed: now − firstObservedAt >= gracePeriodSeconds.
+ * @example thresholdsMetGracePeriod(new Map([[softWith90sGrace, 100]]), 190) // [softWith90sGrace]
+ */
 export function thresholdsMetGracePeriod(observedAt: ThresholdsObservedAt, now: number): Threshold[] {
   const results: Threshold[] = [];
   for (const [threshold, at] of observedAt) {
@@ -88,7 +92,10 @@ export function thresholdsMetGracePeriod(observedAt: ThresholdsObservedAt, now: 
   return results;
 }
 
-/** Thresholds whose observation is newer than the last round's (or has no time). */
+/**
+ * Thresholds whose observation is newer than the last round's (or has no time).
+ * @example thresholdsUpdatedStats([t], { 'memory.available': { available: '1Gi', capacity: '8Gi', time: 20 } }, { 'memory.available': { available: '1Gi', capacity: '8Gi', time: 10 } }) // [t]
+ */
 export function thresholdsUpdatedStats(
   thresholds: readonly Threshold[],
   observations: SignalObservations,
@@ -113,7 +120,10 @@ export function nodeConditions(thresholds: readonly Threshold[]): PressureCondit
   return CONDITION_ORDER.filter((c) => found.has(c));
 }
 
-/** Conditions observed now get `now`; the others keep their last time (upstream nodeConditionsLastObservedAt). */
+/**
+ * Conditions observed now get `now`; the others keep their last time (upstream nodeConditionsLastObservedAt).
+ * @example nodeConditionsLastObservedAt(['MemoryPressure'], new Map([['DiskPressure', 10]]), 50) // Map { DiskPressure → 10, MemoryPressure → 50 }
+ */
 export function nodeConditionsLastObservedAt(
   conditions: readonly PressureCondition[],
   lastObservedAt: ReadonlyMap<PressureCondition, number>,
@@ -124,7 +134,10 @@ export function nodeConditionsLastObservedAt(
   return results;
 }
 
-/** Conditions last observed less than `periodSeconds` ago (the pressure transition period). */
+/**
+ * Conditions last observed less than `periodSeconds` ago (the pressure transition period).
+ * @example nodeConditionsObservedSince(new Map([['MemoryPressure', 0]]), 300, 299) // ['MemoryPressure']
+ */
 export function nodeConditionsObservedSince(
   observedAt: ReadonlyMap<PressureCondition, number>,
   periodSeconds: number,

@@ -47,6 +47,7 @@ export function hardEvictionReservation(input: NodeAllocatableInput): Record<str
 /**
  * systemReserved + kubeReserved + hard-eviction reservation for every capacity resource; zero
  * entries omitted (upstream GetNodeAllocatableReservation).
+ * @example nodeAllocatableReservation({ capacity: { cpu: '4', memory: '8Gi' }, kubeReserved: { cpu: '100m' } }) // { cpu: 100m, memory: 100Mi }
  */
 export function nodeAllocatableReservation(input: NodeAllocatableInput): Record<string, Quantity> {
   const capacity = parseResourceList(input.capacity, 'capacity');
