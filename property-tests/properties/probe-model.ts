@@ -223,8 +223,13 @@ class DeleteCommand implements ProbeCommand {
   }
 }
 
-/** Ticks dominate so thresholds are reached; deletion is rare because it ends most of the story. */
-export const probeCommandsArb = fc.commands(
+/**
+ * Ticks dominate so thresholds are reached; deletion is rare because it ends most of the story.
+ * `replayPath` is the value fast-check prints in a failing counterexample (`/*replayPath="…"*\/`):
+ * replaying a model-based failure needs it besides seed and path.
+ */
+export const probeCommandsArb = (replayPath?: string) =>
+  fc.commands(
   [
     fc.oneof(
       { weight: 24, arbitrary: fc.tuple(probeTypeArb, outcomeArb, dtArb).map(([probe, outcome, dt]): ProbeCommand => new TickCommand(probe, outcome, dt)) },
@@ -233,7 +238,7 @@ export const probeCommandsArb = fc.commands(
       { weight: 1, arbitrary: dtArb.map((dt): ProbeCommand => new DeleteCommand(dt)) },
     ),
   ],
-  { maxCommands: 80, size: 'large' },
+  { maxCommands: 80, size: 'large', ...(replayPath === undefined ? {} : { replayPath }) },
 );
 
 /** Runs one model-based case: model and simulator side by side from the same setup, first container running at t=0. */

@@ -16,12 +16,16 @@ function withoutErrors(scenario: ProbeScenario): ProbeScenario {
   return { ...scenario, events: scenario.events.filter((e) => !(e.kind === 'tick' && e.outcome === 'error')) };
 }
 
+export const PROBE_MODEL_PROPERTY = 'probe worker matches the counting model (kills, readiness, gating, initial delay, worker stops)';
+
+/** The model-based property; `commandsReplayPath` replays a failure printed by fast-check. */
+export function probeModelProperty(commandsReplayPath?: string): NamedProperty {
+  return named(PROBE_MODEL_PROPERTY, fc.property(probeSetupArb, probeCommandsArb(commandsReplayPath), (setup, commands) => runProbeModel(setup, commands)));
+}
+
 /** Probe-worker properties (fuzz target `probes`). */
 export const probeProperties: NamedProperty[] = [
-  named(
-    'probe worker matches the counting model (kills, readiness, gating, initial delay, worker stops)',
-    fc.property(probeSetupArb, probeCommandsArb, (setup, commands) => runProbeModel(setup, commands)),
-  ),
+  probeModelProperty(),
   named(
     'nothing runs before initialDelaySeconds of the running container have passed',
     fc.property(probeScenarioArb, (scenario) => {
@@ -182,3 +186,9 @@ export const crashLoopProperties: NamedProperty[] = [
 ];
 
 export const allProbeProperties: NamedProperty[] = [...probeProperties, ...crashLoopProperties];
+
+/** All probe-target properties, with the model-based one set up to replay `commandsReplayPath`. */
+export function probeTargetProperties(commandsReplayPath?: string): NamedProperty[] {
+  if (commandsReplayPath === undefined) return allProbeProperties;
+  return allProbeProperties.map((p) => (p.name === PROBE_MODEL_PROPERTY ? probeModelProperty(commandsReplayPath) : p));
+}

@@ -12,13 +12,17 @@ export interface FuzzOptions {
   readonly path?: string;
   /** Case-insensitive substring (or exact name) selecting properties. */
   readonly property?: string;
+  /** fc.commands replay path of a model-based failure (printed with the replay command). */
+  readonly replayPath?: string;
 }
 
 export interface FuzzIo {
   /** Deterministic report: identical for identical options. */
   out(line: string): void;
-  /** Progress and timings. */
+  /** Timings and diagnostics. */
   err(line: string): void;
+  /** Transient progress (a terminal shows it in place; elsewhere it is dropped). */
+  progress(line: string): void;
   now(): number;
 }
 
@@ -51,8 +55,8 @@ function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-export function selectProperties(target: FuzzTarget, filter: string | undefined): readonly NamedProperty[] {
-  const all = fuzzTargets[target];
+export function selectProperties(target: FuzzTarget, filter: string | undefined, replayPath?: string): readonly NamedProperty[] {
+  const all = fuzzTargets[target](replayPath === undefined ? {} : { commandsReplayPath: replayPath });
   if (all.length === 0) throw new Error(`fuzz target "${target}" has no properties registered yet`);
   if (filter === undefined) return all;
   const exact = all.filter((p) => p.name === filter);
@@ -67,7 +71,7 @@ export function selectProperties(target: FuzzTarget, filter: string | undefined)
 
 /** Runs the selected properties with fast-check; reports replay commands for failures. */
 export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzReport> {
-  const selected = selectProperties(options.target, options.property);
+  const selected = selectProperties(options.target, options.property, options.replayPath);
   if (options.path !== undefined && selected.length !== 1) {
     throw new Error(`--path replays one property: narrow --property to one of:\n${selected.map((p) => `  ${p.name}`).join('\n')}`);
   }
@@ -82,11 +86,12 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzRep
     const wrapped = instrument(property as RawProperty, (value) => {
       count++;
       digest.update(fc.stringify(value));
-      if (count % step === 0 && count <= options.runs) io.err(`  ${name}: ${count}/${options.runs}`);
+      if (count % step === 0 && count <= options.runs) io.progress(`  ${name}: ${count}/${options.runs}`);
     });
     const t0 = io.now();
     const params: fc.Parameters<unknown[]> = { numRuns: options.runs, seed: options.seed, ...(options.path === undefined ? {} : { path: options.path }) };
     const details = property.isAsync() ? await fc.check(wrapped, params) : (fc.check(wrapped, params) as fc.RunDetails<unknown[]>);
+    io.progress('');
     io.err(`  ${name}: ${((io.now() - t0) / 1000).toFixed(2)} s`);
     const hash = digest.digest('hex').slice(0, 16);
     if (!details.failed) {
@@ -99,8 +104,11 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzRep
     io.out(`  counterexample: ${fc.stringify(details.counterexample)}`);
     const error = details.errorInstance;
     if (error !== null && error !== undefined) io.out(`  error: ${error instanceof Error ? error.message : String(error)}`);
+    // Model-based counterexamples also carry fc.commands' own replay path.
+    const commandsPath = /replayPath="([^"]*)"/.exec(fc.stringify(details.counterexample))?.[1];
     io.out(
-      `  replay: kubelet-harness fuzz ${options.target} --seed ${details.seed} --path ${shellQuote(details.counterexamplePath ?? '')} --runs ${options.runs} --property ${shellQuote(name)}`,
+      `  replay: kubelet-harness fuzz ${options.target} --seed ${details.seed} --path ${shellQuote(details.counterexamplePath ?? '')} --runs ${options.runs} --property ${shellQuote(name)}` +
+        (commandsPath === undefined ? '' : ` --replay-path ${shellQuote(commandsPath)}`),
     );
   }
   io.out(`${failed === 0 ? 'passed' : 'FAILED'}: ${passed} passed, ${failed} failed`);
@@ -125,7 +133,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed (default: a fresh one, printed)')
     .option('--path <path>', 'replay path printed by a failing run (with --seed and --property)')
     .option('--property <name>', 'only properties whose name contains this')
-    .action(async (target: string, raw: { runs: string; seed?: string; path?: string; property?: string }) => {
+    .option('--replay-path <path>', 'fc.commands replay path printed for a model-based failure')
+    .action(async (target: string, raw: { runs: string; seed?: string; path?: string; property?: string; replayPath?: string }) => {
       try {
         if (!(FUZZ_TARGET_NAMES as string[]).includes(target)) {
           throw new Error(`unknown fuzz target "${target}" (expected ${FUZZ_TARGET_NAMES.join(', ')})`);
@@ -138,10 +147,14 @@ export function register(program: Command): void {
             seed,
             ...(raw.path === undefined ? {} : { path: raw.path }),
             ...(raw.property === undefined ? {} : { property: raw.property }),
+            ...(raw.replayPath === undefined ? {} : { replayPath: raw.replayPath }),
           },
           {
             out: (line) => process.stdout.write(`${line}\n`),
             err: (line) => process.stderr.write(`${line}\n`),
+            progress: (line) => {
+              if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+            },
             now: () => performance.now(),
           },
         );
