@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerMockApiServer } from './mock-apiserver.js';
 import { register as registerSimulate } from './simulate.js';
 import { register as registerFuzz } from './fuzz.js';
+import { register as registerFakeCri } from './fake-cri.js';
 
 /**
  * One entry per command module. Each module exports `register(program)` and adds exactly one
@@ -9,4 +10,4 @@ import { register as registerFuzz } from './fuzz.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz];
+export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz, registerFakeCri];
