@@ -69,3 +69,21 @@ export {
   type RankOptions,
   type EvictionRoundState,
 } from './eviction/index.js';
+// Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
+export {
+  loadKubeletConfig,
+  defaultKubeletConfiguration,
+  parseKubeletArgs,
+  parseGoDuration,
+  formatGoDuration,
+  type KubeletConfiguration,
+  type LoadedKubeletConfig,
+  type LoadKubeletConfigInput,
+  type KubeletFlags,
+} from './config/index.js';
+export { createKubeletMetrics, startHealthAndMetricsServer, type KubeletMetrics, type HealthAndMetricsServer } from './metrics/index.js';
+// Fake CSI driver, CNI plugin installer, journal sink for out-of-process writers, shared gRPC fault rules.
+export { startFakeCsi, type FakeCsi, type StartFakeCsiOptions } from '../fakes/csi/server.js';
+export { installCniPlugin } from '../fakes/cni/install.js';
+export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
+export { GrpcFaultInjector, type GrpcFaultRule } from '../fakes/faults/grpc-faults.js';

@@ -94,10 +94,10 @@ function decodeValue(field: string, kind: FieldKind, raw: unknown, out: DecodedF
       let ok = true;
       for (const [k, v] of Object.entries(raw)) {
         if (kind.type === 'stringMap' && typeof v !== 'string') {
-          out.errors.push({ field: `${field}[${k}]`, message: `must be a string; quote it: "${String(v)}" (got ${describe(v)})` });
+          out.errors.push({ field: `${field}[${JSON.stringify(k)}]`, message: `must be a string; quote it: "${String(v)}" (got ${describe(v)})` });
           ok = false;
         } else if (kind.type === 'boolMap' && typeof v !== 'boolean') {
-          out.errors.push({ field: `${field}[${k}]`, message: `must be true or false (got ${describe(v)})` });
+          out.errors.push({ field: `${field}[${JSON.stringify(k)}]`, message: `must be true or false (got ${describe(v)})` });
           ok = false;
         } else {
           map[k] = v as string | boolean;

@@ -1,12 +1,5 @@
+import { DEFAULT_EVICTION_HARD } from '../eviction/defaults.js';
 import type { KubeletConfiguration } from './types.js';
-
-/** Linux default `evictionHard`, used when the field is unset (kubelet-semantics §5.3). */
-export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = Object.freeze({
-  'memory.available': '100Mi',
-  'nodefs.available': '10%',
-  'nodefs.inodesFree': '5%',
-  'imagefs.available': '15%',
-});
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

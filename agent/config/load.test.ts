@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVICTION_HARD, loadKubeletConfig, parseKubeletArgs } from './index.js';
+import { DEFAULT_EVICTION_HARD } from '../eviction/defaults.js';
+import { loadKubeletConfig, parseKubeletArgs } from './index.js';
 
 const HEADER = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';
 
@@ -41,6 +42,14 @@ describe('loadKubeletConfig defaults', () => {
       failSwapOn: true,
     });
     expect(settings).toEqual({ rootDir: '/var/lib/kubelet' });
+  });
+
+  it('returns the parsed eviction thresholds, with the allocatable mirror of memory.available', () => {
+    const { evictionThresholds } = loadKubeletConfig({ flags: { 'eviction-hard': 'memory.available<200Mi' } });
+    expect(evictionThresholds.map((t) => [t.signal, t.value.quantity?.toString()])).toEqual([
+      ['memory.available', '200Mi'],
+      ['allocatableMemory.available', '200Mi'],
+    ]);
   });
 
   it('reads a file over the defaults and keeps the defaults it does not set', () => {
@@ -184,25 +193,28 @@ describe('loadKubeletConfig rejects bad input naming the field', () => {
     expect(errorsOf('syncFrequency: 10\n')).toEqual(['syncFrequency: must be a duration string such as "1m30s" (got number 10)']);
     expect(errorsOf('syncFrequency: 1x\n')).toEqual(['syncFrequency: time: unknown unit "x" in duration "1x"']);
     expect(errorsOf('cgroupDriver: cgroupv2\n')).toEqual(['cgroupDriver: unsupported value "cgroupv2": must be one of "cgroupfs", "systemd"']);
-    expect(errorsOf('kubeReserved:\n  cpu: 1\n')).toEqual(['kubeReserved[cpu]: must be a string; quote it: "1" (got number 1)']);
+    expect(errorsOf('kubeReserved:\n  cpu: 1\n')).toEqual(['kubeReserved["cpu"]: must be a string; quote it: "1" (got number 1)']);
     expect(errorsOf('enforceNodeAllocatable: pods\n')).toEqual(['enforceNodeAllocatable: must be a list of strings (got string "pods")']);
   });
 
   it('rejects bad quantities and unreservable resources', () => {
-    expect(errorsOf('kubeReserved:\n  memory: 1GB\n')[0]).toMatch(/^kubeReserved\[memory\]: failed to parse quantity "1GB": /);
-    expect(errorsOf('systemReserved:\n  memory: "-1Gi"\n')).toEqual(['systemReserved[memory]: resource quantity cannot be negative: -1Gi']);
-    expect(errorsOf('systemReserved:\n  nvidia.com/gpu: "1"\n')[0]).toMatch(/^systemReserved\[nvidia.com\/gpu\]: cannot reserve "nvidia.com\/gpu" resource/);
+    expect(errorsOf('kubeReserved:\n  memory: 1GB\n')[0]).toMatch(/^kubeReserved\["memory"\]: failed to parse quantity "1GB": /);
+    expect(errorsOf('systemReserved:\n  memory: "-1Gi"\n')).toEqual(['systemReserved["memory"]: resource quantity cannot be negative: -1Gi']);
+    expect(errorsOf('systemReserved:\n  nvidia.com/gpu: "1"\n')[0]).toMatch(/^systemReserved\["nvidia.com\/gpu"\]: cannot reserve "nvidia.com\/gpu" resource/);
     expect(errorsOf('containerLogMaxSize: ten\n')[0]).toMatch(/^containerLogMaxSize: invalid quantity "ten"/);
   });
 
   it('rejects unsupported eviction signals and bad thresholds', () => {
     expect(errorsOf('evictionHard:\n  memory.availabel: 100Mi\n')).toEqual([
-      'evictionHard[memory.availabel]: unsupported eviction signal memory.availabel',
+      'evictionHard["memory.availabel"]: unsupported eviction signal memory.availabel',
     ]);
-    expect(errorsOf('evictionHard:\n  memory.available: "0"\n')[0]).toMatch(/^evictionHard\[memory.available\]: .*positive/);
+    expect(errorsOf('evictionHard:\n  memory.available: "0"\n')).toEqual([
+      'evictionHard["memory.available"]: eviction threshold memory.available must be positive: 0',
+    ]);
+    expect(errorsOf('evictionMinimumReclaim:\n  memory.available: 0%\n')[0]).toMatch(/^evictionMinimumReclaim\["memory.available"\]: .*must be positive/);
     expect(errorsOf('evictionSoft:\n  memory.available: 1Gi\n')[0]).toMatch(/grace period must be specified/);
     const flagged = loadKubeletConfig({ flags: { 'eviction-hard': 'memory.availabel<100Mi' } });
-    expect(flagged.errors).toEqual(['evictionHard[memory.availabel]: unsupported eviction signal memory.availabel']);
+    expect(flagged.errors).toEqual(['evictionHard["memory.availabel"]: unsupported eviction signal memory.availabel']);
   });
 
   it('rejects enforceNodeAllocatable keys kubelet rejects', () => {

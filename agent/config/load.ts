@@ -2,7 +2,8 @@ import { parseAllDocuments } from 'yaml';
 import { parseQuantity } from '../resources/quantity.js';
 import { decodeConfigDocument } from './decode.js';
 import { applyDependentDefaults, applyFinalDefaults, defaultKubeletConfiguration } from './defaults.js';
-import { checkEvictionConfig } from './eviction-check.js';
+import type { Threshold } from '../eviction/index.js';
+import { checkEvictionConfig, evictionThresholdsOf } from './eviction-check.js';
 import { applyFlags, type KubeletFlags } from './flags.js';
 import type { ConfigProblem, KubeletConfiguration, KubeletFlagOnlySettings } from './types.js';
 import { validateKubeletConfiguration, type ValidationParsers } from './validate.js';
@@ -23,6 +24,8 @@ export interface LoadedKubeletConfig {
   settings: KubeletFlagOnlySettings;
   /** `field: message` lines; any error means the configuration must be rejected. */
   errors: string[];
+  /** The parsed eviction thresholds (hard and soft, with allocatable mirrors); empty when there are errors. */
+  evictionThresholds: Threshold[];
   /** Non-fatal findings (unknown fields), `field: message`. */
   warnings: string[];
   /** The same findings, structured. */
@@ -77,5 +80,13 @@ export function loadKubeletConfig(input: LoadKubeletConfigInput = {}): LoadedKub
 
   const settings: KubeletFlagOnlySettings = { rootDir: '/var/lib/kubelet', ...flagResult.flagOnly };
   const line = (p: ConfigProblem): string => `${p.field}: ${p.message}`;
-  return { config, settings, errors: errors.map(line), warnings: warnings.map(line), problems: { errors, warnings } };
+  const evictionThresholds = errors.length === 0 ? evictionThresholdsOf(config) : [];
+  return {
+    config,
+    settings,
+    evictionThresholds,
+    errors: errors.map(line),
+    warnings: warnings.map(line),
+    problems: { errors, warnings },
+  };
 }

@@ -111,7 +111,7 @@ export function validateKubeletConfiguration(c: KubeletConfiguration, parsers: V
 
   for (const field of ['kubeReserved', 'systemReserved'] as const) {
     for (const [resource, text] of Object.entries(c[field])) {
-      const at = `${field}[${resource}]`;
+      const at = `${field}[${JSON.stringify(resource)}]`;
       if (!RESERVABLE.includes(resource)) {
         bad(at, `cannot reserve ${JSON.stringify(resource)} resource (supported: ${RESERVABLE.join(', ')})`);
         continue;
@@ -126,8 +126,12 @@ export function validateKubeletConfiguration(c: KubeletConfiguration, parsers: V
   try {
     parsers.checkEvictionThresholds(c);
   } catch (err) {
-    const field = (err as { field?: unknown }).field;
-    problems.push({ field: typeof field === 'string' ? field : 'eviction', message: (err as Error).message });
+    // InvalidInputError carries the field and the bare problem; other errors only a message.
+    const { field, problem } = err as { field?: unknown; problem?: unknown };
+    problems.push({
+      field: typeof field === 'string' ? field : 'eviction',
+      message: typeof problem === 'string' ? problem : (err as Error).message,
+    });
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerMockApiServer } from './mock-apiserver.js';
 import { register as registerSimulate } from './simulate.js';
 import { register as registerFuzz } from './fuzz.js';
+import { register as registerFakeCsi } from './fake-csi.js';
 import { register as registerFakeCri } from './fake-cri.js';
 
 /**
@@ -10,4 +11,4 @@ import { register as registerFakeCri } from './fake-cri.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz, registerFakeCri];
+export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz, registerFakeCsi, registerFakeCri];
