@@ -1,0 +1,79 @@
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { Clock } from '../clock/clock.js';
+import type { EventRecorder, EventType, ObjectReference } from './events.js';
+import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
+import { toApiTime } from '../status/merge.js';
+
+/**
+ * Events to the API server, aggregated like client-go's recorder: the same object, reason and message
+ * bump `count` and `lastTimestamp` of the existing Event instead of creating a new one. Writes are
+ * queued and sent one at a time so recording never blocks the caller.
+ */
+export class ApiEventRecorder implements EventRecorder {
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  private queue: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly clock: Clock,
+    private readonly component: { component: string; host: string },
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
+    const namespace = ref.namespace ?? 'default';
+    const key = `${ref.kind}/${namespace}/${ref.name}/${ref.uid}/${ref.fieldPath ?? ''}/${type}/${reason}/${message}`;
+    const now = toApiTime(this.clock.now());
+    const existing = this.seen.get(key);
+    if (existing) {
+      existing.count++;
+      const { name, count } = existing;
+      this.enqueue(async () => {
+        await this.clients.core.patchNamespacedEvent(
+          { name, namespace: existing.namespace, body: { count, lastTimestamp: now } },
+          mergePatch,
+        );
+      });
+      return;
+    }
+    const name = `${ref.name}.${(this.clock.now() * 1000 + (this.seq++ % 1000)).toString(16)}`;
+    this.seen.set(key, { name, namespace, count: 1, first: now });
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        name: ref.name,
+        namespace: ref.kind === 'Node' ? undefined : namespace,
+        uid: ref.uid,
+        ...(ref.fieldPath ? { fieldPath: ref.fieldPath } : {}),
+      },
+      reason,
+      message,
+      type,
+      source: this.component,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: this.component.component,
+      reportingInstance: this.component.host,
+    } as unknown as CoreV1Event;
+    this.enqueue(async () => {
+      await this.clients.core.createNamespacedEvent({ namespace, body });
+    });
+  }
+
+  /** Resolves when every queued write has been attempted. */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    this.queue = this.queue.then(write).catch((e: unknown) => {
+      if (httpCode(e) !== 404) this.log(`event write failed: ${(e as Error).message}`);
+    });
+  }
+}

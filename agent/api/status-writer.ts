@@ -1,0 +1,39 @@
+import type { PodStatusWriter } from '../status/status-manager.js';
+import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
+
+/**
+ * Writes pod statuses as the kubelet does: a patch of the status subresource carrying the pod UID as a
+ * precondition, and deletion of finished pods with grace period 0 and a UID precondition.
+ */
+export class ApiPodStatusWriter implements PodStatusWriter {
+  constructor(private readonly clients: KubeClients) {}
+
+  async patchStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.clients.core.patchNamespacedPodStatus(
+        { name, namespace, body: { metadata: { uid }, status } },
+        mergePatch,
+      );
+      return true;
+    } catch (e) {
+      const code = httpCode(e);
+      if (code === 404 || code === 409) return false;
+      throw e;
+    }
+  }
+
+  async deletePod(namespace: string, name: string, uid: string): Promise<void> {
+    try {
+      await this.clients.core.deleteNamespacedPod({
+        name,
+        namespace,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
+      });
+    } catch (e) {
+      const code = httpCode(e);
+      if (code === 404 || code === 409) return;
+      throw e;
+    }
+  }
+}
