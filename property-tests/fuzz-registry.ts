@@ -1,3 +1,4 @@
+import { evictionProperties } from './properties/eviction.js';
 import { probeTargetProperties } from './properties/probes.js';
 import { qosProperties } from './properties/qos.js';
 import { quantityProperties } from './properties/quantity.js';
@@ -14,7 +15,7 @@ export interface FuzzTargetOptions {
  */
 export const fuzzTargets: Readonly<Record<FuzzTarget, (options: FuzzTargetOptions) => readonly NamedProperty[]>> = {
   probes: (options) => probeTargetProperties(options.commandsReplayPath),
-  eviction: () => [],
+  eviction: () => evictionProperties,
   qos: () => qosProperties,
   quantity: () => quantityProperties,
 };

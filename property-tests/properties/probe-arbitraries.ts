@@ -84,5 +84,5 @@ export function compileScenario(setup: ProbeSetup, intents: readonly ScenarioInt
 
 /** Valid random scenarios for simulateProbes. */
 export const probeScenarioArb: fc.Arbitrary<ProbeScenario> = fc
-  .tuple(probeSetupArb, fc.array(intentArb, { maxLength: 60 }))
+  .tuple(probeSetupArb, fc.array(intentArb, { maxLength: 80, size: 'large' }))
   .map(([setup, intents]) => compileScenario(setup, intents));
