@@ -52,6 +52,8 @@ export {
   nodeConditionsObservedSince,
   evaluateEvictionRound,
   INITIAL_EVICTION_ROUND_STATE,
+  thresholdToReclaim,
+  evictionGracePeriodOverride,
   evictionAdmit,
   rankPodsForEviction,
   isCriticalPod,

@@ -158,3 +158,28 @@ describe('evictionAdmit', () => {
     expect(evictionAdmit(critical, { nodeConditions: ['PIDPressure'] }).admit).toBe(true);
   });
 });
+
+describe('choosing what to reclaim and how long evicted pods get', () => {
+  it('reclaims memory before any other resource', async () => {
+    const { thresholdToReclaim } = await import('./evaluation.js');
+    const thresholds = parseEvictionThresholds({ evictionHard: { 'nodefs.available': '1Gi', 'memory.available': '1Gi' }, enforceNodeAllocatable: [] });
+    expect(thresholdToReclaim(thresholds)?.signal).toBe('memory.available');
+    expect(thresholdToReclaim(thresholds.slice(0, 1))?.signal).toBe('nodefs.available');
+    expect(thresholdToReclaim([])).toBeNull();
+  });
+
+  it('gives 1 s after a hard threshold and the capped max pod grace period after a soft one', async () => {
+    const { evictionGracePeriodOverride } = await import('./grace-period.js');
+    const [hard, soft] = parseEvictionThresholds({
+      evictionHard: { 'memory.available': '1Gi' },
+      evictionSoft: { 'memory.available': '2Gi' },
+      evictionSoftGracePeriod: { 'memory.available': '1m' },
+      enforceNodeAllocatable: [],
+    });
+    const pod = (tgps?: number): V1Pod => ({ spec: { containers: [], ...(tgps === undefined ? {} : { terminationGracePeriodSeconds: tgps }) } });
+    expect(evictionGracePeriodOverride(hard!, pod(30), 60)).toBe(1);
+    expect(evictionGracePeriodOverride(soft!, pod(30), 60)).toBe(30);
+    expect(evictionGracePeriodOverride(soft!, pod(90), 60)).toBe(60);
+    expect(evictionGracePeriodOverride(soft!, pod(), 0)).toBe(0);
+  });
+});

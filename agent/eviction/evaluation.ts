@@ -217,11 +217,13 @@ export function evaluateEvictionRound(state: EvictionRoundState, input: Eviction
   const firstObservedAt = thresholdsFirstObservedAt(met, state.thresholdsFirstObservedAt, now);
   const conditionsLastObservedAt = nodeConditionsLastObservedAt(nodeConditions(met), state.nodeConditionsLastObservedAt, now);
   const conditions = nodeConditionsObservedSince(conditionsLastObservedAt, period, now);
-  let active = thresholdsMetGracePeriod(firstObservedAt, now);
-  if (state.lastObservations !== null) active = thresholdsUpdatedStats(active, observations, state.lastObservations);
+  const pastGrace = thresholdsMetGracePeriod(firstObservedAt, now);
+  // Remembered before the stale-stats filter: a threshold waiting on fresh stats still keeps its
+  // min-reclaim hold next round.
+  const active = state.lastObservations === null ? pastGrace : thresholdsUpdatedStats(pastGrace, observations, state.lastObservations);
   return {
     state: {
-      thresholdsMet: active,
+      thresholdsMet: pastGrace,
       thresholdsFirstObservedAt: firstObservedAt,
       nodeConditionsLastObservedAt: conditionsLastObservedAt,
       lastObservations: observations,
@@ -229,4 +231,13 @@ export function evaluateEvictionRound(state: EvictionRoundState, input: Eviction
     activeThresholds: active,
     nodeConditions: conditions,
   };
+}
+
+/**
+ * The threshold a round reclaims for (upstream byEvictionPriority, then the first): memory signals
+ * before every other, otherwise the first active threshold; null when none is active.
+ * @example thresholdToReclaim([nodefsThreshold, memoryThreshold]) // memoryThreshold
+ */
+export function thresholdToReclaim(active: readonly Threshold[]): Threshold | null {
+  return active.find((t) => t.signal === 'memory.available' || t.signal === 'allocatableMemory.available') ?? active[0] ?? null;
 }

@@ -21,6 +21,7 @@ export {
   thresholdsFirstObservedAt,
   thresholdsMet,
   thresholdsMetGracePeriod,
+  thresholdToReclaim,
   thresholdsUpdatedStats,
   type EvictionRoundInput,
   type EvictionRoundResult,
@@ -44,3 +45,4 @@ export {
   type RankedPodInput,
 } from './ranking.js';
 export { evictionAdmit, type EvictionAdmitResult } from './admission.js';
+export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';

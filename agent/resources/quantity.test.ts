@@ -358,3 +358,12 @@ describe('arithmetic and comparison', () => {
     expect(() => parseQuantity('1e2147483647').add(parseQuantity('1'))).toThrow(RangeError);
   });
 });
+
+describe('toQuantity', () => {
+  it('accepts JSON numbers as the API does for unquoted quantities', async () => {
+    const { toQuantity } = await import('./quantity.js');
+    expect(toQuantity(1, 'cpu').toString()).toBe('1');
+    expect(toQuantity(0.5, 'cpu').toString()).toBe('500m');
+    expect(() => toQuantity(Number.NaN, 'limits.cpu')).toThrow(/limits\.cpu: invalid quantity/);
+  });
+});

@@ -164,11 +164,13 @@ export class Quantity {
     if (signA === 0) return 0;
     if (this.#scale === other.#scale) return a === b ? 0 : a > b ? 1 : -1;
     // Settle clearly different magnitudes without expanding (exponents may be huge).
-    const magnitudeA = digitCount(a) + this.#scale;
-    const magnitudeB = digitCount(b) + other.#scale;
-    if (magnitudeA !== magnitudeB) {
-      const larger = magnitudeA > magnitudeB ? 1 : -1;
-      return (signA > 0 ? larger : -larger) as -1 | 1;
+    if (Math.abs(this.#scale - other.#scale) > 36) {
+      const magnitudeA = digitCount(a) + this.#scale;
+      const magnitudeB = digitCount(b) + other.#scale;
+      if (magnitudeA !== magnitudeB) {
+        const larger = magnitudeA > magnitudeB ? 1 : -1;
+        return (signA > 0 ? larger : -larger) as -1 | 1;
+      }
     }
     const [x, y] = Quantity.#align(this, other);
     return x === y ? 0 : x > y ? 1 : -1;
@@ -495,13 +497,15 @@ function parseParts(text: string): ParsedParts {
 }
 
 /**
- * Accepts a Quantity or quantity text (as found in V1Pod resource maps); names `field` on error.
+ * Accepts a Quantity, quantity text (as found in V1Pod resource maps), or a JSON number (the API
+ * accepts `cpu: 1` unquoted); names `field` on error.
  * @example toQuantity('100Mi', 'capacity.memory').value() // 104857600n
  */
-export function toQuantity(value: Quantity | string, field: string): Quantity {
+export function toQuantity(value: Quantity | string | number, field: string): Quantity {
   if (value instanceof Quantity) return value;
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   try {
-    return parseQuantity(value);
+    return parseQuantity(text as string);
   } catch (error) {
     if (error instanceof QuantityParseError) {
       throw new QuantityFieldError(field, error);

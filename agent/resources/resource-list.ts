@@ -6,7 +6,7 @@ import { Quantity, toQuantity } from './quantity.js';
 
 export type ResourceList = Readonly<Record<string, Quantity>>;
 /** What callers may pass: quantities or quantity text, per resource name. */
-export type ResourceListInput = Readonly<Record<string, Quantity | string>>;
+export type ResourceListInput = Readonly<Record<string, Quantity | string | number>>;
 
 /**
  * Parses every entry of `list`; a bad entry throws naming `field.<resource>`.
