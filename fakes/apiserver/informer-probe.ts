@@ -60,16 +60,39 @@ export class InformerProbe<T extends KubernetesObject> {
   lists = 0;
   readonly informer: ListWatch<T>;
   private stopped = false;
+  private restartPending = false;
 
-  constructor(kc: KubeConfig, path: string, list: ListPromise<T>, private readonly clock: Clock = realClock, restartDelayMs = 50) {
+  constructor(
+    kc: KubeConfig,
+    path: string,
+    list: ListPromise<T>,
+    private readonly options: { clock?: Clock; restartDelayMs?: number; maxReconnectDelayMs?: number } = {},
+  ) {
+    const clock = options.clock ?? realClock;
     const counted: ListPromise<T> = () => {
       this.lists++;
       return list();
     };
-    this.informer = new ListWatch<T>(path, new RecordingWatch(kc, this as unknown as InformerProbe<KubernetesObject>), counted, false);
+    // client-node backs off 1 s, 2 s, 4 s... between reconnects without events; tests may cap that.
+    const cap = options.maxReconnectDelayMs;
+    const delayFn = cap === undefined ? undefined : (ms: number): Promise<void> => clock.sleep(Math.min(ms, cap));
+    this.informer = new ListWatch<T>(
+      path,
+      new RecordingWatch(kc, this as unknown as InformerProbe<KubernetesObject>),
+      counted,
+      false,
+      undefined,
+      undefined,
+      delayFn ? { delayFn } : undefined,
+    );
     this.informer.on('error', (err) => {
       this.errors.push(err);
-      if (!this.stopped) this.clock.setTimeout(() => void this.informer.start(), restartDelayMs);
+      if (this.stopped || this.restartPending) return;
+      this.restartPending = true;
+      clock.setTimeout(() => {
+        this.restartPending = false;
+        if (!this.stopped) void this.informer.start();
+      }, this.options.restartDelayMs ?? 50);
     });
   }
 
