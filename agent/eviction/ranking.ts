@@ -81,6 +81,7 @@ const ZERO = Quantity.fromBigInt(0n);
 /**
  * Upstream GetResourceRequestQuantity: pod requests without overhead (pod-level only when the gate
  * is on and they are set), then overhead added only to a non-zero total.
+ * @example evictionRequest(podRequesting100MiWith20MiOverhead, 'memory').toString() // '120Mi'
  */
 export function evictionRequest(pod: V1Pod, resource: string, options?: FeatureGateOptions): Quantity {
   const skipContainerLevel = podLevelResourcesEnabled(options) && isPodLevelResourcesSet(pod);
@@ -90,7 +91,7 @@ export function evictionRequest(pod: V1Pod, resource: string, options?: FeatureG
   return request;
 }
 
-/** Upstream PodPriority: spec.priority, unset = 0. */
+/** Upstream PodPriority: spec.priority, unset = 0. @example podPriority({ spec: { containers: [] } }) // 0 */
 export function podPriority(pod: V1Pod): number {
   return pod.spec?.priority ?? 0;
 }

@@ -36,7 +36,7 @@ export interface EvictionThresholdConfig {
   readonly enforceNodeAllocatable?: readonly string[];
 }
 
-/** Upstream isHardEvictionThreshold. */
+/** Upstream isHardEvictionThreshold. @example isHardEvictionThreshold(parseEvictionThresholds()[0]!) // true */
 export function isHardEvictionThreshold(threshold: Threshold): boolean {
   return threshold.gracePeriodSeconds === 0;
 }
@@ -50,7 +50,10 @@ function checkSignal(map: string, signal: string): EvictionSignal {
   return signal;
 }
 
-/** Go's strconv.ParseFloat(text, 32) for decimal text: the float32 nearest the value. */
+/**
+ * Go's strconv.ParseFloat(text, 32) for decimal text: the float32 nearest the value.
+ * @example parseFloat32('0.1') // 0.10000000149011612
+ */
 export function parseFloat32(text: string): number {
   const trimmed = text;
   let value: number;

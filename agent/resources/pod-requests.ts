@@ -16,11 +16,15 @@ export interface FeatureGateOptions {
 /** Resource names that pod-level `spec.resources` may carry. */
 export const POD_LEVEL_RESOURCES: ReadonlySet<string> = new Set(['cpu', 'memory']);
 
+/** The PodLevelResources gate, on unless switched off. @example podLevelResourcesEnabled({ featureGates: { PodLevelResources: false } }) // false */
 export function podLevelResourcesEnabled(options: FeatureGateOptions | undefined): boolean {
   return options?.featureGates?.PodLevelResources ?? true;
 }
 
-/** Upstream IsPodLevelResourcesSet: `spec.resources` names cpu or memory in requests or limits. */
+/**
+ * Upstream IsPodLevelResourcesSet: `spec.resources` names cpu or memory in requests or limits.
+ * @example isPodLevelResourcesSet({ spec: { containers: [], resources: { limits: { memory: '1Gi' } } } }) // true
+ */
 export function isPodLevelResourcesSet(pod: V1Pod): boolean {
   const resources = pod.spec?.resources;
   if (resources === undefined || resources === null) return false;
