@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerConformance } from './conformance.js';
 import { register as registerMockApiServer } from './mock-apiserver.js';
 import { register as registerSimulate } from './simulate.js';
 import { register as registerFuzz } from './fuzz.js';
@@ -11,4 +12,4 @@ import { register as registerFakeCri } from './fake-cri.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerMockApiServer, registerSimulate, registerFuzz, registerFakeCsi, registerFakeCri];
+export const commands: RegisterCommand[] = [registerConformance, registerMockApiServer, registerSimulate, registerFuzz, registerFakeCsi, registerFakeCri];
