@@ -54,6 +54,7 @@ export {
   INITIAL_EVICTION_ROUND_STATE,
   thresholdToReclaim,
   evictionGracePeriodOverride,
+  evictionMessage,
   evictionAdmit,
   rankPodsForEviction,
   isCriticalPod,

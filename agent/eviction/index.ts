@@ -46,3 +46,4 @@ export {
 } from './ranking.js';
 export { evictionAdmit, type EvictionAdmitResult } from './admission.js';
 export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
+export { evictionMessage, type ContainerUsage, type EvictionMessage, type EvictionMessageInput } from './message.js';
