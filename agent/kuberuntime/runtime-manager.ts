@@ -60,7 +60,7 @@ export interface RuntimeManagerDeps {
   readonly runtimeHandler: (pod: V1Pod) => Promise<string>;
   readonly metrics?: KubeletMetrics;
   /** CRI runtime name from Version (the containerID scheme). */
-  runtimeName: string;
+  readonly runtimeName: () => string;
 }
 
 /** Everything a sync needs besides the spec and the runtime state. */
@@ -113,6 +113,10 @@ function isNotFound(e: unknown): boolean {
 
 export class KubeRuntimeManager {
   constructor(private readonly deps: RuntimeManagerDeps) {}
+
+  get runtimeName(): string {
+    return this.deps.runtimeName();
+  }
 
   private async timed<T>(op: string, call: () => Promise<T>): Promise<T> {
     const m = this.deps.metrics;

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from './clock/clock.js';
+import { realClock } from './clock/real-clock.js';
+import { Journal } from '../fakes/journal/journal.js';
+import { startFakeCri, type FakeCri } from '../fakes/cri/index.js';
+import { startMockApiServer, type MockApiServer } from '../fakes/apiserver/server.js';
+import { kubeClientsFromString } from './api/kube-client.js';
+import { loadKubeletConfig } from './config/load.js';
+import type { KubeletConfiguration } from './config/types.js';
+import { Kubelet } from './kubelet.js';
+import { fakeMachine, type FakeMachineSpec } from './nodestatus/machine.js';
+import type { PodVolumeManager } from './podworkers/volumes.js';
+
+/**
+ * Mock API server + fake CRI + the agent in one process, sharing one journal and one clock: what
+ * `kubelet-harness up` runs, and what kubelet-level specs and benches start.
+ */
+export interface EmbeddedNodeOptions {
+  readonly clock?: Clock;
+  readonly journal?: Journal;
+  readonly nodeName?: string;
+  /** KubeletConfiguration YAML (defaults otherwise). */
+  readonly configText?: string;
+  /** Config changes applied after loading (tests). */
+  readonly configOverrides?: Partial<KubeletConfiguration>;
+  readonly machine?: FakeMachineSpec;
+  readonly kubeconfigPath?: string;
+  readonly serveHealthz?: boolean;
+  readonly volumes?: PodVolumeManager;
+  readonly log?: (msg: string) => void;
+}
+
+export interface EmbeddedNode {
+  readonly api: MockApiServer;
+  readonly cri: FakeCri;
+  readonly kubelet: Kubelet;
+  readonly journal: Journal;
+  readonly rootDir: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
+  const clock = options.clock ?? realClock;
+  const journal = options.journal ?? new Journal(clock);
+  const nodeName = options.nodeName ?? 'harness-node';
+  const rootDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-'));
+  const loaded = loadKubeletConfig(options.configText !== undefined ? { fileText: options.configText } : {});
+  if (loaded.errors.length > 0) throw new Error(`invalid KubeletConfiguration:\n${loaded.errors.join('\n')}`);
+  const config: KubeletConfiguration = {
+    ...loaded.config,
+    podLogsDir: join(rootDir, 'pods-logs'),
+    healthzPort: 0,
+    resolvConf: '',
+    ...(options.configOverrides ?? {}),
+  };
+  const api = await startMockApiServer({ clock, journal, ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}) });
+  const cri = await startFakeCri({ clock, journal });
+  const kubelet = new Kubelet({
+    config: { ...config, containerRuntimeEndpoint: cri.endpoint },
+    nodeName,
+    rootDir,
+    clock,
+    kubeClients: kubeClientsFromString(api.kubeconfig()),
+    machine: fakeMachine({ hostname: nodeName, ...(options.machine ?? {}) }),
+    ...(options.serveHealthz !== undefined ? { serveHealthz: options.serveHealthz } : {}),
+    ...(options.volumes ? { volumes: options.volumes } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  await kubelet.start();
+  await kubelet.podSourceSynced();
+  return {
+    api,
+    cri,
+    kubelet,
+    journal,
+    rootDir,
+    close: async () => {
+      await kubelet.stop();
+      await cri.close();
+      await api.close();
+      rmSync(rootDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { assertHappensBefore, step } from '../fakes/journal/happens-before.js';
+import { match } from '../fakes/journal/journal.js';
+import { kubeClientsFromString } from './api/kube-client.js';
+import { startEmbeddedNode, type EmbeddedNode } from './embedded-node.js';
+
+let node: EmbeddedNode | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function podSpec(name: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
+  return {
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName: 'harness-node', containers: [{ name: 'app', image: 'registry.local/app:1.0' }], ...extra },
+  };
+}
+
+describe('Kubelet on the fakes', () => {
+  it('registers the node Ready with capacity and allocatable, and renews its lease', async () => {
+    node = await startEmbeddedNode({ configOverrides: { kubeReserved: { cpu: '500m', memory: '1Gi' } } });
+    const { core, coordination } = kubeClientsFromString(node.api.kubeconfig());
+    const n = await eventually(async () => {
+      const got = await core.readNode({ name: 'harness-node' });
+      return got.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? got : undefined;
+    });
+    expect(n.status?.capacity).toMatchObject({ cpu: '4', memory: '8Gi', pods: '110' });
+    expect(n.status?.allocatable).toMatchObject({ cpu: '3500m', memory: '7068Mi' });
+    expect(n.status?.conditions?.map((c) => c.type).sort()).toEqual(['DiskPressure', 'MemoryPressure', 'NetworkUnavailable', 'PIDPressure', 'Ready']);
+    expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/:\/\//);
+    const lease = await coordination.readNamespacedLease({ name: 'harness-node', namespace: 'kube-node-lease' });
+    expect(lease.spec?.holderIdentity).toBe('harness-node');
+  });
+
+  it('runs a pod with an init container in the kubelet order and reports it Running, then deletes it cleanly', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('web', {
+        initContainers: [{ name: 'init', image: 'registry.local/init:1.0', command: ['sh', '-c', 'exit 0'] }],
+      }),
+    });
+    const running = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'web', namespace: 'default' });
+      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+    });
+    expect(running.status?.podIP).toMatch(/^127\./);
+    expect(running.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
+    expect(running.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const j = node.journal;
+    const uid = running.metadata!.uid!;
+    const sandbox = j.first(match('cri', 'RunPodSandbox'))!;
+    const sandboxId = (sandbox.response as { podSandboxId: string }).podSandboxId;
+    const created = (name: string) => (e: { source: string; name: string; request?: unknown }) =>
+      e.source === 'cri' && e.name === 'CreateContainer' && (e.request as { config?: { metadata?: { name?: string } } }).config?.metadata?.name === name;
+    const pulled = (image: string) => (e: { source: string; name: string; request?: unknown }) =>
+      e.source === 'cri' && e.name === 'PullImage' && JSON.stringify(e.request).includes(image);
+    // As upstream: the sandbox first, then per container pull → create → start.
+    assertHappensBefore(j, [
+      step('sandbox', match('cri', 'RunPodSandbox')),
+      step('pull init image', pulled('registry.local/init')),
+      step('init created', created('init')),
+      step('pull app image', pulled('registry.local/app')),
+      step('app created', created('app')),
+    ]);
+    expect(uid).toBeTruthy();
+
+    await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
+    await eventually(async () => {
+      try {
+        await core.readNamespacedPod({ name: 'web', namespace: 'default' });
+        return undefined;
+      } catch (e) {
+        return (e as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+    assertHappensBefore(j, [
+      step('stop app', match('cri', 'StopContainer')),
+      step('stop sandbox', match('cri', 'StopPodSandbox', { podSandboxId: sandboxId })),
+      step('remove sandbox', match('cri', 'RemovePodSandbox', { podSandboxId: sandboxId })),
+    ]);
+    const left = await node.kubelet.cri.listPodSandbox({});
+    expect(left.items).toEqual([]);
+  });
+
+  it('rejects a pod that does not fit with OutOfcpu', async () => {
+    node = await startEmbeddedNode({ machine: { cpu: 1 } });
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('big', { containers: [{ name: 'app', image: 'registry.local/app:1.0', resources: { requests: { cpu: '2' } } }] }),
+    });
+    const failed = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'big', namespace: 'default' });
+      return p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(failed.status?.reason).toBe('OutOfcpu');
+    expect(failed.status?.message).toMatch(/^Pod was rejected: Node didn't have enough resource: cpu/);
+  });
+});

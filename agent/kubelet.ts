@@ -1,0 +1,408 @@
+import { readFileSync } from 'node:fs';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from './clock/clock.js';
+import { realClock } from './clock/real-clock.js';
+import { admitPod } from './admission/admit.js';
+import { ApiEventRecorder } from './api/event-recorder.js';
+import { FanOutRecorder, MemoryEventRecorder, podRef, type EventRecorder } from './api/events.js';
+import { httpCode, type KubeClients } from './api/kube-client.js';
+import { ApiPodSource } from './api/pod-source.js';
+import { ApiPodStatusWriter } from './api/status-writer.js';
+import type { KubeletConfiguration } from './config/types.js';
+import { parseResolvConf } from './kuberuntime/dns.js';
+import { ImagePuller } from './kuberuntime/image-puller.js';
+import { isMirrorPod, isStaticPod, podName, podNamespace, podUid } from './kuberuntime/pod-helpers.js';
+import { RuntimeHealthTracker } from './kuberuntime/runtime-health.js';
+import { KubeRuntimeManager } from './kuberuntime/runtime-manager.js';
+import { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF } from './lifecycle/backoff.js';
+import { createKubeletMetrics, type KubeletMetrics } from './metrics/kubelet-metrics.js';
+import { startHealthAndMetricsServer, type HealthAndMetricsServer } from './metrics/health-server.js';
+import { allocatableOf, nodeCapacity } from './nodestatus/node-status.js';
+import { NodeStatusManager } from './nodestatus/node-status-manager.js';
+import { hostMachine, type MachineInfo } from './nodestatus/machine.js';
+import { Pleg } from './pleg/pleg.js';
+import { KubeletPodSyncer, type ObjectDataSource } from './podworkers/pod-syncer.js';
+import { PodWorkers } from './podworkers/pod-workers.js';
+import { NoVolumeManager, type PodVolumeManager } from './podworkers/volumes.js';
+import { ProbeManager } from './prober/manager.js';
+import { parseQuantity } from './resources/quantity.js';
+import { podQOSClass } from './resources/qos.js';
+import { createCriClient, type CriClient } from './runtime/cri-client.js';
+import { StatusManager } from './status/status-manager.js';
+
+/**
+ * The reference kubelet: pods from the API (spec.nodeName = this node) and from static manifests,
+ * admitted, then run by one worker each through the CRI; status, events, node status and the lease
+ * published to the API server. Every timer runs on the injected clock.
+ */
+
+export const KUBELET_VERSION = 'v1.34.0-harness';
+/** podHousekeepingPeriod: gauges, orphan cleanup. */
+export const HOUSEKEEPING_PERIOD_MS = 2_000;
+
+export interface KubeletOptions {
+  readonly config: KubeletConfiguration;
+  readonly nodeName: string;
+  readonly rootDir: string;
+  readonly clock?: Clock;
+  /** A CRI client, or the endpoint to build one (config.containerRuntimeEndpoint otherwise). */
+  readonly cri?: CriClient;
+  /** API clients; null runs the agent standalone (static pods only). */
+  readonly kubeClients: KubeClients | null;
+  readonly machine?: MachineInfo;
+  readonly metrics?: KubeletMetrics;
+  readonly volumes?: PodVolumeManager;
+  readonly kubeletVersion?: string;
+  /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
+  readonly serveHealthz?: boolean;
+  readonly log?: (msg: string) => void;
+}
+
+export class Kubelet {
+  readonly clock: Clock;
+  readonly cri: CriClient;
+  readonly metrics: KubeletMetrics;
+  readonly events = new MemoryEventRecorder();
+  readonly recorder: EventRecorder;
+  readonly statusManager: StatusManager;
+  readonly podWorkers: PodWorkers;
+  readonly runtime: KubeRuntimeManager;
+  readonly runtimeHealth: RuntimeHealthTracker;
+  readonly probes = new ProbeManager();
+  readonly pleg: Pleg;
+  readonly machine: MachineInfo;
+  readonly syncer: KubeletPodSyncer;
+  readonly nodeStatus: NodeStatusManager | null;
+  healthServer: HealthAndMetricsServer | undefined;
+  private readonly podSource: ApiPodSource | null;
+  private readonly apiRecorder: ApiEventRecorder | null;
+  private readonly admitted = new Map<string, V1Pod>();
+  private readonly rejected = new Map<string, V1Pod>();
+  private readonly crashLoop: CrashLoopBackOff;
+  private housekeeping: TimerHandle | undefined;
+  private readonly ownsCri: boolean;
+  private readonly runtimeClassHandlers = new Map<string, string>();
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly o: KubeletOptions) {
+    const config = o.config;
+    this.clock = o.clock ?? realClock;
+    this.log = o.log ?? (() => undefined);
+    this.machine = o.machine ?? hostMachine(o.rootDir);
+    this.metrics = o.metrics ?? createKubeletMetrics();
+    this.metrics.setNodeName(o.nodeName);
+    this.ownsCri = o.cri === undefined;
+    this.cri =
+      o.cri ??
+      createCriClient({
+        runtimeEndpoint: config.containerRuntimeEndpoint,
+        imageEndpoint: config.imageServiceEndpoint || undefined,
+        timeoutMs: config.runtimeRequestTimeout,
+        clock: this.clock,
+      });
+    const clients = o.kubeClients;
+    this.apiRecorder = clients
+      ? new ApiEventRecorder(clients, this.clock, { component: 'kubelet', host: o.nodeName }, (m) => this.log(m))
+      : null;
+    this.recorder = new FanOutRecorder(this.apiRecorder ? [this.events, this.apiRecorder] : [this.events]);
+    this.runtimeHealth = new RuntimeHealthTracker(this.cri, this.clock);
+    const maxRestart = config.crashLoopBackOff.maxContainerRestartPeriod;
+    this.crashLoop = new CrashLoopBackOff(
+      maxRestart !== null
+        ? { ...DEFAULT_CRASHLOOP_BACKOFF, maxSeconds: maxRestart / 1000, initialSeconds: Math.min(DEFAULT_CRASHLOOP_BACKOFF.initialSeconds, maxRestart / 1000) }
+        : DEFAULT_CRASHLOOP_BACKOFF,
+    );
+    const hostResolvConf = readResolvConf(config.resolvConf);
+    this.runtime = new KubeRuntimeManager({
+      cri: this.cri,
+      clock: this.clock,
+      recorder: this.recorder,
+      imagePuller: new ImagePuller(this.cri, this.clock, this.recorder),
+      crashLoopBackOff: this.crashLoop,
+      settings: {
+        cgroupDriver: config.cgroupDriver,
+        cgroupsPerQOS: config.cgroupsPerQOS,
+        podLogsDir: config.podLogsDir,
+        dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
+        resources: {
+          memoryCapacityBytes: this.machine.memoryBytes,
+          cpuCfsQuota: config.cpuCFSQuota,
+          cpuCfsQuotaPeriodUs: config.cpuCFSQuotaPeriod * 1000,
+        },
+        seccompProfileRoot: `${o.rootDir}/seccomp`,
+      },
+      nodeName: o.nodeName,
+      hostIPs: () => this.machine.addresses,
+      nodeAllocatable: () => this.allocatableNumbers(),
+      runtimeHandler: (pod) => this.runtimeHandler(pod),
+      metrics: this.metrics,
+      runtimeName: () => this.runtimeHealth.runtimeName,
+    });
+    this.statusManager = new StatusManager(clients ? new ApiPodStatusWriter(clients) : null, this.clock, this.metrics, (m) => this.log(m));
+    this.syncer = new KubeletPodSyncer({
+      clock: this.clock,
+      runtime: this.runtime,
+      runtimeHealth: this.runtimeHealth,
+      statusManager: this.statusManager,
+      volumes: o.volumes ?? new NoVolumeManager(),
+      probes: this.probes,
+      recorder: this.recorder,
+      data: this.objectData(clients),
+      hostIPs: () => this.machine.addresses,
+      metrics: this.metrics,
+      isStatic: isStaticPod,
+      log: (m) => this.log(m),
+    });
+    this.podWorkers = new PodWorkers({
+      clock: this.clock,
+      syncer: this.syncer,
+      resyncIntervalMs: config.syncFrequency,
+      metrics: this.metrics,
+      log: (m) => this.log(m),
+    });
+    this.pleg = new Pleg(
+      this.cri,
+      this.clock,
+      (events) => {
+        for (const uid of new Set(events.map((e) => e.podUid))) this.podWorkers.wake(uid);
+      },
+      this.metrics,
+      (e) => this.log(`PLEG relist failed: ${e.message}`),
+    );
+    this.podSource = clients
+      ? new ApiPodSource(
+          clients,
+          o.nodeName,
+          this.clock,
+          { add: (p) => this.handlePodAddition(p), update: (p) => this.handlePodUpdate(p), delete: (p) => this.handlePodRemoval(p) },
+          (m) => this.log(m),
+        )
+      : null;
+    this.nodeStatus = clients
+      ? new NodeStatusManager({
+          clients,
+          clock: this.clock,
+          recorder: this.recorder,
+          nodeName: o.nodeName,
+          machine: this.machine,
+          updateFrequencyMs: config.nodeStatusUpdateFrequency,
+          reportFrequencyMs: config.nodeStatusReportFrequency,
+          leaseDurationSeconds: config.nodeLeaseDurationSeconds,
+          registerNode: config.registerNode,
+          taints: config.registerWithTaints,
+          inputs: () => ({
+            maxPods: config.maxPods,
+            podsPerCore: config.podsPerCore,
+            kubeReserved: config.kubeReserved,
+            systemReserved: config.systemReserved,
+            evictionHard: config.evictionHard,
+            kubeletVersion: o.kubeletVersion ?? KUBELET_VERSION,
+            kubeletPort: config.port,
+            runtime: this.runtimeHealth.health(),
+            pressure: { memory: false, disk: false, pid: false },
+            otherErrors: this.pleg.healthy().ok ? [] : [`PLEG is not healthy: ${this.pleg.healthy().message}`],
+          }),
+          log: (m) => this.log(m),
+        })
+      : null;
+  }
+
+  get config(): KubeletConfiguration {
+    return this.o.config;
+  }
+
+  get nodeName(): string {
+    return this.o.nodeName;
+  }
+
+  /** Node allocatable as quantity text, from the machine and the reservations. */
+  allocatable(): Record<string, string> {
+    const c = this.o.config;
+    const capacity = nodeCapacity({ machine: this.machine, maxPods: c.maxPods, podsPerCore: c.podsPerCore });
+    return allocatableOf(capacity, { kubeReserved: c.kubeReserved, systemReserved: c.systemReserved, evictionHard: c.evictionHard });
+  }
+
+  private allocatableNumbers(): { cpuMilli: bigint; memoryBytes: bigint } {
+    const a = this.allocatable();
+    return {
+      cpuMilli: a['cpu'] ? parseQuantity(a['cpu']).milliValue() : 0n,
+      memoryBytes: a['memory'] ? parseQuantity(a['memory']).value() : 0n,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.runtimeHealth.start();
+    if (this.runtimeHealth.lastError) this.log(`container runtime not answering yet: ${this.runtimeHealth.lastError}`);
+    if (this.o.serveHealthz) {
+      this.healthServer = await startHealthAndMetricsServer({
+        host: this.o.config.healthzBindAddress,
+        port: this.o.config.healthzPort,
+        registry: this.metrics.registry,
+        probesRegistry: this.metrics.probesRegistry,
+        healthz: () => {
+          const pleg = this.pleg.healthy();
+          return pleg.ok ? { ok: true } : { ok: false, reason: `PLEG is not healthy: ${pleg.message}` };
+        },
+      });
+    }
+    if (this.nodeStatus) await this.nodeStatus.start();
+    this.pleg.start();
+    if (this.podSource) await this.podSource.start();
+    this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.housekeeping?.cancel();
+    this.pleg.stop();
+    this.nodeStatus?.stop();
+    this.runtimeHealth.stop();
+    this.podWorkers.stop();
+    await this.podSource?.stop();
+    await this.apiRecorder?.flush();
+    await this.healthServer?.close();
+    if (this.ownsCri) this.cri.close();
+  }
+
+  /** Waits for the informer's first list (tests, `up`). */
+  async podSourceSynced(): Promise<void> {
+    await this.podSource?.hasSynced();
+  }
+
+  /** A pod is new to the kubelet: admit it (or reject it as Failed) and hand it to a worker. */
+  handlePodAddition(pod: V1Pod): void {
+    if (isMirrorPod(pod)) return;
+    const uid = podUid(pod);
+    if (this.admitted.has(uid)) return this.handlePodUpdate(pod);
+    if (this.rejected.has(uid)) return;
+    const phase = pod.status?.phase;
+    if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp == null) {
+      const active = [...this.admitted.values()].filter((p) => this.podWorkers.couldHaveRunningContainers(podUid(p)));
+      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods: active, nodeConditions: [] });
+      if (!verdict.admit) {
+        this.rejectPod(pod, verdict.reason, verdict.message);
+        return;
+      }
+    }
+    this.admitted.set(uid, pod);
+    this.podWorkers.updatePod(pod);
+  }
+
+  handlePodUpdate(pod: V1Pod): void {
+    if (isMirrorPod(pod)) return;
+    const uid = podUid(pod);
+    const rejected = this.rejected.get(uid);
+    if (rejected) {
+      this.rejected.set(uid, pod);
+      if (pod.metadata?.deletionTimestamp != null) {
+        void this.statusManager.deletePodObject(pod).catch((e: unknown) => this.log(`deleting rejected pod: ${(e as Error).message}`));
+      }
+      return;
+    }
+    if (!this.admitted.has(uid)) return this.handlePodAddition(pod);
+    this.admitted.set(uid, pod);
+    this.podWorkers.updatePod(pod);
+  }
+
+  handlePodRemoval(pod: V1Pod): void {
+    const uid = podUid(pod);
+    this.rejected.delete(uid);
+    this.admitted.delete(uid);
+    this.podWorkers.forgetWhenDone(uid);
+  }
+
+  private rejectPod(pod: V1Pod, reason: string, message: string): void {
+    this.rejected.set(podUid(pod), pod);
+    this.recorder.event(podRef(pod), 'Warning', reason, message);
+    this.statusManager.setPodStatus(pod, {
+      phase: 'Failed',
+      reason,
+      message: `Pod was rejected: ${message}`,
+      qosClass: safeQos(pod),
+    });
+  }
+
+  private async runtimeHandler(pod: V1Pod): Promise<string> {
+    const name = pod.spec?.runtimeClassName;
+    if (!name) return '';
+    const cached = this.runtimeClassHandlers.get(name);
+    if (cached !== undefined) return cached;
+    const clients = this.o.kubeClients;
+    if (!clients) throw new Error(`RuntimeClass "${name}" cannot be resolved without an API server`);
+    try {
+      const rc = await clients.node.readRuntimeClass({ name });
+      this.runtimeClassHandlers.set(name, rc.handler);
+      return rc.handler;
+    } catch (e) {
+      if (httpCode(e) === 404) throw new Error(`RuntimeClass "${name}" not found`);
+      throw e;
+    }
+  }
+
+  private objectData(clients: KubeClients | null): ObjectDataSource {
+    const decode = (data: Record<string, string> | undefined): Record<string, string> =>
+      Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    return {
+      configMap: async (namespace, name) => {
+        if (!clients) return undefined;
+        try {
+          const cm = await clients.core.readNamespacedConfigMap({ name, namespace });
+          return { ...(cm.data ?? {}), ...decode(cm.binaryData) };
+        } catch (e) {
+          if (httpCode(e) === 404) return undefined;
+          throw e;
+        }
+      },
+      secret: async (namespace, name) => {
+        if (!clients) return undefined;
+        try {
+          const s = await clients.core.readNamespacedSecret({ name, namespace });
+          return { ...decode(s.data), ...(s.stringData ?? {}) };
+        } catch (e) {
+          if (httpCode(e) === 404) return undefined;
+          throw e;
+        }
+      },
+    };
+  }
+
+  private async doHousekeeping(): Promise<void> {
+    this.crashLoop.gc(this.clock.now() / 1000);
+    try {
+      const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
+      this.metrics.runningPods.set(sandboxes.items.filter((s) => s.state === 'SANDBOX_READY').length);
+      const counts = { created: 0, running: 0, exited: 0, unknown: 0 };
+      for (const c of containers.containers) {
+        const state = String(c.state).replace('CONTAINER_', '').toLowerCase() as keyof typeof counts;
+        if (state in counts) counts[state]++;
+      }
+      this.metrics.setRunningContainers(counts);
+    } catch (e) {
+      this.log(`housekeeping: ${(e as Error).message}`);
+    }
+    this.metrics.activePods.labels('false').set(this.podWorkers.activeCount());
+    for (const uid of this.rejected.keys()) {
+      if (!this.podSource?.list().some((p) => podUid(p) === uid)) this.rejected.delete(uid);
+    }
+  }
+
+  describePod(pod: V1Pod): string {
+    return `${podNamespace(pod)}/${podName(pod)}`;
+  }
+}
+
+function safeQos(pod: V1Pod): string {
+  try {
+    return podQOSClass(pod);
+  } catch {
+    return 'BestEffort';
+  }
+}
+
+function readResolvConf(path: string): ReturnType<typeof parseResolvConf> | null {
+  if (path === '') return null;
+  try {
+    return parseResolvConf(readFileSync(path, 'utf8'));
+  } catch {
+    return { servers: [], searches: [], options: [] };
+  }
+}
