@@ -1,12 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCriClient } from '../agent/runtime/cri-client.js';
+import { packagePath } from '../agent/util/package-root.js';
 import { sandboxBundles } from './containerd/force-cleanup.js';
 import { overlaps } from './containerd/network-choice.js';
 import { provisionContainerdTarget, type ProvisionedTarget, type RuntimeTeardownReport } from './environment.js';
+import { howToProvide } from './system-deps.js';
 import { diffSnapshots, takeHostSnapshot, type HostDiff } from './host/snapshot.js';
 import { freeLoopbackPort } from './util/free-port.js';
 
@@ -99,11 +102,22 @@ describe('the provisioned containerd environment', () => {
     expect(attributable(diff, [...marks, ...ids, ...(netnsPath ? [basename(netnsPath)] : [])])).toEqual({});
   });
 
-  it('fails with instructions, not a skip, when a required executable is missing', async () => {
-    const { howToProvide } = await import('./system-deps.js');
+  it('refuses an unprivileged user with instructions instead of skipping', { timeout: 60_000 }, () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('fakes/cni/source-loader.mjs'), packagePath('ci/testing/provision-or-explain.ts')],
+      { uid: 65534, gid: 65534, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/nonexistent' } },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('not running as root');
+    expect(result.stdout).toContain('bash ci/install-system-deps.sh');
+    expect(result.stdout).toContain('CRI_ENDPOINT=unix://');
+  });
+
+  it('names the missing executables and the packages to install', () => {
     const message = howToProvide({ problems: ['missing /usr/bin/containerd'], missingPackages: ['containerd'] });
-    expect(message).toContain('bash ci/install-system-deps.sh');
-    expect(message).toContain('CRI_ENDPOINT=unix://');
-    expect(message).toContain('missing /usr/bin/containerd');
+    expect(message).toContain('  - missing /usr/bin/containerd');
+    expect(message).toContain('(installs: containerd)');
   });
 });

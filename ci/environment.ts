@@ -90,7 +90,8 @@ export async function provisionContainerdTarget(options: ProvisionOptions = {}):
 
   const registry = await startTestRegistry(options.cacheDir ? { cacheDir: options.cacheDir } : {});
   let forgetRegistry = onProcessEnd(() => registry.stopSync());
-  log(`registry ${registry.url} serving ${registry.images.pause} and ${registry.images.busybox}`);
+  const registryReady = clock.monotonic();
+  log(`registry ${registry.url} serving ${registry.images.pause} and ${registry.images.busybox} (images + registry + push: ${Math.round(registryReady - started)} ms)`);
 
   let containerd: ContainerdInstance | undefined;
   let forgetContainerd = (): void => undefined;
@@ -110,7 +111,7 @@ export async function provisionContainerdTarget(options: ProvisionOptions = {}):
     }
     const instance = containerd;
     forgetContainerd = onProcessEnd(() => void instance.stopSync());
-    log(`containerd ${containerd.runtimeEndpoint} (pid ${containerd.pid}), bridge ${containerd.bridge} ${containerd.subnet}`);
+    log(`containerd ${containerd.runtimeEndpoint} (pid ${containerd.pid}), bridge ${containerd.bridge} ${containerd.subnet} (ready in ${Math.round(clock.monotonic() - registryReady)} ms)`);
   }
 
   const runtimeEndpoint = containerd?.runtimeEndpoint ?? (external as string);

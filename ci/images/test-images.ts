@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readBusyboxInputs, busyboxImage } from './busybox.js';
 import { buildImage, readLayoutIndex, writeOciLayout, type Descriptor, type ImageDefinition } from './oci-layout.js';
-import { compilePause, pauseImage } from './pause.js';
+import { cachedPauseBinary, pauseImage } from './pause.js';
 import { writeTar } from './tar.js';
 
 /** Bumped when the layout format written here changes, so old cache entries are not reused. */
@@ -67,8 +67,9 @@ export async function ensureLayout(cacheDir: string, name: string, definition: I
 }
 
 export async function buildTestImages(cacheDir: string = defaultCacheDir()): Promise<TestImageLayouts> {
-  const [pauseBinary, busyboxInputs] = await Promise.all([compilePause(), readBusyboxInputs()]);
-  const pause = await ensureLayout(cacheDir, 'pause', pauseImage(pauseBinary, TEST_IMAGE_TAGS.pause));
-  const busybox = await ensureLayout(cacheDir, 'busybox', busyboxImage(busyboxInputs, TEST_IMAGE_TAGS.busybox));
+  const [pause, busybox] = await Promise.all([
+    cachedPauseBinary(cacheDir).then((binary) => ensureLayout(cacheDir, 'pause', pauseImage(binary, TEST_IMAGE_TAGS.pause))),
+    readBusyboxInputs().then((inputs) => ensureLayout(cacheDir, 'busybox', busyboxImage(inputs, TEST_IMAGE_TAGS.busybox))),
+  ]);
   return { pause, busybox };
 }

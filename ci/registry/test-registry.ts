@@ -64,16 +64,17 @@ export interface TestRegistryOptions {
 }
 
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
-  const layouts = await buildTestImages(options.cacheDir ?? defaultCacheDir());
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), `${RUN_DIR_PREFIX}registry-`));
   writeOwnerRecord<RegistryRunDetails>(dir, REGISTRY_RUN_KIND, { runDir: dir });
-  let registry;
-  try {
-    registry = await startRegistryProcess(dir);
-  } catch (error) {
+  // Building (or finding) the images and starting the registry are independent: run them side by side.
+  const [built, started] = await Promise.allSettled([buildTestImages(options.cacheDir ?? defaultCacheDir()), startRegistryProcess(dir)]);
+  if (built.status === 'rejected' || started.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.stop();
     await rm(dir, { recursive: true, force: true });
-    throw error;
+    throw built.status === 'rejected' ? built.reason : (started as PromiseRejectedResult).reason;
   }
+  const layouts = built.value;
+  const registry = started.value;
   const stop = async (): Promise<void> => {
     await registry.stop();
     await rm(dir, { recursive: true, force: true });
@@ -81,11 +82,12 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   try {
     const push = (layout: TestImageLayouts[keyof TestImageLayouts], repository: string, tag: string) =>
       pushLayoutImage(layout.dir, layout.tag, { registryUrl: registry.url, repository, tag });
-    await push(layouts.pause, 'kubelet-harness/pause', TEST_IMAGE_TAGS.pause);
-    await push(layouts.busybox, 'kubelet-harness/busybox', TEST_IMAGE_TAGS.busybox);
+    await Promise.all([
+      push(layouts.pause, 'kubelet-harness/pause', TEST_IMAGE_TAGS.pause),
+      push(layouts.busybox, 'kubelet-harness/busybox', TEST_IMAGE_TAGS.busybox),
+    ]);
     // Mirror paths: registry.k8s.io/pause → /v2/pause, docker.io/library/busybox → /v2/library/busybox.
-    await push(layouts.pause, 'pause', TEST_IMAGE_TAGS.pause);
-    await push(layouts.busybox, 'library/busybox', TEST_IMAGE_TAGS.busybox);
+    await Promise.all([push(layouts.pause, 'pause', TEST_IMAGE_TAGS.pause), push(layouts.busybox, 'library/busybox', TEST_IMAGE_TAGS.busybox)]);
   } catch (error) {
     await stop();
     throw error;
