@@ -47,3 +47,4 @@ export {
 export { evictionAdmit, type EvictionAdmitResult } from './admission.js';
 export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
 export { evictionMessage, type ContainerUsage, type EvictionMessage, type EvictionMessageInput } from './message.js';
+export { localVolumeNames, podUsageFromStats, signalObservationsFromSummary, type StatsSummary, type SummaryPodStats } from './observations.js';
