@@ -9,9 +9,11 @@ import {
   nodeConditionsObservedSince,
   thresholdsFirstObservedAt,
   thresholdsMet,
+  thresholdToReclaim,
   thresholdsMetGracePeriod,
   type SignalObservations,
 } from './evaluation.js';
+import { evictionGracePeriodOverride } from './grace-period.js';
 import { parseEvictionThresholds } from './thresholds.js';
 
 const memory = (available: string): SignalObservations => ({ 'memory.available': { available, capacity: '8Gi' } });
@@ -160,16 +162,14 @@ describe('evictionAdmit', () => {
 });
 
 describe('choosing what to reclaim and how long evicted pods get', () => {
-  it('reclaims memory before any other resource', async () => {
-    const { thresholdToReclaim } = await import('./evaluation.js');
+  it('reclaims memory before any other resource', () => {
     const thresholds = parseEvictionThresholds({ evictionHard: { 'nodefs.available': '1Gi', 'memory.available': '1Gi' }, enforceNodeAllocatable: [] });
     expect(thresholdToReclaim(thresholds)?.signal).toBe('memory.available');
     expect(thresholdToReclaim(thresholds.slice(0, 1))?.signal).toBe('nodefs.available');
     expect(thresholdToReclaim([])).toBeNull();
   });
 
-  it('gives 1 s after a hard threshold and the capped max pod grace period after a soft one', async () => {
-    const { evictionGracePeriodOverride } = await import('./grace-period.js');
+  it('gives 1 s after a hard threshold and the capped max pod grace period after a soft one', () => {
     const [hard, soft] = parseEvictionThresholds({
       evictionHard: { 'memory.available': '1Gi' },
       evictionSoft: { 'memory.available': '2Gi' },

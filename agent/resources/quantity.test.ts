@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Quantity, QuantityParseError, parseQuantity, type QuantityFormat } from './quantity.js';
+import { Quantity, QuantityParseError, parseQuantity, toQuantity, type QuantityFormat } from './quantity.js';
 
 /** Upstream's decQuantity(i, exponent, format): the value i × 10^exponent. */
 function dec(i: bigint | number, exponent: number, format: QuantityFormat): Quantity {
@@ -360,8 +360,7 @@ describe('arithmetic and comparison', () => {
 });
 
 describe('toQuantity', () => {
-  it('accepts JSON numbers as the API does for unquoted quantities', async () => {
-    const { toQuantity } = await import('./quantity.js');
+  it('accepts JSON numbers as the API does for unquoted quantities', () => {
     expect(toQuantity(1, 'cpu').toString()).toBe('1');
     expect(toQuantity(0.5, 'cpu').toString()).toBe('500m');
     expect(() => toQuantity(Number.NaN, 'limits.cpu')).toThrow(/limits\.cpu: invalid quantity/);
