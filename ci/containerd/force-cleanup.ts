@@ -60,6 +60,41 @@ export function sandboxBundles(stateDir: string): SandboxBundle[] {
   return bundles;
 }
 
+/** Where libcni (inside containerd) caches ADD results, one file per network, sandbox and interface. */
+export const CNI_RESULTS_DIR = '/var/lib/cni/results';
+
+/** Ids of every sandbox this containerd created, from its log (sandboxes already removed included). */
+export function sandboxIdsFromLog(logText: string): string[] {
+  return [...new Set([...logText.matchAll(/returns sandbox id \\?"([0-9a-f]{64})\\?"/g)].map((match) => match[1] as string))];
+}
+
+/**
+ * Removes libcni's cached results for the given sandboxes. containerd's own teardown deletes them, but a sandbox
+ * whose network was torn down by the fallback (or never torn down) leaves "cni-loopback-<id>-lo" and
+ * "<network>-<id>-eth0" behind.
+ */
+export function removeCachedCniResults(sandboxIds: readonly string[], dir: string = CNI_RESULTS_DIR): string[] {
+  if (sandboxIds.length === 0) return [];
+  const ids = new Set(sandboxIds);
+  const problems: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    const id = /-([0-9a-f]{64})-[^-]+$/.exec(name)?.[1];
+    if (id === undefined || !ids.has(id)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch (error) {
+      problems.push(`CNI result cache ${name}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 /** Pids of this run's containerd, its shims, and everything below them. */
 export function runProcesses(details: Pick<ContainerdRunDetails, 'configFile' | 'socket'>): number[] {
   const processes = listProcesses();
@@ -148,11 +183,20 @@ export function forceCleanupContainerdRun(details: ContainerdRunDetails): string
   }
   if (pids.length > 0) problems.push(`processes still running: ${pids.join(', ')}`);
 
-  // 2. Pod networks the runtime did not tear down: CNI DEL (veth, IPAM, portmap rules), then the netns mount.
-  for (const sandbox of sandboxBundles(details.stateDir)) {
+  // 2. Pod networks the runtime did not tear down: CNI DEL (veth, IPAM, portmap rules), then the netns mount,
+  //    then libcni's result cache for every sandbox the run ever had.
+  const bundles = sandboxBundles(details.stateDir);
+  for (const sandbox of bundles) {
     problems.push(...cniDelete(details, sandbox));
     if (sandbox.netnsPath !== undefined && !isBelow(sandbox.netnsPath, details.runDir)) problems.push(...removeNetns(sandbox.netnsPath));
   }
+  let logText = '';
+  try {
+    logText = readFileSync(join(details.runDir, 'containerd.log'), 'utf8');
+  } catch {
+    // no log: only the bundles name sandboxes
+  }
+  problems.push(...removeCachedCniResults([...bundles.map((bundle) => bundle.id), ...sandboxIdsFromLog(logText)]));
 
   // 3. Every mount below the run directory (rootfs overlays, shm, netns if any were there).
   problems.push(...unmountAllBelow(details.runDir));

@@ -1,7 +1,7 @@
 /**
  * `node dist/ci/host/leak-check.js snapshot FILE` records the host state; `... compare FILE` fails (exit 1) when
  * the host now has processes, mounts, network namespaces, links, temp entries, runtime cgroups, iptables
- * chains or /run/containerd entries it did not have then. .ci/run wraps `npm test` with it.
+ * chains, /run/containerd entries or CNI cache files it did not have then. .ci/run wraps `npm test` with it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { diffSnapshots, formatDiff, isEmptyDiff, takeHostSnapshot, type HostSnapshot } from './snapshot.js';

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeCachedCniResults, sandboxIdsFromLog } from '../containerd/force-cleanup.js';
 import { parseLdd } from '../images/busybox.js';
 import { portmapRemovalScript, natChains } from './iptables.js';
 import { isBelow, parseMountPoints } from './mounts.js';
@@ -58,5 +62,28 @@ describe('host parsers', () => {
     const active = save.replace('COMMIT', '-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name" -j CNI-DN-abc\nCOMMIT');
     expect(portmapRemovalScript(active, ['CNI-HOSTPORT-DNAT'])).toBeUndefined();
     expect(portmapRemovalScript(save, [])).toBeUndefined();
+  });
+
+  const idA = 'a'.repeat(64);
+  const idB = 'b'.repeat(64);
+
+  it('find every sandbox id containerd logged as created', () => {
+    const log = [
+      `time="t" level=info msg="RunPodSandbox for &PodSandboxMetadata{Name:x,} returns sandbox id \\"${idA}\\""`,
+      `time="t" level=info msg="StopPodSandbox for \\"${idB}\\""`,
+      `time="t" level=info msg="RunPodSandbox for &PodSandboxMetadata{Name:y,} returns sandbox id \\"${idA}\\""`,
+    ].join('\n');
+    expect(sandboxIdsFromLog(log)).toEqual([idA]);
+  });
+
+  it('remove only the CNI result cache files of the given sandboxes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubelet-harness-cni-results-test-'));
+    try {
+      for (const name of [`cni-loopback-${idA}-lo`, `kubelet-harness-x1-${idA}-eth0`, `cni-loopback-${idB}-lo`, 'unrelated']) writeFileSync(join(dir, name), '{}');
+      expect(removeCachedCniResults([idA], dir)).toEqual([]);
+      expect(readdirSync(dir).sort()).toEqual([`cni-loopback-${idB}-lo`, 'unrelated']);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

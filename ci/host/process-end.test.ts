@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { packagePath } from '../../agent/util/package-root.js';
+import { CNI_RESULTS_DIR } from '../containerd/force-cleanup.js';
 import { sweepOrphanedRuns } from '../environment.js';
 import { listProcesses } from './proc.js';
 import { runtimeCgroupDirs } from './cgroups.js';
@@ -15,6 +16,7 @@ interface Created {
   containerdPid: number;
   registryPid: number;
   podUid: string;
+  sandboxId: string;
 }
 
 /** Starts the fixture process and resolves with what it created, once the pod runs. */
@@ -46,13 +48,15 @@ function leftovers(created: Created): string[] {
     if (p.argv.some((arg) => arg.includes(created.runDir) || arg.includes(created.registryDir))) found.push(`process ${p.pid} ${p.argv.join(' ')}`);
   }
   for (const dir of runtimeCgroupDirs()) if (dir.includes(created.podUid)) found.push(`cgroup ${dir}`);
+  for (const name of readdirSync(CNI_RESULTS_DIR)) if (name.includes(created.sandboxId)) found.push(`CNI result cache ${name}`);
   return found;
 }
 
 describe('the environment when its process ends without a teardown', () => {
   it('cleans up from its signal handler on SIGTERM', { timeout: 120_000 }, async () => {
     const { created, exited, kill } = await startChild();
-    expect(leftovers(created).length).toBeGreaterThan(0); // the fixture really created things
+    // The fixture really created things, the CNI result cache included.
+    expect(leftovers(created)).toEqual(expect.arrayContaining([`run dir ${created.runDir}`, `CNI result cache cni-loopback-${created.sandboxId}-lo`]));
     kill('SIGTERM');
     expect(await exited).toEqual([null, 'SIGTERM']);
     expect(leftovers(created)).toEqual([]);

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffSnapshots, formatDiff, isEmptyDiff, takeHostSnapshot, type HostSnapshot } from './snapshot.js';
 
-const empty: HostSnapshot = { processes: [], mounts: [], netns: [], links: [], tmpEntries: [], cgroupDirs: [], iptablesChains: [], runContainerd: [] };
+const empty: HostSnapshot = { processes: [], mounts: [], netns: [], links: [], tmpEntries: [], cgroupDirs: [], iptablesChains: [], runContainerd: [], cniState: [] };
 
 describe('host snapshots', () => {
   it('report a process and a temp directory created between two snapshots, and nothing once they are gone', async () => {

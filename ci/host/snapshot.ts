@@ -20,6 +20,8 @@ export interface HostSnapshot {
   readonly cgroupDirs: readonly string[];
   readonly iptablesChains: readonly string[];
   readonly runContainerd: readonly string[];
+  /** libcni's result cache and host-local's default allocation dirs. */
+  readonly cniState: readonly string[];
 }
 
 export type HostDiff = { readonly [K in keyof HostSnapshot]: readonly string[] };
@@ -77,6 +79,7 @@ export function takeHostSnapshot(): HostSnapshot {
     cgroupDirs: runtimeCgroupDirs().sort(),
     iptablesChains: iptablesChains(),
     runContainerd: listTree('/run/containerd'),
+    cniState: [...listTree('/var/lib/cni'), ...listTree('/run/cni')],
   };
 }
 
@@ -97,6 +100,7 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): HostDi
     cgroupDirs: added('cgroupDirs'),
     iptablesChains: added('iptablesChains'),
     runContainerd: added('runContainerd'),
+    cniState: added('cniState'),
   };
 }
 

@@ -20,6 +20,6 @@ const { podSandboxId } = await cri.runPodSandbox({
 cri.close();
 const netns = sandboxBundles(`${containerd.runDir}/state`).find((bundle) => bundle.id === podSandboxId)?.netnsPath;
 process.stdout.write(
-  `${JSON.stringify({ runDir: containerd.runDir, registryDir: target.registry.workDir, bridge: containerd.bridge, netns, containerdPid: containerd.pid, registryPid: target.registry.pid, podUid: uid })}\n`,
+  `${JSON.stringify({ runDir: containerd.runDir, registryDir: target.registry.workDir, bridge: containerd.bridge, netns, containerdPid: containerd.pid, registryPid: target.registry.pid, podUid: uid, sandboxId: podSandboxId })}\n`,
 );
 setInterval(() => undefined, 60_000);
