@@ -93,3 +93,5 @@ export { startFakeCsi, type FakeCsi, type StartFakeCsiOptions } from '../fakes/c
 export { installCniPlugin } from '../fakes/cni/install.js';
 export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
 export { GrpcFaultInjector, type GrpcFaultRule } from '../fakes/faults/grpc-faults.js';
+// Volume manager (emptyDir, hostPath, configMap, secret, CSI inline and PVC-backed volumes).
+export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, type MountedVolume, type VolumeObjectSource, type CsiDriverRegistration } from './volumes/index.js';

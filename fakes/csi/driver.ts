@@ -215,8 +215,11 @@ export class FakeCsiDriver {
     requireField(req.targetPath, 'target_path');
     const capability = checkCapability(req.volumeCapability, 'volume_capability');
     requireAbsolute(req.targetPath, 'target_path');
-    this.requireVolume(req.volumeId);
-    if (this.hasNodeCapability('STAGE_UNSTAGE_VOLUME')) {
+    // Inline ephemeral volumes come into existence at publish time.
+    const ephemeral = req.volumeContext['csi.storage.k8s.io/ephemeral'] === 'true';
+    if (!ephemeral) this.requireVolume(req.volumeId);
+    // Ephemeral inline volumes are never staged (Kubernetes skips NodeStageVolume for them).
+    if (this.hasNodeCapability('STAGE_UNSTAGE_VOLUME') && !ephemeral) {
       if (!req.stagingTargetPath) {
         fail(GrpcStatus.FAILED_PRECONDITION, 'staging_target_path not set; the plugin advertises STAGE_UNSTAGE_VOLUME');
       }
