@@ -166,9 +166,11 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     return null;
   };
 
-  const unary = (method: string) => (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
-    const request = call.request;
+  const unary = (method: string) => {
     const fn = impl[method];
+    const fast = fn !== undefined && method === 'Version';
+    return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
+    const request = call.request;
     const run = async (): Promise<unknown> => {
       const fault = await applyFaults(method, request, call);
       if (fault === 'hang') {
@@ -184,7 +186,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       return fn(request as never);
     };
     // Version is the hot path of a kubelet's health checks: answer it synchronously when no fault applies.
-    if (faults.size === 0 && fn && method === 'Version') {
+    if (fast && faults.size === 0) {
       const response = fn(request as never);
       record(method, request, response, null);
       callback(null, response);
@@ -201,6 +203,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
         if (!call.cancelled) callback({ code: status.code, details: status.message });
       },
     );
+    };
   };
 
   const streaming = (method: string) => (call: grpc.ServerWritableStream<unknown, unknown>): void => {

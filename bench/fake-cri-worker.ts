@@ -1,0 +1,44 @@
+/**
+ * The server side of bench/fake-cri.ts, in a worker thread so the server under test and the load
+ * generator each have their own event loop: either the fake CRI runtime (default options: journal
+ * with bodies, fault hooks) or a bare grpc-js server that answers Version with the same message.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadCriProto } from '../agent/runtime/proto.js';
+import { startFakeCri } from '../fakes/cri/server.js';
+
+const port = parentPort;
+if (!port) throw new Error('bench/fake-cri-worker.ts runs as a worker thread of bench/fake-cri.ts');
+const { mode } = workerData as { mode: 'fake' | 'bare' };
+
+if (mode === 'fake') {
+  const fake = await startFakeCri();
+  const version = fake.runtime.version();
+  port.postMessage({ endpoint: fake.endpoint, version });
+  port.once('message', () => void fake.close().then(() => port.postMessage('stopped')));
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'bare-grpc-'));
+  const socketPath = join(dir, 'bare.sock');
+  const proto = loadCriProto();
+  // The exact message the fake answers, built the same way (see FakeRuntime.version()).
+  const version = { version: '0.1.0', runtimeName: 'fake-cri', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  const server = new grpc.Server();
+  server.addService(proto.RuntimeService.service, {
+    Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, version),
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  chmodSync(socketPath, 0o600);
+  port.postMessage({ endpoint: `unix://${socketPath}`, version });
+  port.once('message', () =>
+    server.tryShutdown(() => {
+      rmSync(dir, { recursive: true, force: true });
+      port.postMessage('stopped');
+    }),
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * Fake CRI bench, one run, printed figures and ratios:
+ *   - unary Version RPCs per second at concurrency 1 and 16, against the fake runtime and against a bare
+ *     @grpc/grpc-js server answering the same message on a unix socket (target: fake >= 80 % of bare);
+ *   - full pod lifecycles per second (runp → create → start → stop → rm → stopp → rmp, the same
+ *     sequence as bench/cri-roundtrip) on the fake, and on containerd when CRI_ENDPOINT names one
+ *     (or BENCH_CONTAINERD=1 provisions one through ci/), with the ratio (target: fake >= 100x).
+ * Servers run in worker threads; the load generator uses a bare generated stub for Version and the
+ * project's CRI client for lifecycles, identically for every target.
+ * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES, BENCH_ROUNDS)
+ */
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { realClock } from '../agent/clock/index.js';
+import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
+import { loadCriProto } from '../agent/runtime/proto.js';
+
+const clock = realClock;
+
+function count(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+interface StartedWorker {
+  readonly endpoint: string;
+  readonly worker: Worker;
+}
+
+async function startWorker(mode: 'fake' | 'bare'): Promise<StartedWorker> {
+  const worker = new Worker(new URL('./fake-cri-worker.ts', import.meta.url), { workerData: { mode } });
+  const ready = await new Promise<{ endpoint: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return { endpoint: ready.endpoint, worker };
+}
+
+async function stopWorker(w: StartedWorker): Promise<void> {
+  const stopped = new Promise((resolve) => w.worker.once('message', resolve));
+  w.worker.postMessage('stop');
+  await stopped;
+  await w.worker.terminate();
+}
+
+/** Version calls per second with `concurrency` callers sharing one channel, `total` calls in all. */
+async function versionRate(endpoint: string, concurrency: number, total: number): Promise<number> {
+  const cri = loadCriProto();
+  const stub = new cri.RuntimeService(endpoint, grpc.credentials.createInsecure());
+  const call = (): Promise<void> =>
+    new Promise((resolve, reject) => stub.Version({ version: 'v1' }, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())));
+  try {
+    for (let i = 0; i < 200; i++) await call(); // connect and warm up the JIT
+    let remaining = total;
+    const start = clock.monotonic();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (remaining > 0) {
+          remaining--;
+          await call();
+        }
+      }),
+    );
+    return (total / (clock.monotonic() - start)) * 1000;
+  } finally {
+    stub.close();
+  }
+}
+
+async function podLifecycle(cri: CriClient, image: string, logDir: string, i: number): Promise<void> {
+  const sandboxConfig = {
+    metadata: { name: `bench-${i}`, uid: `bench-${process.pid}-${i}`, namespace: 'kubelet-harness-bench', attempt: 0 },
+    logDirectory: logDir,
+  };
+  const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
+  const { containerId } = await cri.createContainer({
+    podSandboxId,
+    config: { metadata: { name: 'sleeper', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: `sleeper-${i}.log` },
+    sandboxConfig,
+  });
+  await cri.startContainer({ containerId });
+  await cri.stopContainer({ containerId, timeout: 0 });
+  await cri.removeContainer({ containerId });
+  await cri.stopPodSandbox({ podSandboxId });
+  await cri.removePodSandbox({ podSandboxId });
+}
+
+/** Sequential lifecycles per second. */
+async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number): Promise<number> {
+  const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
+  const cri = createCriClient({ runtimeEndpoint, imageEndpoint });
+  try {
+    await cri.pullImage({ image: { image } });
+    await podLifecycle(cri, image, logDir, -1); // warm-up (pulls the pause image on a real runtime)
+    const start = clock.monotonic();
+    for (let i = 0; i < n; i++) await podLifecycle(cri, image, logDir, i);
+    return (n / (clock.monotonic() - start)) * 1000;
+  } finally {
+    cri.close();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const calls = count('BENCH_VERSION_CALLS', 4_000);
+  const rounds = count('BENCH_ROUNDS', 3);
+  const lifecycles = count('BENCH_LIFECYCLES', 300);
+  console.log(`node ${process.version}, ${calls} Version calls per measurement, median of ${rounds} interleaved rounds\n`);
+
+  const fake = await startWorker('fake');
+  const bare = await startWorker('bare');
+  const results: Record<string, number[]> = { 'bare c1': [], 'fake c1': [], 'bare c16': [], 'fake c16': [] };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the order so neither side always runs on a warmer machine.
+      const order: [string, string][] = r % 2 === 0 ? [['bare', bare.endpoint], ['fake', fake.endpoint]] : [['fake', fake.endpoint], ['bare', bare.endpoint]];
+      for (const c of [1, 16]) for (const [name, endpoint] of order) results[`${name} c${c}`]!.push(await versionRate(endpoint, c, calls));
+    }
+  } finally {
+    await stopWorker(bare);
+  }
+  for (const c of [1, 16]) {
+    const b = median(results[`bare c${c}`]!);
+    const f = median(results[`fake c${c}`]!);
+    console.log(`Version, concurrency ${String(c).padStart(2)}: bare grpc-js ${fmt(b)} RPC/s   fake ${fmt(f)} RPC/s   fake/bare ${((f / b) * 100).toFixed(1)} %  (target >= 80 %)`);
+  }
+
+  let fakeRate: number;
+  try {
+    fakeRate = await lifecycleRate(fake.endpoint, fake.endpoint, 'docker.io/library/busybox:1.36', lifecycles);
+  } finally {
+    await stopWorker(fake);
+  }
+  console.log(`\npod lifecycles (runp→create→start→stop→rm→stopp→rmp), sequential:`);
+  console.log(`  fake        ${fmt(fakeRate)} lifecycles/s  (${lifecycles} lifecycles)`);
+
+  const endpoint = process.env['CRI_ENDPOINT'];
+  if (!endpoint && process.env['BENCH_CONTAINERD'] !== '1') {
+    console.log('  containerd  (not measured: set CRI_ENDPOINT=unix:///... or BENCH_CONTAINERD=1 to provision one)');
+    return;
+  }
+  const { provisionContainerdTarget } = await import('../ci/environment.js');
+  const target = await provisionContainerdTarget({ runtimeEndpoint: endpoint || undefined });
+  try {
+    const n = count('BENCH_CONTAINERD_LIFECYCLES', 10);
+    const realRate = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
+    console.log(`  containerd  ${fmt(realRate)} lifecycles/s  (${n} lifecycles at ${target.info.runtimeEndpoint})`);
+    console.log(`  fake/containerd ${(fakeRate / realRate).toFixed(0)}x  (target >= 100x)`);
+  } finally {
+    await target.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
