@@ -70,7 +70,11 @@ describe('the provisioned containerd environment', () => {
       netnsPath = sandboxBundles(join(containerd.runDir, 'state')).find((bundle) => bundle.id === podSandboxId)?.netnsPath;
       expect(netnsPath).toMatch(/^\/var\/run\/netns\/cni-/);
 
-      await cri.pullImage({ image: { image: target.info.images.busybox } });
+      const { imageRef } = await cri.pullImage({ image: { image: target.info.images.busybox } });
+      // The upstream-looking names resolve through the certs.d mirrors to the same local image.
+      const mirrored = await cri.pullImage({ image: { image: target.info.mirroredImages?.busybox ?? 'unset' } });
+      expect(mirrored.imageRef).toBe(imageRef);
+      expect((await cri.pullImage({ image: { image: 'registry.k8s.io/pause:3.10' } })).imageRef).toMatch(/^sha256:/);
       const { containerId } = await cri.createContainer({
         podSandboxId,
         config: { metadata: { name: 'echo', attempt: 0 }, image: { image: target.info.images.busybox }, command: ['sh', '-c', 'echo hi'], logPath: 'echo.log' },
@@ -100,6 +104,33 @@ describe('the provisioned containerd environment', () => {
     if (netnsPath) expect(existsSync(netnsPath)).toBe(false);
     const diff = diffSnapshots(before, takeHostSnapshot());
     expect(attributable(diff, [...marks, ...ids, ...(netnsPath ? [basename(netnsPath)] : [])])).toEqual({});
+  });
+
+  it('with an existing runtime endpoint starts only the registry, whose images that runtime pulls', { timeout: 120_000 }, async () => {
+    const runtime = await provisionContainerdTarget();
+    try {
+      const external = await provisionContainerdTarget({ runtimeEndpoint: runtime.info.runtimeEndpoint });
+      try {
+        expect(external.containerd).toBeUndefined();
+        expect(external.info.kind).toBe('endpoint');
+        expect(external.info.runtimeEndpoint).toBe(runtime.info.runtimeEndpoint);
+        expect(external.info.images.busybox).not.toBe(runtime.info.images.busybox); // its own registry
+        const cri = createCriClient({ runtimeEndpoint: external.info.runtimeEndpoint });
+        try {
+          // No host config names this registry: containerd pulls 127.0.0.1:PORT over plain HTTP by default.
+          const { imageRef } = await cri.pullImage({ image: { image: external.info.images.busybox } });
+          expect(imageRef).toMatch(/^sha256:[0-9a-f]{64}$/);
+        } finally {
+          cri.close();
+        }
+      } finally {
+        const report = await external.stop();
+        expect(report.problems).toEqual([]);
+        expect(existsSync(external.registry.workDir)).toBe(false);
+      }
+    } finally {
+      expect((await runtime.stop()).problems).toEqual([]);
+    }
   });
 
   it('refuses an unprivileged user with instructions instead of skipping', { timeout: 60_000 }, () => {

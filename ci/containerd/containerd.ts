@@ -203,6 +203,9 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
         podsRemoved = removed.pods;
         containersRemoved = removed.containers;
         problems.push(...removed.problems);
+      } catch (error) {
+        // An unresponsive runtime: the forced cleanup below still removes everything.
+        problems.push(`CRI teardown: ${(error as Error).message}`);
       } finally {
         cri.close();
       }
