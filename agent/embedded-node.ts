@@ -10,6 +10,7 @@ import { kubeClientsFromString } from './api/kube-client.js';
 import { loadKubeletConfig } from './config/load.js';
 import type { KubeletConfiguration } from './config/types.js';
 import { Kubelet } from './kubelet.js';
+import { bindPodsToNode } from './embedded-binder.js';
 import { fakeMachine, type FakeMachineSpec } from './nodestatus/machine.js';
 import type { PodVolumeManager } from './podworkers/volumes.js';
 
@@ -27,7 +28,11 @@ export interface EmbeddedNodeOptions {
   readonly configOverrides?: Partial<KubeletConfiguration>;
   readonly machine?: FakeMachineSpec;
   readonly kubeconfigPath?: string;
+  /** Port of the mock API server (0 = any free one). */
+  readonly apiPort?: number;
   readonly serveHealthz?: boolean;
+  /** Bind pods created without spec.nodeName to this node (a one-node scheduler); default true. */
+  readonly bindPods?: boolean;
   readonly volumes?: PodVolumeManager;
   readonly log?: (msg: string) => void;
 }
@@ -55,7 +60,12 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     resolvConf: '',
     ...(options.configOverrides ?? {}),
   };
-  const api = await startMockApiServer({ clock, journal, ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}) });
+  const api = await startMockApiServer({
+    clock,
+    journal,
+    ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
+    ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}),
+  });
   const cri = await startFakeCri({ clock, journal });
   const kubelet = new Kubelet({
     config: { ...config, containerRuntimeEndpoint: cri.endpoint },
@@ -70,6 +80,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
   });
   await kubelet.start();
   await kubelet.podSourceSynced();
+  const unbind = options.bindPods === false ? () => undefined : bindPodsToNode(api, nodeName, () => clock.now());
   return {
     api,
     cri,
@@ -77,6 +88,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     journal,
     rootDir,
     close: async () => {
+      unbind();
       await kubelet.stop();
       await cri.close();
       await api.close();

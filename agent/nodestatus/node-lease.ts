@@ -3,6 +3,19 @@ import { httpCode, type KubeClients } from '../api/kube-client.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+/**
+ * A Date that serializes as metav1.MicroTime (six fractional digits), which Lease.spec.renewTime must
+ * be: clients such as kubectl reject the millisecond form client-node would otherwise send.
+ */
+export class MicroTime extends Date {
+  override toISOString(): string {
+    return `${super.toISOString().slice(0, 23)}000Z`;
+  }
+  override toJSON(): string {
+    return this.toISOString();
+  }
+}
+
 /** The node's Lease (upstream pkg/kubelet/nodelease via component-helpers/apimachinery/lease). */
 export function desiredLease(nodeName: string, durationSeconds: number, renewTime: Date, nodeUid: string | undefined): V1Lease {
   return {
@@ -13,7 +26,7 @@ export function desiredLease(nodeName: string, durationSeconds: number, renewTim
       namespace: NODE_LEASE_NAMESPACE,
       ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] } : {}),
     },
-    spec: { holderIdentity: nodeName, leaseDurationSeconds: durationSeconds, renewTime },
+    spec: { holderIdentity: nodeName, leaseDurationSeconds: durationSeconds, renewTime: new MicroTime(renewTime.getTime()) },
   };
 }
 
@@ -43,7 +56,7 @@ export class LeaseRenewer {
     }
     const body: V1Lease = {
       ...this.current,
-      spec: { ...this.current.spec, holderIdentity: this.nodeName, leaseDurationSeconds: this.durationSeconds, renewTime: now },
+      spec: { ...this.current.spec, holderIdentity: this.nodeName, leaseDurationSeconds: this.durationSeconds, renewTime: new MicroTime(now.getTime()) },
     };
     if (nodeUid && !(this.current.metadata?.ownerReferences ?? []).length) {
       body.metadata = { ...body.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid }] };

@@ -1,0 +1,92 @@
+import { appendFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Journal } from '../../../fakes/journal/journal.js';
+import { startEmbeddedNode } from '../../embedded-node.js';
+import { parseQuantity } from '../../resources/quantity.js';
+
+interface UpOptions {
+  kubeconfigOut: string;
+  nodeName: string;
+  config?: string;
+  apiPort: string;
+  journal?: string;
+  cpu: string;
+  memory: string;
+  verbose?: boolean;
+}
+
+/**
+ * `kubelet-harness up`: the mock API server, the fake CRI and the reference kubelet in one process,
+ * with a kubeconfig written for kubectl. Runs until SIGINT/SIGTERM.
+ */
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description('Start a mock API server, the fake CRI runtime and the reference kubelet in one process; write a kubeconfig for kubectl')
+    .option('--kubeconfig-out <file>', 'where to write the kubeconfig (mode 0600)', 'kubeconfig.yaml')
+    .option('--node-name <name>', 'name of the node the agent registers', 'harness-node')
+    .option('--config <file>', 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML for the agent')
+    .option('--api-port <port>', 'port of the mock API server on 127.0.0.1 (0 = any free port)', '0')
+    .option('--journal <file>', 'append every CRI and API call to this file as JSON lines')
+    .option('--cpu <cores>', 'cores of the declared fake machine', '4')
+    .option('--memory <quantity>', 'memory of the declared fake machine (a quantity)', '8Gi')
+    .option('-v, --verbose', 'log the agent\'s internal messages to stderr')
+    .action(async (options: UpOptions) => {
+      const apiPort = Number(options.apiPort);
+      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new Error(`--api-port must be a port number, got ${JSON.stringify(options.apiPort)}`);
+      const cpu = Number(options.cpu);
+      if (!Number.isInteger(cpu) || cpu < 1) throw new Error(`--cpu must be a positive integer, got ${JSON.stringify(options.cpu)}`);
+      const memory = parseBytes(options.memory);
+      const journal = new Journal();
+      if (options.journal) {
+        const file = options.journal;
+        journal.subscribe((e) => appendFileSync(file, `${JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`));
+      }
+      const kubeconfigPath = resolve(options.kubeconfigOut);
+      const node = await startEmbeddedNode({
+        journal,
+        nodeName: options.nodeName,
+        kubeconfigPath,
+        apiPort,
+        serveHealthz: true,
+        machine: { cpu, memory },
+        ...(options.config ? { configText: await readFile(options.config, 'utf8') } : {}),
+        ...(options.verbose ? { log: (m: string) => process.stderr.write(`agent: ${m}\n`) } : {}),
+      });
+      const health = node.kubelet.healthServer;
+      process.stdout.write(
+        [
+          `API server:  ${node.api.url}`,
+          `CRI socket:  ${node.cri.endpoint}`,
+          `node:        ${options.nodeName}`,
+          ...(health ? [`healthz:     ${health.url}/healthz   metrics: ${health.url}/metrics`] : []),
+          `kubeconfig:  ${kubeconfigPath}`,
+          '',
+          `  kubectl --kubeconfig ${kubeconfigPath} apply -f pod.yaml`,
+          `  kubectl --kubeconfig ${kubeconfigPath} get pods -o wide`,
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void node.close().then(done, done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}
+
+function parseBytes(text: string): bigint {
+  try {
+    const bytes = parseQuantity(text).value();
+    if (bytes <= 0n) throw new Error('must be positive');
+    return bytes;
+  } catch (e) {
+    throw new Error(`--memory: ${(e as Error).message} (got ${JSON.stringify(text)})`);
+  }
+}
