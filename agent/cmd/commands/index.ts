@@ -5,6 +5,8 @@ import { register as registerSimulate } from './simulate.js';
 import { register as registerFuzz } from './fuzz.js';
 import { register as registerFakeCsi } from './fake-csi.js';
 import { register as registerFakeCri } from './fake-cri.js';
+import { register as registerAgent } from './agent.js';
+import { register as registerUp } from './up.js';
 
 /**
  * One entry per command module. Each module exports `register(program)` and adds exactly one
@@ -12,4 +14,4 @@ import { register as registerFakeCri } from './fake-cri.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerConformance, registerMockApiServer, registerSimulate, registerFuzz, registerFakeCsi, registerFakeCri];
+export const commands: RegisterCommand[] = [registerConformance, registerMockApiServer, registerSimulate, registerFuzz, registerFakeCsi, registerFakeCri, registerAgent, registerUp];
