@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { V1Pod } from '@kubernetes/client-node';
-import { newWorkerState, simulateProbes, stepWorker, type ProbeScenario, type WorkerEvent, type WorkerState } from '../../agent/prober/index.js';
+import { ProbeScenarioRunner, newWorkerState, simulateProbes, stepWorker, type ProbeScenario, type WorkerEvent, type WorkerState } from '../../agent/prober/index.js';
 import { simulateCrashLoop } from '../../agent/lifecycle/crashloop-simulation.js';
 import { killGracePeriodSeconds } from '../../agent/lifecycle/kill-grace-period.js';
 import type { NamedProperty } from './types.js';
@@ -29,21 +29,22 @@ export const probeProperties: NamedProperty[] = [
   named(
     'nothing runs before initialDelaySeconds of the running container have passed',
     fc.property(probeScenarioArb, (scenario) => {
-      const out = simulateProbes(scenario);
+      // Feed events one by one so each executed probe is tied to the very tick that ran it.
+      const runner = new ProbeScenarioRunner(scenario.restartPolicy, scenario.probes);
       let startedAt = 0;
       let running = false;
-      let next = 0;
       for (const event of scenario.events) {
+        const before = runner.outcome().executed.length;
+        runner.apply(event);
         if (event.kind === 'containerStart') [startedAt, running] = [event.t, true];
         if (event.kind === 'containerExit') running = false;
-        if (event.kind !== 'tick') continue;
-        const ran = out.executed[next];
-        if (ran === undefined || ran.t !== event.t || ran.probe !== event.probe) continue;
-        next++;
-        const delay = out.effectiveProbes[event.probe]?.initialDelaySeconds ?? 0;
+        const ran = runner.outcome().executed.length - before;
+        if (ran === 0) continue;
+        if (event.kind !== 'tick' || ran !== 1) return false;
+        const delay = runner.effectiveProbes[event.probe]?.initialDelaySeconds ?? 0;
         if (!running || Math.trunc(event.t - startedAt) < delay) return false;
       }
-      return next === out.executed.length;
+      return true;
     }),
   ),
   named(
