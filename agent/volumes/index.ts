@@ -7,3 +7,5 @@ export { writeAtomically, readProjectedVolume } from './atomic-writer.js';
 export { checkHostPath, type HostPathType } from './host-path.js';
 export { csiAccessMode, csiUniqueName, type CsiVolumeSpec } from './csi-volume.js';
 export * from './paths.js';
+export { downwardAPIPayload, formatMap, fieldRefValue, resourceFieldRefValue, type NodeAllocatable } from './downward-api.js';
+export { projectedPayload, projectedReferences, type ProjectedObjects } from './projected.js';

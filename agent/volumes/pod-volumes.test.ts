@@ -45,7 +45,7 @@ describe('classifying pod volumes', () => {
       'spec.volumes[0].name: invalid volume name "Bad_Name": must be a DNS label',
       'spec.volumes[1]: must specify a volume type',
       'spec.volumes[2]: may not specify more than 1 volume type (found emptyDir, hostPath)',
-      'spec.volumes[3].nfs: volume type nfs is not supported by this kubelet (supported: emptyDir, hostPath, configMap, secret, csi, persistentVolumeClaim)',
+      'spec.volumes[3].nfs: volume type nfs is not supported by this kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, csi, persistentVolumeClaim)',
       'spec.volumes[4].fancyVolume: unknown volume type',
       "spec.volumes[5].hostPath.path: must not contain '..'",
       'spec.volumes[6].hostPath.type: unsupported value "Dir"',

@@ -3,9 +3,9 @@ import { isHostPathType } from './host-path.js';
 import { PLUGIN, type PluginName } from './paths.js';
 
 /** The source kinds this kubelet can set up; anything else in a pod spec is refused naming the field. */
-export type VolumeKind = 'emptyDir' | 'hostPath' | 'configMap' | 'secret' | 'csi' | 'persistentVolumeClaim';
+export type VolumeKind = 'emptyDir' | 'hostPath' | 'configMap' | 'secret' | 'downwardAPI' | 'projected' | 'csi' | 'persistentVolumeClaim';
 
-const SUPPORTED: readonly VolumeKind[] = ['emptyDir', 'hostPath', 'configMap', 'secret', 'csi', 'persistentVolumeClaim'];
+const SUPPORTED: readonly VolumeKind[] = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'csi', 'persistentVolumeClaim'];
 
 /** Every volume source field of V1Volume, to tell "unsupported" from "unknown" kinds. */
 const ALL_SOURCES = [
@@ -83,6 +83,9 @@ function checkSource(v: V1Volume, kind: VolumeKind, field: string): { field: str
       return v.csi?.driver ? undefined : { field: `${field}.driver`, message: 'required' };
     case 'persistentVolumeClaim':
       return v.persistentVolumeClaim?.claimName ? undefined : { field: `${field}.claimName`, message: 'required' };
+    case 'downwardAPI':
+    case 'projected':
+      return undefined; // item-level problems surface when the payload is built
     case 'emptyDir': {
       const medium = v.emptyDir?.medium ?? '';
       if (medium !== '' && medium !== 'Memory' && !medium.startsWith('HugePages')) {

@@ -39,7 +39,7 @@ export function validatePayloadPath(path: string, field: string): string {
   return clean;
 }
 
-function checkMode(mode: number | undefined, field: string): number | undefined {
+export function checkMode(mode: number | undefined, field: string): number | undefined {
   if (mode === undefined) return undefined;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
     throw new ProjectionError(`must be a number between 0 and 0777 (octal), both inclusive (got ${mode})`, { field });
@@ -48,7 +48,7 @@ function checkMode(mode: number | undefined, field: string): number | undefined 
 }
 
 /** Adds a file, refusing paths where one file would have to be a directory of another. */
-function addFile(payload: Payload, path: string, data: Buffer, mode: number, field: string): void {
+export function addFile(payload: Payload, path: string, data: Buffer, mode: number, field: string): void {
   for (const existing of payload.keys()) {
     if (existing === path) throw new ProjectionError(`duplicate path ${JSON.stringify(path)}`, { field });
     if (existing.startsWith(`${path}/`) || path.startsWith(`${existing}/`)) {

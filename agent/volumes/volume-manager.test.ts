@@ -123,6 +123,27 @@ describe('volume manager: local volumes', () => {
     expect(vm.podUids()).toEqual([]);
   });
 
+  it('projects downward API and projected volumes and refreshes them when labels change', async () => {
+    const vm = await setup();
+    objects.configMaps.set('default/cfg', { data: { 'app.conf': 'x' } });
+    const volumes: V1Volume[] = [
+      { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      { name: 'all', projected: { sources: [{ configMap: { name: 'cfg' } }, { downwardAPI: { items: [{ path: 'uid', fieldRef: { fieldPath: 'metadata.uid' } }] } }] } },
+    ];
+    const p = { ...pod('u9', volumes), metadata: { name: 'p', namespace: 'default', uid: 'u9', labels: { v: '1' } } };
+    const mounted = await vm.mountPodVolumes(p);
+    const info = mounted.get('info')!.hostPath;
+    expect(info).toBe(join(root, 'pods', 'u9', 'volumes', 'kubernetes.io~downward-api', 'info'));
+    expect(readFileSync(join(info, 'labels'), 'utf8')).toBe('v="1"');
+    const all = mounted.get('all')!.hostPath;
+    expect(readFileSync(join(all, 'app.conf'), 'utf8')).toBe('x');
+    expect(readFileSync(join(all, 'uid'), 'utf8')).toBe('u9');
+    await vm.mountPodVolumes({ ...p, metadata: { ...p.metadata, labels: { v: '2' } } });
+    expect(readFileSync(join(info, 'labels'), 'utf8')).toBe('v="2"');
+    await vm.unmountPodVolumes(p);
+    expect(existsSync(info)).toBe(false);
+  });
+
   it('reports every failing volume naming the field, keeps the good ones, and succeeds on retry', async () => {
     const vm = await setup();
     const spec = pod('u2', [
@@ -136,7 +157,7 @@ describe('volume manager: local volumes', () => {
     expect(err).toBeInstanceOf(PodVolumesError);
     const messages = (err as PodVolumesError).errors.map((e) => e.message);
     expect(messages).toEqual([
-      'MountVolume.SetUp failed for volume "weird" : spec.volumes[2].gitRepo: volume type gitRepo is not supported by this kubelet (supported: emptyDir, hostPath, configMap, secret, csi, persistentVolumeClaim)',
+      'MountVolume.SetUp failed for volume "weird" : spec.volumes[2].gitRepo: volume type gitRepo is not supported by this kubelet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, csi, persistentVolumeClaim)',
       'MountVolume.SetUp failed for volume "ok" : spec.volumes[3].name: duplicate volume name "ok"',
       'MountVolume.SetUp failed for volume "cfg" : spec.volumes[1].configMap.name: configmap "later" not found',
       `MountVolume.SetUp failed for volume "file" : hostPath type check failed: ${join(dir, 'missing-file')} is not a file`,

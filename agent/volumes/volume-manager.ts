@@ -20,7 +20,10 @@ import { VolumeError } from './errors.js';
 import { checkHostPath, type HostPathType } from './host-path.js';
 import { PLUGIN, podVolumeDir, podVolumesDir, type PluginName } from './paths.js';
 import { classifyPodVolumes, type ClassifiedVolume } from './pod-volumes.js';
-import { ProjectionError, configMapPayload, secretPayload } from './projection.js';
+import { downwardAPIPayload, type NodeAllocatable } from './downward-api.js';
+import { projectedPayload, projectedReferences } from './projected.js';
+import { ProjectionError, configMapPayload, secretPayload, type Payload } from './projection.js';
+import type { PodVolumeManager } from '../podworkers/volumes.js';
 
 /** A volume as mounted on the node: what the runtime manager bind-mounts into containers. */
 export interface MountedVolume {
@@ -43,6 +46,8 @@ export interface VolumeManagerOptions {
   objects: VolumeObjectSource;
   csiDrivers?: readonly CsiDriverRegistration[];
   clock?: Clock;
+  /** Node allocatable, for downward API `limits.*` of containers without limits. */
+  nodeAllocatable?: () => NodeAllocatable | undefined;
 }
 
 /** All volume errors of one pod; `errors` has one VolumeError per failed volume. */
@@ -61,7 +66,7 @@ export class PodVolumesError extends Error {
 
 /** What setting up a volume produced, kept so teardown works without the API objects. */
 type Mounted =
-  | { kind: 'emptyDir' | 'configMap' | 'secret'; plugin: PluginName; unique: string; hostPath: string; readOnly: boolean }
+  | { kind: 'emptyDir' | 'configMap' | 'secret' | 'downwardAPI' | 'projected'; plugin: PluginName; unique: string; hostPath: string; readOnly: boolean }
   | { kind: 'hostPath'; plugin: PluginName; unique: string; hostPath: string; readOnly: boolean }
   | { kind: 'csi'; plugin: PluginName; unique: string; hostPath: string; readOnly: boolean; spec: CsiVolumeSpec; stagingPath?: string };
 
@@ -80,12 +85,13 @@ interface PodEntry {
  * volume_manager_total_volumes through `counts()`. Calls for one pod are expected to be serial (the
  * pod worker's job); a CSI volume shared by pods is staged once and unstaged with its last user.
  */
-export class VolumeManager {
+export class VolumeManager implements PodVolumeManager {
   readonly drivers: CsiDrivers;
   private readonly rootDir: string;
   private readonly nodeName: string;
   private readonly objects: VolumeObjectSource;
   private readonly clock: Clock;
+  private readonly nodeAllocatable: () => NodeAllocatable | undefined;
   private readonly pods = new Map<string, PodEntry>();
   /** Staged CSI volumes: unique name → staging path. */
   private readonly staged = new Map<string, string>();
@@ -96,6 +102,7 @@ export class VolumeManager {
     this.nodeName = options.nodeName;
     this.objects = options.objects;
     this.clock = options.clock ?? realClock;
+    this.nodeAllocatable = options.nodeAllocatable ?? (() => undefined);
     this.drivers = new CsiDrivers(options.csiDrivers ?? [], this.clock);
   }
 
@@ -122,7 +129,7 @@ export class VolumeManager {
     }
     for (const v of volumes) {
       const already = entry.mounted.get(v.volume.name);
-      if (already && already.kind !== 'configMap' && already.kind !== 'secret') continue;
+      if (already && !PROJECTED_KINDS.has(already.kind)) continue;
       try {
         const mounted = await this.setUp(pod, v, (metricsPlugin, unique) => entry.desired.set(v.volume.name, { metricsPlugin, unique }));
         entry.desired.set(v.volume.name, { metricsPlugin: metricsPlugin(mounted), unique: mounted.unique });
@@ -150,7 +157,8 @@ export class VolumeManager {
    * drops the pod from the desired state. Throws PodVolumesError when some teardown failed; those
    * volumes stay recorded so a retry finishes the job.
    */
-  async unmountPodVolumes(podUid: string): Promise<void> {
+  async unmountPodVolumes(podOrUid: V1Pod | string): Promise<void> {
+    const podUid = typeof podOrUid === 'string' ? podOrUid : (podOrUid.metadata?.uid ?? '');
     const entry = this.pods.get(podUid);
     if (!entry) return;
     entry.desired.clear();
@@ -208,7 +216,7 @@ export class VolumeManager {
     const uid = pod.metadata!.uid!;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = v.volume.name;
-    const local = (kind: 'emptyDir' | 'configMap' | 'secret', plugin: PluginName, readOnly: boolean): Mounted => ({
+    const local = (kind: 'emptyDir' | 'configMap' | 'secret' | 'downwardAPI' | 'projected', plugin: PluginName, readOnly: boolean): Mounted => ({
       kind,
       plugin,
       unique: `${plugin}/${uid}-${name}`,
@@ -241,6 +249,18 @@ export class VolumeManager {
         writeAtomically(m.hostPath, payload, this.clock);
         return m;
       }
+      case 'downwardAPI': {
+        const src = v.volume.downwardAPI!;
+        return this.project(local('downwardAPI', PLUGIN.downwardAPI, true), downwardAPIPayload(pod, src.items ?? [], src.defaultMode, `${v.field}.downwardAPI`, this.nodeAllocatable()));
+      }
+      case 'projected': {
+        const src = v.volume.projected!;
+        const refs = projectedReferences(src);
+        const configMaps = new Map(await Promise.all(refs.configMaps.map(async (n) => [n, await this.objects.getConfigMap(namespace, n)] as const)));
+        const secrets = new Map(await Promise.all(refs.secrets.map(async (n) => [n, await this.objects.getSecret(namespace, n)] as const)));
+        const payload = projectedPayload(pod, src, { configMaps, secrets }, `${v.field}.projected`, this.nodeAllocatable());
+        return this.project(local('projected', PLUGIN.projected, true), payload);
+      }
       case 'csi':
         return this.setUpCsi(pod, inlineCsiSpec(pod, v.volume));
       case 'persistentVolumeClaim': {
@@ -268,6 +288,11 @@ export class VolumeManager {
         throw new VolumeSetUpFailure(`persistentvolume ${pvName} uses a volume type this kubelet does not support (supported: csi, hostPath, local)`, undefined, true);
       }
     }
+  }
+
+  private project(m: Mounted, payload: Payload): Mounted {
+    writeAtomically(m.hostPath, payload, this.clock);
+    return m;
   }
 
   private async setUpCsi(pod: V1Pod, spec: CsiVolumeSpec): Promise<Mounted> {
@@ -299,6 +324,8 @@ export class VolumeManager {
       case 'emptyDir':
       case 'configMap':
       case 'secret':
+      case 'downwardAPI':
+      case 'projected':
         rmSync(m.hostPath, { recursive: true, force: true });
         return;
       case 'hostPath':
@@ -343,6 +370,9 @@ export class VolumeManager {
     }
   }
 }
+
+/** Volumes whose contents come from API objects or the pod: projected again on every sync. */
+const PROJECTED_KINDS: ReadonlySet<string> = new Set(['configMap', 'secret', 'downwardAPI', 'projected']);
 
 class VolumeSetUpFailure extends Error {
   readonly field: string | undefined;
