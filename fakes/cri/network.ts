@@ -6,7 +6,7 @@ import type { GrpcServingStatus } from './behaviour.js';
 
 /**
  * Pod IPs on loopback: every sandbox gets its own 127.x.y.z address from a CIDR inside 127.0.0.0/8
- * (default 127.77.0.0/16). Linux routes all of 127/8 to lo, so listeners bound there are reachable
+ * (default: a random /20 inside 127.64.0.0/10). Linux routes all of 127/8 to lo, so listeners bound there are reachable
  * by real HTTP/TCP/gRPC probes without any network set-up or privileges.
  */
 export class PodIpAllocator {
@@ -15,7 +15,11 @@ export class PodIpAllocator {
   private next: number;
   private readonly used = new Set<number>();
 
-  constructor(cidr = '127.77.0.0/16') {
+  /** The CIDR this allocator hands out. */
+  readonly cidr: string;
+
+  constructor(cidr: string = randomLoopbackCidr()) {
+    this.cidr = cidr;
     const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
     const octets = m ? m.slice(1, 5).map(Number) : [];
     const bits = m ? Number(m[5]) : NaN;
@@ -46,6 +50,17 @@ export class PodIpAllocator {
     const parts = ip.split('.').map(Number);
     if (parts.length === 4) this.used.delete((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0));
   }
+}
+
+/**
+ * A /20 inside 127.64.0.0/10 chosen at random, so fakes started side by side (parallel test files,
+ * several harnesses on one machine) do not hand out the same pod IPs and answer each other's probes.
+ */
+export function randomLoopbackCidr(): string {
+  const block = Math.floor(Math.random() * (191 * 16));
+  const second = 64 + Math.floor(block / 16);
+  const third = (block % 16) * 16;
+  return `127.${second}.${third}.0/20`;
 }
 
 function toIp(n: number): string {
@@ -130,17 +145,18 @@ export class PodNetwork {
   async listenGrpcHealth(port: number, containerId: string, status: (service: string) => GrpcServingStatus): Promise<Listener> {
     const server = new grpc.Server();
     server.addService(HEALTH_SERVICE, {
-      Check: (call: grpc.ServerUnaryCall<string, number>, callback: grpc.sendUnaryData<number>) => {
-        const s = status(call.request);
-        this.record(containerId, { protocol: 'grpc', port, service: call.request, status: s });
-        if (s === 'SERVICE_UNKNOWN' && call.request !== '') {
+      Check: (call: grpc.ServerUnaryCall<{ service: string }, number>, callback: grpc.sendUnaryData<number>) => {
+        const service = call.request.service;
+        const s = status(service);
+        this.record(containerId, { protocol: 'grpc', port, service, status: s });
+        if (s === 'SERVICE_UNKNOWN' && service !== '') {
           callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
           return;
         }
         callback(null, SERVING_STATUS[s]);
       },
-      Watch: (call: grpc.ServerWritableStream<string, number>) => {
-        call.write(SERVING_STATUS[status(call.request)]);
+      Watch: (call: grpc.ServerWritableStream<{ service: string }, number>) => {
+        call.write(SERVING_STATUS[status(call.request.service)]);
         call.end();
       },
     });
@@ -200,7 +216,11 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
 
 const SERVING_STATUS: Record<GrpcServingStatus, number> = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
 
-/** grpc.health.v1.Health with hand-written protobuf coding: request field 1 (service, string), response field 1 (status, enum). */
+/**
+ * grpc.health.v1.Health with hand-written protobuf coding: request field 1 (service, string), response
+ * field 1 (status, enum). Requests decode to an object: grpc-js treats a falsy decoded message (the
+ * empty service name) as no message at all.
+ */
 const HEALTH_SERVICE: grpc.ServiceDefinition = {
   Check: {
     path: '/grpc.health.v1.Health/Check',
@@ -222,12 +242,16 @@ const HEALTH_SERVICE: grpc.ServiceDefinition = {
   },
 };
 
-function encodeService(service: string): Buffer {
-  const bytes = Buffer.from(service, 'utf8');
+function encodeService(request: { service: string }): Buffer {
+  const bytes = Buffer.from(request.service, 'utf8');
   return bytes.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]);
 }
 
-function decodeService(buf: Buffer): string {
+function decodeService(buf: Buffer): { service: string } {
+  return { service: decodeServiceName(buf) };
+}
+
+function decodeServiceName(buf: Buffer): string {
   let i = 0;
   while (i < buf.length) {
     const [tag, afterTag] = readVarint(buf, i);

@@ -26,7 +26,7 @@ import type { ContainerConfig, ContainerStateName, LinuxContainerResources, PodS
 export interface FakeRuntimeOptions {
   readonly clock: Clock;
   readonly journal: Journal;
-  /** Pod IPs come from here; must lie inside 127.0.0.0/8. Default 127.77.0.0/16. */
+  /** Pod IPs come from here; must lie inside 127.0.0.0/8. Default: a random /20 inside 127.64.0.0/10. */
   readonly podCidr?: string;
   /** Pulled (and pinned) the first time a sandbox runs, as containerd's sandbox_image. */
   readonly sandboxImage?: string;
@@ -169,7 +169,7 @@ export class FakeRuntime {
   status(req: W.StatusRequest__Output): W.StatusResponse {
     return {
       status: { conditions: this.conditions.map((c) => ({ ...c })) },
-      info: req.verbose ? { config: JSON.stringify({ podCidr: this.podCidr, sandboxImage: this.sandboxImage() }) } : {},
+      info: req.verbose ? { config: JSON.stringify({ podCidr: this.podCidr, loopbackPodCidr: this.ips.cidr, sandboxImage: this.sandboxImage() }) } : {},
       runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } }],
       features: { supplementalGroupsPolicy: false },
     };

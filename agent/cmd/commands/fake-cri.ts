@@ -8,7 +8,7 @@ import { harnessVersion } from '../version.js';
 
 interface FakeCriCliOptions {
   listen: string;
-  podCidr: string;
+  podCidr?: string;
   sandboxImage: string;
   faults?: string;
   seed: string;
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .command('fake-cri')
     .description('Serve the fake CRI runtime (runtime.v1 RuntimeService and ImageService) on a unix socket (mode 0600)')
     .requiredOption('--listen <endpoint>', 'unix:///path/to/cri.sock')
-    .option('--pod-cidr <cidr>', 'loopback range for pod IPs (inside 127.0.0.0/8)', '127.77.0.0/16')
+    .option('--pod-cidr <cidr>', 'loopback range for pod IPs, inside 127.0.0.0/8 (default: a random /20 in 127.64.0.0/10)')
     .option('--sandbox-image <ref>', 'pause image pulled (pinned) with the first sandbox', 'registry.k8s.io/pause:3.9')
     .option('--faults <file>', 'JSON list of fault rules ({method, match, nth, probability, times, effect}); see fakes/cri/README.md')
     .option('--seed <n>', 'seed for probabilistic fault rules', '1')
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         journal,
         faults,
         faultSeed: seed,
-        podCidr: options.podCidr,
+        ...(options.podCidr ? { podCidr: options.podCidr } : {}),
         sandboxImage: options.sandboxImage,
         stopMissing: options.stopMissing,
         cgroupDriver: options.cgroupDriver,

@@ -63,6 +63,7 @@ export class ContainerFs {
   }
 
   stat(path: string): 'file' | 'dir' | null {
+    path = clean(path);
     if (path === '/dev/null') return 'file';
     const host = this.hostPath(path);
     if (host) {
@@ -76,6 +77,7 @@ export class ContainerFs {
   }
 
   size(path: string): number {
+    path = clean(path);
     const host = this.hostPath(path);
     if (host) return nodeFs.statSync(host.path).size;
     const node = this.nodes.get(path);
@@ -83,6 +85,7 @@ export class ContainerFs {
   }
 
   readFile(path: string): string {
+    path = clean(path);
     if (path === '/dev/null') return '';
     const host = this.hostPath(path);
     if (host) return hostCall(() => nodeFs.readFileSync(host.path, 'utf8'));
@@ -93,6 +96,7 @@ export class ContainerFs {
   }
 
   writeFile(path: string, data: string, append: boolean): void {
+    path = clean(path);
     if (path === '/dev/null') return;
     const host = this.hostPath(path);
     if (host) {
@@ -109,6 +113,7 @@ export class ContainerFs {
   }
 
   mkdir(path: string, parents: boolean): void {
+    path = clean(path);
     const host = this.hostPath(path);
     if (host) {
       if (host.readonly) throw fsError('EROFS');
@@ -130,6 +135,7 @@ export class ContainerFs {
   }
 
   remove(path: string, recursive: boolean): void {
+    path = clean(path);
     const host = this.hostPath(path);
     if (host) {
       if (host.readonly) throw fsError('EROFS');
@@ -147,6 +153,7 @@ export class ContainerFs {
   }
 
   list(dir: string): string[] {
+    dir = clean(dir);
     const host = this.hostPath(dir);
     if (host) return hostCall(() => nodeFs.readdirSync(host.path)).sort();
     const node = this.nodes.get(dir);
@@ -176,6 +183,12 @@ export class ContainerFs {
     }
     return null;
   }
+}
+
+/** Absolute, normalised, without a trailing slash ("/www/" and "/www/." are "/www"). */
+function clean(path: string): string {
+  const normal = posix.normalize(path.startsWith('/') ? path : `/${path}`);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
 function hostCall<T>(fn: () => T): T {
