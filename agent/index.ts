@@ -90,6 +90,18 @@ export {
 export { createKubeletMetrics, startHealthAndMetricsServer, type KubeletMetrics, type HealthAndMetricsServer } from './metrics/index.js';
 // Fake CSI driver, CNI plugin installer, journal sink for out-of-process writers, shared gRPC fault rules.
 export { startFakeCsi, type FakeCsi, type StartFakeCsiOptions } from '../fakes/csi/server.js';
+export {
+  startFakeCri,
+  openFakeCriTarget,
+  FAKE_TEST_IMAGES,
+  FaultInjector as FakeCriFaultInjector,
+  faultRulesFromJson as fakeCriFaultRulesFromJson,
+  type FakeCri,
+  type StartFakeCriOptions,
+  type FaultRule as FakeCriFaultRule,
+  type FaultEffect as FakeCriFaultEffect,
+  type ImagePullRule,
+} from '../fakes/cri/index.js';
 export { installCniPlugin } from '../fakes/cni/install.js';
 export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
 export { GrpcFaultInjector, type GrpcFaultRule } from '../fakes/faults/grpc-faults.js';
