@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'commander';
 import fc from 'fast-check';
-import { FUZZ_TARGET_NAMES, fuzzTargets } from '../../../property-tests/fuzz-registry.js';
+import { FUZZ_TARGET_NAMES, fuzzTargets, type FuzzTargetOptions } from '../../../property-tests/fuzz-registry.js';
 import type { FuzzTarget, NamedProperty } from '../../../property-tests/properties/types.js';
 
 export interface FuzzOptions {
@@ -55,8 +55,16 @@ function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-export function selectProperties(target: FuzzTarget, filter: string | undefined, replayPath?: string): readonly NamedProperty[] {
-  const all = fuzzTargets[target](replayPath === undefined ? {} : { commandsReplayPath: replayPath });
+type PropertySource = (target: FuzzTarget, options: FuzzTargetOptions) => readonly NamedProperty[];
+const registry: PropertySource = (target, options) => fuzzTargets[target](options);
+
+export function selectProperties(
+  target: FuzzTarget,
+  filter: string | undefined,
+  replayPath?: string,
+  source: PropertySource = registry,
+): readonly NamedProperty[] {
+  const all = source(target, replayPath === undefined ? {} : { commandsReplayPath: replayPath });
   if (all.length === 0) throw new Error(`fuzz target "${target}" has no properties registered yet`);
   if (filter === undefined) return all;
   const exact = all.filter((p) => p.name === filter);
@@ -70,8 +78,8 @@ export function selectProperties(target: FuzzTarget, filter: string | undefined,
 }
 
 /** Runs the selected properties with fast-check; reports replay commands for failures. */
-export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzReport> {
-  const selected = selectProperties(options.target, options.property, options.replayPath);
+export async function runFuzz(options: FuzzOptions, io: FuzzIo, source: PropertySource = registry): Promise<FuzzReport> {
+  const selected = selectProperties(options.target, options.property, options.replayPath, source);
   if (options.path !== undefined && selected.length !== 1) {
     throw new Error(`--path replays one property: narrow --property to one of:\n${selected.map((p) => `  ${p.name}`).join('\n')}`);
   }
