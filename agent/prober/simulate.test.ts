@@ -84,6 +84,52 @@ describe('simulateProbes', () => {
     ]);
   });
 
+  it('carries a liveness failure run over a crash the container made on its own (semantics §2.6)', () => {
+    const out = simulateProbes({
+      restartPolicy: 'Always',
+      probes: { liveness: { failureThreshold: 3 } },
+      events: [start(0, 'c1'), tick(10, 'liveness', 'failure'), tick(20, 'liveness', 'failure'), exit(25), start(26, 'c2'), tick(30, 'liveness', 'failure')],
+    });
+    expect(out.kills).toEqual([{ t: 30, containerId: 'c2', reason: 'LivenessProbe', willRestart: true }]);
+  });
+
+  it('caches Failure for an exited container at every non-held worker\'s next tick, without killing anything', () => {
+    const out = simulateProbes({
+      restartPolicy: 'Always',
+      probes: { liveness: {}, readiness: {} },
+      events: [start(0, 'c1'), tick(1, 'liveness', 'success'), tick(1, 'readiness', 'success'), exit(2), tick(3, 'liveness', 'success'), tick(3, 'readiness', 'success')],
+    });
+    expect(out.results.filter((r) => r.t === 3)).toEqual([
+      { t: 3, probe: 'liveness', containerId: 'c1', result: 'Failure' },
+      { t: 3, probe: 'readiness', containerId: 'c1', result: 'Failure' },
+    ]);
+    expect(out.kills).toEqual([]);
+    expect(out.executed.filter((e) => e.t === 3)).toEqual([]);
+  });
+
+  it('leaves readiness at Failure and liveness at Success forever when every probe errors', () => {
+    const events: ProbeScenarioEvent[] = [start(0, 'c1')];
+    for (let t = 10; t <= 100; t += 10) events.push(tick(t, 'liveness', 'error'), tick(t, 'readiness', 'error'));
+    const out = simulateProbes({ restartPolicy: 'Always', probes: { liveness: { failureThreshold: 1 }, readiness: {} }, events });
+    expect(out.results).toEqual([
+      { t: 10, probe: 'liveness', containerId: 'c1', result: 'Success' },
+      { t: 10, probe: 'readiness', containerId: 'c1', result: 'Failure' },
+    ]);
+    expect(out.executed).toHaveLength(20);
+    expect(out.ready).toEqual([]);
+    expect(out.kills).toEqual([]);
+  });
+
+  it('kills on a startup failure streak and reports no restart under restartPolicy Never', () => {
+    const out = simulateProbes({
+      restartPolicy: 'Never',
+      probes: { startup: { failureThreshold: 2 } },
+      events: [start(0, 'c1'), tick(5, 'startup', 'failure'), tick(10, 'startup', 'failure'), tick(15, 'startup', 'failure')],
+    });
+    expect(out.kills).toEqual([{ t: 10, containerId: 'c1', reason: 'StartupProbe', willRestart: false }]);
+    expect(out.executed).toHaveLength(2);
+  });
+
   it('stops liveness and startup on deletion and readiness once the container has exited', () => {
     const out = simulateProbes({
       restartPolicy: 'Always',
