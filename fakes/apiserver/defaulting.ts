@@ -3,7 +3,7 @@ import { defaultPodRequests } from '../../agent/resources/api-defaults.js';
 import { QuantityFieldError, QuantityParseError } from '../../agent/resources/quantity.js';
 import { errors } from './status.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
-import { isJsonObject } from './types.js';
+import { cloneJson, isJsonObject } from './types.js';
 
 /**
  * Server-side defaulting kube-apiserver applies on create/update (SetDefaults_* in k8s.io/kubernetes
@@ -11,7 +11,12 @@ import { isJsonObject } from './types.js';
  * new object, never mutates its input.
  */
 export function applyDefaults(object: KubeObject): KubeObject {
-  let out = structuredClone(object);
+  return applyDefaultsInPlace(cloneJson(object));
+}
+
+/** applyDefaults on an object the caller owns (the REST layer's freshly decoded copies). */
+export function applyDefaultsInPlace(object: KubeObject): KubeObject {
+  let out = object;
   switch (out.kind) {
     case 'Pod':
       defaultPod(out);
@@ -67,7 +72,7 @@ function defaultNamespace(ns: KubeObject): void {
 function defaultNode(node: KubeObject): void {
   const status = node['status'];
   if (isJsonObject(status) && isJsonObject(status['capacity']) && status['allocatable'] === undefined) {
-    status['allocatable'] = structuredClone(status['capacity']);
+    status['allocatable'] = cloneJson(status['capacity']);
   }
 }
 

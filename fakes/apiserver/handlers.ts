@@ -2,7 +2,7 @@ import { http, type RequestHandler } from 'msw';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
-import { dropConnection, statusResponse, streamed } from './http-adapter.js';
+import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from './http-adapter.js';
 import type { FaultInjector } from './faults.js';
 import { patchTypeOf } from './patch.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
@@ -40,11 +40,11 @@ export interface HandlerContext {
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+  return jsonText(JSON.stringify(body), status, JSON_HEADERS);
 }
 
 function rawJson(body: string, status = 200): Response {
-  return new Response(body, { status, headers: JSON_HEADERS });
+  return jsonText(body, status, JSON_HEADERS);
 }
 
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/readyz', '/livez']);
@@ -54,45 +54,77 @@ function isWatchRequest(url: URL): boolean {
   return w === 'true' || w === '1' || url.pathname.includes('/watch/');
 }
 
+/** The request's path; msw predicates get the Request, and parsing its URL once per predicate is cheap. */
+function pathOf(request: Request): string {
+  const url = request.url;
+  const from = url.indexOf('/', url.indexOf('//') + 2);
+  const query = url.indexOf('?', from);
+  return query < 0 ? url.slice(from) : url.slice(from, query);
+}
+
+const DISCOVERY_GROUP = /^\/apis\/([^/]+)$/;
+const DISCOVERY_GROUP_VERSION = /^\/apis\/([^/]+)\/([^/]+)$/;
+const GROUP_RESOURCES = /^\/apis\/([^/]+)\/([^/]+)\/(.+)$/;
+
+/**
+ * Routes use msw's predicate form (a function of the request) rather than path patterns: a pattern
+ * is compiled on every match attempt, which made each request pay for every handler before its own.
+ * The busiest routes (resources) come first; auth and faults come before them only when enabled.
+ */
 export function createHandlers(ctx: HandlerContext): RequestHandler[] {
   const handlers: RequestHandler[] = [
-    http.all('*', ({ request }) => {
-      if (!ctx.token) return undefined;
-      const url = new URL(request.url);
-      if (UNAUTHENTICATED_PATHS.has(url.pathname)) return undefined;
-      if (request.headers.get('authorization') !== `Bearer ${ctx.token}`) return statusResponse(errors.unauthorized());
-      return undefined;
-    }),
-    http.all('*', async ({ request }) => {
-      if (!ctx.faults.active) return undefined;
-      const url = new URL(request.url);
-      const decision = ctx.faults.decide(request.method, url.pathname, isWatchRequest(url));
-      if (decision.latencyMs > 0) await ctx.clock.sleep(decision.latencyMs);
-      if (decision.drop) return dropConnection();
-      if (decision.error) return statusResponse(decision.error);
-      return undefined;
-    }),
-    http.get('/healthz', () => new Response('ok', { headers: { 'content-type': 'text/plain' } })),
-    http.get('/readyz', () => new Response('ok', { headers: { 'content-type': 'text/plain' } })),
-    http.get('/livez', () => new Response('ok', { headers: { 'content-type': 'text/plain' } })),
-    http.get('/version', () => json(SERVER_VERSION)),
-    http.get('/api', () => json(apiVersions(ctx.serverAddress()))),
-    http.get('/apis', () => json(apiGroupList())),
-    http.get('/api/v1', () => json(apiResourceList('', 'v1'))),
-    http.get('/apis/:group', ({ params }) => {
-      const doc = apiGroup(String(params['group']));
-      return doc ? json(doc) : statusResponse(errors.notFoundPath());
-    }),
-    http.get('/apis/:group/:version', ({ params }) => {
-      const doc = apiResourceList(String(params['group']), String(params['version']));
-      return doc ? json(doc) : statusResponse(errors.notFoundPath());
-    }),
-    http.all('/api/v1/*', ({ request }) => serve(ctx, request, '', 'v1', '/api/v1/')),
-    http.all('/apis/:group/:version/*', ({ request, params }) => {
-      const group = String(params['group']);
-      const version = String(params['version']);
-      return serve(ctx, request, group, version, `/apis/${group}/${version}/`);
-    }),
+    http.all(
+      () => ctx.token !== undefined || ctx.faults.active,
+      async ({ request }) => {
+        const path = pathOf(request);
+        if (ctx.token && !UNAUTHENTICATED_PATHS.has(path) && request.headers.get('authorization') !== `Bearer ${ctx.token}`) {
+          return statusResponse(errors.unauthorized());
+        }
+        if (!ctx.faults.active) return undefined;
+        const decision = ctx.faults.decide(request.method, path, isWatchRequest(new URL(request.url)));
+        if (decision.latencyMs > 0) await ctx.clock.sleep(decision.latencyMs);
+        if (decision.drop) return dropConnection();
+        if (decision.error) return statusResponse(decision.error);
+        return undefined;
+      },
+    ),
+    http.all(
+      ({ request }) => pathOf(request).startsWith('/api/v1/'),
+      ({ request }) => serve(ctx, request, '', 'v1', '/api/v1/'),
+    ),
+    http.all(
+      ({ request }) => GROUP_RESOURCES.test(pathOf(request)),
+      ({ request }) => {
+        const [, group = '', version = ''] = GROUP_RESOURCES.exec(pathOf(request)) ?? [];
+        return serve(ctx, request, group, version, `/apis/${group}/${version}/`);
+      },
+    ),
+    http.get(
+      ({ request }) => {
+        const path = pathOf(request);
+        return path === '/healthz' || path === '/readyz' || path === '/livez';
+      },
+      () => new Response('ok', { headers: { 'content-type': 'text/plain' } }),
+    ),
+    http.get(({ request }) => pathOf(request) === '/version', () => json(SERVER_VERSION)),
+    http.get(({ request }) => pathOf(request) === '/api', () => json(apiVersions(ctx.serverAddress()))),
+    http.get(({ request }) => pathOf(request) === '/apis', () => json(apiGroupList())),
+    http.get(({ request }) => pathOf(request) === '/api/v1', () => json(apiResourceList('', 'v1'))),
+    http.get(
+      ({ request }) => DISCOVERY_GROUP.test(pathOf(request)),
+      ({ request }) => {
+        const doc = apiGroup(DISCOVERY_GROUP.exec(pathOf(request))?.[1] ?? '');
+        return doc ? json(doc) : statusResponse(errors.notFoundPath());
+      },
+    ),
+    http.get(
+      ({ request }) => DISCOVERY_GROUP_VERSION.test(pathOf(request)),
+      ({ request }) => {
+        const [, group = '', version = ''] = DISCOVERY_GROUP_VERSION.exec(pathOf(request)) ?? [];
+        const doc = apiResourceList(group, version);
+        return doc ? json(doc) : statusResponse(errors.notFoundPath());
+      },
+    ),
   ];
   return handlers;
 }
@@ -150,7 +182,7 @@ function dryRun(url: URL): boolean {
 }
 
 async function readJson(request: Request, what: 'object' | 'patch' | 'options'): Promise<JsonValue | undefined> {
-  const text = await request.text();
+  const text = (await requestBytes(request)).toString('utf8');
   if (text.trim() === '') {
     if (what === 'options') return undefined;
     throw errors.badRequest(what === 'patch' ? 'the patch body is empty' : "couldn't get version/kind; json parse error: unexpected end of JSON input");
@@ -345,7 +377,7 @@ function startWatch(ctx: HandlerContext, request: Request, url: URL, target: Tar
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
   };
   const sink = {
-    push: (line: string) => stream.sink.push(line),
+    push: (line: string | Buffer) => stream.sink.push(line),
     end: () => {
       if (active) ctx.watches.delete(active);
       stream.sink.end();

@@ -13,6 +13,25 @@ import { errors, type ApiError } from './status.js';
 const droppedResponses = new WeakSet<Response>();
 /** Responses whose body is long-lived and must be streamed rather than buffered. */
 const streamedResponses = new WeakSet<Response>();
+/**
+ * The bytes of a request body and the text of a JSON response, kept beside the Fetch objects so the
+ * adapter and the handlers need not pump them through web streams a second time. The Fetch objects
+ * still carry the same bodies for any handler that reads them the standard way.
+ */
+const requestBodies = new WeakMap<Request, Buffer>();
+const responseTexts = new WeakMap<Response, string>();
+
+/** The request body as bytes (fast path for requests that came through this adapter). */
+export async function requestBytes(request: Request): Promise<Buffer> {
+  return requestBodies.get(request) ?? Buffer.from(await request.arrayBuffer());
+}
+
+/** A JSON response whose text the adapter can write without reading the body stream. */
+export function jsonText(text: string, status = 200, headers: Record<string, string> = { 'content-type': 'application/json' }): Response {
+  const response = new Response(text, { status, headers });
+  responseTexts.set(response, text);
+  return response;
+}
 
 export function dropConnection(): Response {
   const response = new Response(null, { status: 599 });
@@ -29,13 +48,13 @@ export function statusResponse(error: ApiError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const retry = error.details?.retryAfterSeconds;
   if (retry !== undefined) headers['retry-after'] = String(retry);
-  return new Response(JSON.stringify(error.toStatus()), { status: error.code, headers });
+  return jsonText(JSON.stringify(error.toStatus()), error.code, headers);
 }
 
 export interface AdapterOptions {
   /** Origin the handlers' relative paths resolve against, e.g. http://127.0.0.1:6443. */
   baseUrl: () => string;
-  handlers: () => readonly RequestHandler[];
+  handlers: () => RequestHandler[];
   /** Largest request body accepted (kube-apiserver: 3 MiB); larger gets 413. */
   maxBodyBytes: number;
   onError?: (err: unknown) => void;
@@ -144,19 +163,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Adapte
     }
     body = read;
   }
-  const aborter = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) aborter.abort();
-  });
-  const init: RequestInit = { method, headers: toHeaders(req), signal: aborter.signal };
-  if (body !== undefined && !BODYLESS.has(method)) init.body = body;
-  else if (body !== undefined && body.length > 0) {
-    // DELETE may carry DeleteOptions; Fetch allows a body on DELETE.
-    init.body = body;
+  const init: RequestInit = { method, headers: toHeaders(req) };
+  // Only long-lived requests (GETs: watches) need to learn that the client went away.
+  if (method === 'GET') {
+    const aborter = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    init.signal = aborter.signal;
   }
+  // DELETE may carry DeleteOptions; Fetch allows a body on DELETE.
+  if (body !== undefined && (body.length > 0 || !BODYLESS.has(method))) init.body = body;
   const baseUrl = options.baseUrl();
   const request = new Request(`${baseUrl}${req.url ?? '/'}`, init);
-  const response = await getResponse([...options.handlers()] as RequestHandler[], request, { baseUrl, quiet: true });
+  if (body !== undefined) requestBodies.set(request, body);
+  const response = await getResponse(options.handlers(), request, { baseUrl, quiet: true });
   if (!response) {
     writeStatus(res, errors.notFoundPath());
     return;
@@ -173,6 +194,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Adapte
     res.writeHead(response.status, headers);
     res.flushHeaders();
     await pipeBody(response.body, res);
+    return;
+  }
+  const text = responseTexts.get(response);
+  if (text !== undefined) {
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
     return;
   }
   const payload = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;

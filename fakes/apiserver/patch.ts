@@ -1,6 +1,6 @@
 import { ApiError, errors } from './status.js';
 import type { JsonObject, JsonValue } from './types.js';
-import { isJsonObject } from './types.js';
+import { cloneJson, isJsonObject } from './types.js';
 
 /**
  * The three patch formats kube-apiserver accepts for built-in types: JSON merge patch (RFC 7386),
@@ -245,11 +245,11 @@ function unprocessable(message: string): ApiError {
 
 export function jsonPatch(target: JsonObject, patch: JsonValue): JsonObject {
   const ops = decodeOperations(patch);
-  let doc: JsonValue = structuredClone(target);
+  let doc: JsonValue = cloneJson(target);
   for (const op of ops) {
     switch (op.op) {
       case 'add':
-        doc = addAt(doc, parsePointer(op.path), structuredClone(op.value as JsonValue), op.path);
+        doc = addAt(doc, parsePointer(op.path), cloneJson(op.value as JsonValue), op.path);
         break;
       case 'remove':
         doc = removeAt(doc, parsePointer(op.path), op.path).doc;
@@ -257,7 +257,7 @@ export function jsonPatch(target: JsonObject, patch: JsonValue): JsonObject {
       case 'replace': {
         const segments = parsePointer(op.path);
         doc = removeAt(doc, segments, op.path).doc;
-        doc = addAt(doc, segments, structuredClone(op.value as JsonValue), op.path);
+        doc = addAt(doc, segments, cloneJson(op.value as JsonValue), op.path);
         break;
       }
       case 'move': {
@@ -266,7 +266,7 @@ export function jsonPatch(target: JsonObject, patch: JsonValue): JsonObject {
         break;
       }
       case 'copy':
-        doc = addAt(doc, parsePointer(op.path), structuredClone(getAt(doc, parsePointer(op.from as string), op.from as string)), op.path);
+        doc = addAt(doc, parsePointer(op.path), cloneJson(getAt(doc, parsePointer(op.from as string), op.from as string)), op.path);
         break;
       case 'test':
         if (!jsonEqual(getAt(doc, parsePointer(op.path), op.path), op.value)) {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { computePodQOS } from '../../agent/resources/qos.js';
 import type { Clock } from '../../agent/clock/clock.js';
-import { applyDefaults } from './defaulting.js';
+import { applyDefaultsInPlace } from './defaulting.js';
 import { applyPatch, jsonEqual, type PatchType } from './patch.js';
 import { apiVersionOf, resourceKey, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from './selectors.js';
 import { ApiError, errors, type StatusCause } from './status.js';
 import { ObjectStore, StoredObject } from './store.js';
 import type { JsonObject, JsonValue, KubeObject, ObjectMeta } from './types.js';
-import { isJsonObject } from './types.js';
+import { cloneJson, isJsonObject } from './types.js';
 import { podSpecUpdateCauses, validateKindSpecific, validateMetadata } from './validation.js';
 
 /**
@@ -195,7 +195,7 @@ export class ApiRegistry {
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
-    let prepared = applyDefaults(object);
+    let prepared = applyDefaultsInPlace(object);
     if (type.kind === 'Pod') prepared = this.admitPod(prepared);
     if (type.kind === 'PriorityClass' && !system) this.admitPriorityClass(prepared);
     this.validate(type, prepared);
@@ -334,7 +334,7 @@ export class ApiRegistry {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = structuredClone(old);
+      next = cloneJson(old);
       next['status'] = nextIn['status'];
       if (nextIn.metadata.labels !== undefined) next.metadata.labels = nextIn.metadata.labels;
       if (nextIn.metadata.annotations !== undefined) next.metadata.annotations = nextIn.metadata.annotations;
@@ -342,7 +342,7 @@ export class ApiRegistry {
       next = nextIn;
       if (type.statusSubresource) {
         if (old['status'] === undefined) delete next['status'];
-        else next['status'] = structuredClone(old['status']);
+        else next['status'] = cloneJson(old['status']);
       }
     }
     // System-owned metadata survives every update.
@@ -356,11 +356,11 @@ export class ApiRegistry {
     copyOrDelete(meta, old.metadata, 'deletionGracePeriodSeconds');
     delete meta.generateName;
     if (old.metadata.generateName) meta.generateName = old.metadata.generateName;
-    next = applyDefaults(next);
+    next = applyDefaultsInPlace(next);
     const defaultedMeta = next.metadata;
     if (type.kind === 'Pod') {
       const oldSpec = old['spec'] as JsonObject;
-      next['spec'] = subresource === 'status' ? structuredClone(oldSpec) : next['spec'];
+      next['spec'] = subresource === 'status' ? cloneJson(oldSpec) : next['spec'];
       this.validate(type, next, podSpecUpdateCauses(oldSpec, next['spec'] as JsonObject, jsonEqual));
     } else {
       this.validate(type, next);
@@ -424,7 +424,7 @@ export class ApiRegistry {
     if (grace > 0) {
       const current = old.metadata.deletionGracePeriodSeconds;
       if (old.metadata.deletionTimestamp && current !== undefined && current <= grace) return { object: existing, deleted: false };
-      const next = structuredClone(old);
+      const next = cloneJson(old);
       next.metadata.deletionTimestamp = timestamp(this.clock.now() + grace * 1000);
       next.metadata.deletionGracePeriodSeconds = grace;
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
@@ -433,7 +433,7 @@ export class ApiRegistry {
     if (type.kind === 'Namespace') return this.deleteNamespace(existing);
     if (hasFinalizers) {
       if (old.metadata.deletionTimestamp && old.metadata.deletionGracePeriodSeconds === 0) return { object: existing, deleted: false };
-      const next = structuredClone(old);
+      const next = cloneJson(old);
       next.metadata.deletionTimestamp ??= timestamp(this.clock.now());
       next.metadata.deletionGracePeriodSeconds = 0;
       if (type.kind === 'Pod' || old.metadata.deletionTimestamp === undefined) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
@@ -466,7 +466,7 @@ export class ApiRegistry {
     const name = existing.name;
     let current = existing;
     if (!existing.object.metadata.deletionTimestamp) {
-      const next = structuredClone(existing.object);
+      const next = cloneJson(existing.object);
       next.metadata.deletionTimestamp = timestamp(this.clock.now());
       next.metadata.deletionGracePeriodSeconds = 0;
       next['status'] = { ...(isJsonObject(next['status']) ? next['status'] : {}), phase: 'Terminating' };
@@ -535,7 +535,8 @@ export function decodeObject(type: ResourceType, body: unknown): KubeObject {
       throw errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${type.kind}.${field} of type object`);
     }
   }
-  const metadata = isJsonObject(body['metadata']) ? structuredClone(body['metadata']) : {};
+  const copy = cloneJson(body);
+  const metadata = isJsonObject(copy['metadata']) ? copy['metadata'] : {};
   for (const field of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid'] as const) {
     const value = metadata[field];
     if (value !== undefined && value !== null && typeof value !== 'string') {
@@ -543,7 +544,7 @@ export function decodeObject(type: ResourceType, body: unknown): KubeObject {
     }
     if (value === null) delete metadata[field];
   }
-  const out = { ...structuredClone(body), apiVersion: expected, kind: type.kind, metadata } as KubeObject;
+  const out = { ...copy, apiVersion: expected, kind: type.kind, metadata } as KubeObject;
   for (const field of OBJECT_FIELDS) if (out[field] === null) delete out[field];
   return out;
 }

@@ -66,7 +66,7 @@ export interface MockApiServer {
   readonly kubeconfigPath?: string;
   readonly store: ObjectStore;
   readonly registry: ApiRegistry;
-  readonly handlers: readonly RequestHandler[];
+  readonly handlers: RequestHandler[];
   readonly faults: FaultInjector & WatchFaults & { add(rule: FaultRule): () => void };
   /** Open watch streams right now. */
   watchCount(resource?: string): number;

@@ -10,6 +10,7 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export class StoredObject {
   private cachedJson: string | undefined;
+  private cachedLines: Map<string, Buffer> | undefined;
   constructor(
     readonly object: KubeObject,
     readonly rv: number,
@@ -19,6 +20,17 @@ export class StoredObject {
   json(): string {
     this.cachedJson ??= JSON.stringify(this.object);
     return this.cachedJson;
+  }
+
+  /** The watch event line `{"type":…,"object":…}\n` as bytes, encoded once and shared by every watcher. */
+  eventLine(type: ChangeType): Buffer {
+    this.cachedLines ??= new Map();
+    let line = this.cachedLines.get(type);
+    if (!line) {
+      line = Buffer.from(`{"type":"${type}","object":${this.json()}}\n`);
+      this.cachedLines.set(type, line);
+    }
+    return line;
   }
 
   get namespace(): string {

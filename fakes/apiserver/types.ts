@@ -44,7 +44,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deep copy of a JSON tree (objects in the store are never shared with callers that may mutate them). */
+/** Deep copy of a JSON tree (a JSON round trip: faster than structuredClone for plain JSON). */
 export function cloneJson<T>(value: T): T {
-  return structuredClone(value);
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }

@@ -2,7 +2,7 @@ import { parseQuantity, type Quantity } from '../../agent/resources/quantity.js'
 import type { NameRule } from './resources.js';
 import type { StatusCause } from './status.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
-import { isJsonObject } from './types.js';
+import { cloneJson, isJsonObject } from './types.js';
 
 /**
  * Field validation with kube-apiserver's cause shapes (reason FieldValueInvalid / FieldValueRequired /
@@ -235,7 +235,7 @@ export function validatePodSpec(spec: JsonValue | undefined): StatusCause[] {
 /** Fields of a pod's spec that may change after creation (upstream ValidatePodUpdate). */
 export function podSpecUpdateCauses(oldSpec: JsonObject, newSpec: JsonObject, equal: (a: JsonValue, b: JsonValue) => boolean): StatusCause[] {
   const normalize = (spec: JsonObject): JsonObject => {
-    const copy = structuredClone(spec);
+    const copy = cloneJson(spec);
     for (const field of ['containers', 'initContainers'] as const) {
       const list = copy[field];
       if (Array.isArray(list)) for (const c of list) if (isJsonObject(c)) delete c['image'];

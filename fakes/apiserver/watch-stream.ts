@@ -2,7 +2,8 @@ import type { WatchSink } from './watch.js';
 
 /**
  * A watch's byte stream: NDJSON lines from a WatchSession into a ReadableStream the HTTP layer
- * drains with backpressure. Lines produced in the same tick go out as one chunk. A consumer that
+ * drains with backpressure. Lines produced in the same event-loop turn go out as one chunk (one write
+ * per watcher per turn rather than per event, which matters with many watchers). A consumer that
  * falls more than `maxPendingBytes` behind gets its stream ended (kube-apiserver likewise drops
  * watchers that cannot keep up; the client resumes from its last resourceVersion).
  */
@@ -13,10 +14,13 @@ export interface WatchStream {
   fail(reason: Error): void;
 }
 
+function toBuffer(chunk: string | Buffer): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+}
+
 export function createWatchStream(onCancel: () => void, maxPendingBytes = 16 * 1024 * 1024): WatchStream {
-  const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let pending: string[] = [];
+  let pending: Array<string | Buffer> = [];
   let pendingBytes = 0;
   let scheduled = false;
   let ended = false;
@@ -27,10 +31,10 @@ export function createWatchStream(onCancel: () => void, maxPendingBytes = 16 * 1
     if (finished) return;
     try {
       if (pending.length > 0 && (controller.desiredSize ?? 0) > 0) {
-        const chunk = pending.length === 1 ? (pending[0] as string) : pending.join('');
+        const chunk = pending.length === 1 ? toBuffer(pending[0] as string | Buffer) : Buffer.concat(pending.map(toBuffer), pendingBytes);
         pending = [];
         pendingBytes = 0;
-        controller.enqueue(encoder.encode(chunk));
+        controller.enqueue(chunk);
       }
       if (ended && pending.length === 0) {
         finished = true;
@@ -47,7 +51,7 @@ export function createWatchStream(onCancel: () => void, maxPendingBytes = 16 * 1
   const schedule = (): void => {
     if (scheduled) return;
     scheduled = true;
-    queueMicrotask(flush);
+    setImmediate(flush);
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -70,8 +74,9 @@ export function createWatchStream(onCancel: () => void, maxPendingBytes = 16 * 1
   const sink: WatchSink = {
     push(line) {
       if (ended || finished) return false;
-      pending.push(line);
-      pendingBytes += line.length;
+      const bytes = typeof line === 'string' ? Buffer.from(line) : line;
+      pending.push(bytes);
+      pendingBytes += bytes.length;
       schedule();
       return pendingBytes <= maxPendingBytes;
     },

@@ -60,11 +60,12 @@ export type ObjectEncoder = (object: StoredObject, eventIndex: number) => string
 
 export const plainEncoder: ObjectEncoder = (object) => object.json();
 
-export function encodeEvent(event: WatchEvent, type: ResourceType, encode: ObjectEncoder, index: number): string {
+export function encodeEvent(event: WatchEvent, type: ResourceType, encode: ObjectEncoder, index: number): string | Buffer {
   switch (event.type) {
     case 'ADDED':
     case 'MODIFIED':
     case 'DELETED':
+      if (encode === plainEncoder) return event.object.eventLine(event.type);
       return `{"type":"${event.type}","object":${encode(event.object, index)}}\n`;
     case 'BOOKMARK': {
       const metadata: Record<string, unknown> = { resourceVersion: String(event.rv) };
@@ -78,7 +79,7 @@ export function encodeEvent(event: WatchEvent, type: ResourceType, encode: Objec
 
 export interface WatchSink {
   /** Receives encoded lines in order; returns false when the watcher is too far behind (it is then closed). */
-  push(line: string): boolean;
+  push(line: string | Buffer): boolean;
   /** The server ends the watch cleanly (timeout, forced close, after an ERROR event). */
   end(): void;
 }
