@@ -88,7 +88,7 @@ export {
   type KubeletFlags,
 } from './config/index.js';
 export { createKubeletMetrics, startHealthAndMetricsServer, type KubeletMetrics, type HealthAndMetricsServer } from './metrics/index.js';
-// Fake CSI driver, CNI plugin installer, journal sink for out-of-process writers, shared gRPC fault rules.
+// Fake CSI driver, CNI plugin installer, journal sink for out-of-process writers.
 export { startFakeCsi, type FakeCsi, type StartFakeCsiOptions } from '../fakes/csi/server.js';
 export {
   startFakeCri,
@@ -104,6 +104,5 @@ export {
 } from '../fakes/cri/index.js';
 export { installCniPlugin } from '../fakes/cni/install.js';
 export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
-export { GrpcFaultInjector, type GrpcFaultRule } from '../fakes/faults/grpc-faults.js';
 // Volume manager (emptyDir, hostPath, configMap, secret, CSI inline and PVC-backed volumes).
-export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, type MountedVolume, type VolumeObjectSource, type CsiDriverRegistration } from './volumes/index.js';
+export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, apiVolumeObjectSource, type MountedVolume, type VolumeObjectSource, type CsiDriverRegistration } from './volumes/index.js';

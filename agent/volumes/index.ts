@@ -9,3 +9,4 @@ export { csiAccessMode, csiUniqueName, type CsiVolumeSpec } from './csi-volume.j
 export * from './paths.js';
 export { downwardAPIPayload, formatMap, fieldRefValue, resourceFieldRefValue, type NodeAllocatable } from './downward-api.js';
 export { projectedPayload, projectedReferences, type ProjectedObjects } from './projected.js';
+export { apiVolumeObjectSource } from './api-objects.js';

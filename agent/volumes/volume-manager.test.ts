@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { V1ConfigMap, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1Secret, V1Volume } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeCsi, type FakeCsi } from '../../fakes/csi/server.js';
-import type { GrpcFaultRule } from '../../fakes/faults/grpc-faults.js';
+import type { FaultRule } from '../../fakes/cri/faults.js';
 import { assertHappensBefore, step } from '../../fakes/journal/happens-before.js';
 import { Journal, match } from '../../fakes/journal/journal.js';
 import { createKubeletMetrics } from '../metrics/index.js';
@@ -46,7 +46,7 @@ const source = (): VolumeObjectSource => ({
   getPersistentVolume: async (name) => objects.pvs.get(name) ?? null,
 });
 
-async function setup(options: { stage?: boolean; faults?: GrpcFaultRule[] } = {}): Promise<VolumeManager> {
+async function setup(options: { stage?: boolean; faults?: FaultRule[] } = {}): Promise<VolumeManager> {
   csi = await startFakeCsi({
     socketPath: join(dir, 'csi.sock'),
     journal,
@@ -240,7 +240,7 @@ describe('volume manager: CSI volumes', () => {
   });
 
   it('turns CSI failures into FailedMount errors and retries only what is missing', async () => {
-    const vm = await setup({ faults: [{ method: 'NodePublishVolume', nth: 1, code: 'RESOURCE_EXHAUSTED', message: 'quota' }] });
+    const vm = await setup({ faults: [{ method: 'NodePublishVolume', nth: 1, effect: { type: 'error', code: 'RESOURCE_EXHAUSTED', message: 'quota' } }] });
     await provision('flaky', 'pv-flaky');
     const spec = pod('u6', [{ name: 'v', persistentVolumeClaim: { claimName: 'flaky' } }]);
     const err = (await vm.mountPodVolumes(spec).catch((e: unknown) => e)) as PodVolumesError;

@@ -241,7 +241,7 @@ describe('fake CSI driver: faults', () => {
   it('fails the n-th matching call with the configured status and journals it', async () => {
     const call = await start({
       capabilities: { node: [] },
-      faults: [{ method: 'NodePublishVolume', match: { volumeId: 'flaky' }, nth: 2, code: 'RESOURCE_EXHAUSTED', message: 'disk quota' }],
+      faults: [{ method: 'NodePublishVolume', match: { volumeId: 'flaky' }, nth: 2, effect: { type: 'error', code: 'RESOURCE_EXHAUSTED', message: 'disk quota' } }],
     });
     const req = (n: number): object => ({ volumeId: 'flaky', targetPath: join(dir, `t${n}`), volumeCapability: mountRW });
     expect(await codeOf(call('NodePublishVolume', { volumeId: 'other', targetPath: join(dir, 'o'), volumeCapability: mountRW }))).toBe('OK');
@@ -258,7 +258,7 @@ describe('fake CSI driver: faults', () => {
 
   it('delays on the injected clock and answers ABORTED to a concurrent call for the same volume', async () => {
     const clock = new VirtualClock();
-    const call = await start({ clock, capabilities: { node: [] }, faults: [{ method: 'NodePublishVolume', nth: 1, delayMs: 5000 }] });
+    const call = await start({ clock, capabilities: { node: [] }, faults: [{ method: 'NodePublishVolume', nth: 1, effect: { type: 'delay', ms: 5000 } }] });
     const req = { volumeId: 'slow', targetPath: join(dir, 'slow'), volumeCapability: mountRW };
     let done = false;
     const first = call('NodePublishVolume', req).then(() => (done = true));
@@ -272,7 +272,7 @@ describe('fake CSI driver: faults', () => {
   });
 
   it('hangs until the caller gives up, then journals the cancellation', async () => {
-    const call = await start({ faults: [{ method: 'Probe', hang: true }] });
+    const call = await start({ faults: [{ method: 'Probe', effect: { type: 'hang' } }] });
     expect(await codeOf(call('Probe', {}, { deadlineMs: 300 }))).toBe('DEADLINE_EXCEEDED');
     const entry = await journal.waitFor(match('csi', 'Probe'), AbortSignal.timeout(5000));
     expect(entry.error?.code).toBe('CANCELLED');
@@ -280,7 +280,7 @@ describe('fake CSI driver: faults', () => {
 
   it('draws probabilistic faults from the seed, reproducibly', async () => {
     const outcomes = async (seed: number): Promise<string[]> => {
-      const call = await start({ seed, faults: [{ method: 'Probe', probability: 0.5, code: 'UNAVAILABLE' }] });
+      const call = await start({ seed, faults: [{ method: 'Probe', probability: 0.5, effect: { type: 'error', code: 'UNAVAILABLE' } }] });
       const out: string[] = [];
       for (let i = 0; i < 16; i++) out.push(await codeOf(call('Probe', {})));
       for (const c of clients) c.close();
@@ -295,8 +295,27 @@ describe('fake CSI driver: faults', () => {
     expect(a).toContain('UNAVAILABLE');
   });
 
+  it('restarts on a restart fault, keeping or losing its state, and journals it', async () => {
+    const call = await start({ capabilities: { node: [] }, faults: [{ method: 'Probe', nth: 1, effect: { type: 'restart', keepState: false, downMs: 50 } }] });
+    await call('NodePublishVolume', { volumeId: 'r', targetPath: join(dir, 'r'), volumeCapability: mountRW });
+    expect(fake?.driver.snapshot().published).toHaveLength(1);
+    expect(await codeOf(call('Probe', {}, { deadlineMs: 5000 }))).toBe('UNAVAILABLE');
+    await journal.waitFor(match('csi', 'PluginRestarted'), AbortSignal.timeout(5000));
+    expect(await call('Probe', {})).toMatchObject({ ready: { value: true } });
+    expect(fake?.driver.snapshot().published).toEqual([]);
+    await call('NodePublishVolume', { volumeId: 'k', targetPath: join(dir, 'k'), volumeCapability: mountRW });
+    await fake?.restart({ keepState: true });
+    expect(fake?.driver.snapshot().published.map((p) => p.volumeId)).toEqual(['k']);
+    expect(journal.entries(match('csi', 'PluginRestarting')).map((e) => e.request)).toEqual([
+      { keepState: false, downMs: 50 },
+      { keepState: true, downMs: 0 },
+    ]);
+  });
+
   it('rejects fault rules that name an unknown method or status', async () => {
-    await expect(start({ faults: [{ method: 'NodePublish', code: 'INTERNAL' }] })).rejects.toThrow('faults[0].method: unknown method "NodePublish"');
-    await expect(start({ faults: [{ method: 'Probe', code: 'BROKEN' as 'INTERNAL' }] })).rejects.toThrow('faults[0].code: unknown gRPC status "BROKEN"');
+    await expect(start({ faults: [{ method: 'NodePublish', effect: { type: 'error', code: 'INTERNAL' } }] })).rejects.toThrow(
+      'faults[0].method: unknown CSI method "NodePublish"',
+    );
+    await expect(start({ faults: [{ method: 'Probe', effect: { type: 'error', code: 'BROKEN' as 'INTERNAL' } }] })).rejects.toThrow('BROKEN');
   });
 });

@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import { loadCsiProto } from '../../agent/runtime/proto.js';
-import { GrpcFaultInjector, waitForFault, type GrpcFaultRule } from '../faults/grpc-faults.js';
+import { codeName, parseCode } from '../cri/errors.js';
+import { FaultInjector, type FaultRule } from '../cri/faults.js';
 import type { Journal } from '../journal/journal.js';
 import type * as csi from './csi-types.js';
 import { CsiRpcError, FakeCsiDriver, type FakeCsiDriverOptions } from './driver.js';
@@ -13,7 +14,8 @@ export interface StartFakeCsiOptions extends FakeCsiDriverOptions {
   socketPath: string;
   journal: Journal;
   clock?: Clock;
-  faults?: readonly GrpcFaultRule[];
+  /** Fault rules, in the same shape as the fake CRI's (fakes/cri/faults.ts). */
+  faults?: readonly FaultRule[];
   /** Seed of the fault injector's probability draws. */
   seed?: number;
 }
@@ -22,8 +24,11 @@ export interface FakeCsi {
   readonly socketPath: string;
   /** `unix:///path`, for gRPC clients. */
   readonly endpoint: string;
+  /** The driver's current state (replaced by a fresh one when a restart loses state). */
   readonly driver: FakeCsiDriver;
-  readonly faults: GrpcFaultInjector;
+  readonly faults: FaultInjector;
+  /** Restarts the plugin: the socket closes, every call in flight fails, and it listens again after downMs. */
+  restart(options?: { keepState?: boolean; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,21 +47,36 @@ export const CSI_METHODS = {
   ],
 } as const;
 
+const KNOWN_METHODS: ReadonlySet<string> = new Set([...CSI_METHODS.Identity, ...CSI_METHODS.Node, ...CSI_METHODS.Controller]);
+
+/** Rejects rules naming a method the fake does not serve, so a typo fails at start, not silently. */
+function checkRuleMethods(rules: readonly FaultRule[]): void {
+  rules.forEach((rule, i) => {
+    if (typeof rule.method === 'string' && !KNOWN_METHODS.has(rule.method)) {
+      throw new Error(`faults[${i}].method: unknown CSI method ${JSON.stringify(rule.method)}`);
+    }
+  });
+}
+
 type Handler<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
 /**
  * Serves the fake CSI driver (Identity, Node and, when CONTROLLER_SERVICE is advertised, Controller)
  * over gRPC on a unix socket. Every RPC is journaled (source 'csi') when it completes, after any
  * injected delay; concurrent operations on one volume get ABORTED, as the spec asks of plugins.
+ * Faults follow the fake CRI's rules: error, delay, hang (until the caller's deadline) and restart.
  */
 export async function startFakeCsi(options: StartFakeCsiOptions): Promise<FakeCsi> {
   const clock = options.clock ?? realClock;
-  const driver = new FakeCsiDriver(options);
-  const known = new Set<string>([...CSI_METHODS.Identity, ...CSI_METHODS.Node, ...CSI_METHODS.Controller]);
-  const faults = new GrpcFaultInjector(options.faults ?? [], { seed: options.seed, knownMethods: known });
+  let driver = new FakeCsiDriver(options);
+  checkRuleMethods(options.faults ?? []);
+  const faults = new FaultInjector(options.faults ?? [], options.seed ?? 1);
   const inFlight = new Set<string>();
-  const stopping = new AbortController();
   const { journal } = options;
+  /** Calls waiting on a hang or a delay; a restart or stop ends them. */
+  const waiting = new Set<AbortController>();
+  let server: grpc.Server | undefined;
+  let restarting: Promise<void> | undefined;
 
   const unary = <Req, Res>(method: string, serve: (req: Req) => Res, lockKey?: (req: Req) => string): Handler<Req, Res> => {
     return (call, callback) => {
@@ -66,8 +86,7 @@ export async function startFakeCsi(options: StartFakeCsiOptions): Promise<FakeCs
         const cancelled = new AbortController();
         const onCancel = (): void => cancelled.abort(new CsiRpcError(grpc.status.CANCELLED, `${method} was cancelled by the client`));
         call.on('cancelled', onCancel);
-        const onStop = (): void => cancelled.abort(new CsiRpcError(grpc.status.UNAVAILABLE, 'fake CSI driver is stopping'));
-        stopping.signal.addEventListener('abort', onStop, { once: true });
+        waiting.add(cancelled);
         const key = lockKey?.(request);
         let locked = false;
         try {
@@ -76,99 +95,150 @@ export async function startFakeCsi(options: StartFakeCsiOptions): Promise<FakeCs
             inFlight.add(key);
             locked = true;
           }
-          const decision = faults.decide(method, request);
-          await waitForFault(decision, clock, cancelled.signal);
-          if (decision.error) throw new CsiRpcError(decision.error.code, decision.error.message);
+          await applyFaults(method, request, subject, cancelled.signal);
           const response = serve(request);
           journal.append({ source: 'csi', kind: 'rpc', name: method, subject, request: redact(request), response });
           callback(null, response);
         } catch (err) {
           const e = err instanceof CsiRpcError ? err : new CsiRpcError(grpc.status.INTERNAL, (err as Error).message);
-          journal.append({
-            source: 'csi',
-            kind: 'rpc',
-            name: method,
-            subject,
-            request: redact(request),
-            error: { code: grpc.status[e.code] ?? e.code, message: e.message },
-          });
+          journal.append({ source: 'csi', kind: 'rpc', name: method, subject, request: redact(request), error: { code: codeName(e.code), message: e.message } });
           callback({ code: e.code, details: e.message });
         } finally {
           if (locked && key) inFlight.delete(key);
+          waiting.delete(cancelled);
           call.off('cancelled', onCancel);
-          stopping.signal.removeEventListener('abort', onStop);
         }
       })();
     };
   };
-  const byVolume = (req: { volumeId: string }): string => `volume ${req.volumeId}`;
 
+  /** Applies the fired rules in order: delays add up; an error, hang or restart ends the call. */
+  const applyFaults = async (method: string, request: unknown, subject: Record<string, string>, signal: AbortSignal): Promise<void> => {
+    if (faults.size === 0) return;
+    for (const fired of faults.decide(method, request)) {
+      const effect = fired.effect;
+      journal.append({ source: 'csi', kind: 'event', name: 'FaultInjected', subject, request: { method, rule: fired.rule, effect } });
+      switch (effect.type) {
+        case 'error': {
+          const code = parseCode(effect.code);
+          throw new CsiRpcError(code, effect.message ?? `injected fault: ${codeName(code)} (${fired.rule})`);
+        }
+        case 'delay':
+          await clock.sleep(effect.ms, signal);
+          break;
+        case 'restart':
+          setImmediate(() => void restart({ keepState: effect.keepState, downMs: effect.downMs ?? 0 }));
+          await hang(signal);
+          break;
+        case 'hang':
+          await hang(signal);
+      }
+    }
+  };
+
+  const byVolume = (req: { volumeId: string }): string => `volume ${req.volumeId}`;
+  const d = (): FakeCsiDriver => driver;
   const identity: csi.IdentityHandlers = {
-    GetPluginInfo: unary('GetPluginInfo', () => driver.getPluginInfo()),
-    GetPluginCapabilities: unary('GetPluginCapabilities', () => driver.getPluginCapabilities()),
-    Probe: unary('Probe', () => driver.probe()),
+    GetPluginInfo: unary('GetPluginInfo', () => d().getPluginInfo()),
+    GetPluginCapabilities: unary('GetPluginCapabilities', () => d().getPluginCapabilities()),
+    Probe: unary('Probe', () => d().probe()),
   };
   const node: Partial<csi.NodeHandlers> = {
-    NodeStageVolume: unary('NodeStageVolume', (r: csi.NodeStageVolumeRequest__Output) => driver.nodeStageVolume(r), byVolume),
-    NodeUnstageVolume: unary('NodeUnstageVolume', (r: csi.NodeUnstageVolumeRequest__Output) => driver.nodeUnstageVolume(r), byVolume),
-    NodePublishVolume: unary('NodePublishVolume', (r: csi.NodePublishVolumeRequest__Output) => driver.nodePublishVolume(r), byVolume),
-    NodeUnpublishVolume: unary('NodeUnpublishVolume', (r: csi.NodeUnpublishVolumeRequest__Output) => driver.nodeUnpublishVolume(r), byVolume),
-    NodeGetVolumeStats: unary('NodeGetVolumeStats', (r: csi.NodeGetVolumeStatsRequest__Output) => driver.nodeGetVolumeStats(r)),
-    NodeGetCapabilities: unary('NodeGetCapabilities', () => driver.nodeGetCapabilities()),
-    NodeGetInfo: unary('NodeGetInfo', () => driver.nodeGetInfo()),
+    NodeStageVolume: unary('NodeStageVolume', (r: csi.NodeStageVolumeRequest__Output) => d().nodeStageVolume(r), byVolume),
+    NodeUnstageVolume: unary('NodeUnstageVolume', (r: csi.NodeUnstageVolumeRequest__Output) => d().nodeUnstageVolume(r), byVolume),
+    NodePublishVolume: unary('NodePublishVolume', (r: csi.NodePublishVolumeRequest__Output) => d().nodePublishVolume(r), byVolume),
+    NodeUnpublishVolume: unary('NodeUnpublishVolume', (r: csi.NodeUnpublishVolumeRequest__Output) => d().nodeUnpublishVolume(r), byVolume),
+    NodeGetVolumeStats: unary('NodeGetVolumeStats', (r: csi.NodeGetVolumeStatsRequest__Output) => d().nodeGetVolumeStats(r)),
+    NodeGetCapabilities: unary('NodeGetCapabilities', () => d().nodeGetCapabilities()),
+    NodeGetInfo: unary('NodeGetInfo', () => d().nodeGetInfo()),
   };
   const controller: Partial<csi.ControllerHandlers> = {
-    CreateVolume: unary('CreateVolume', (r: csi.CreateVolumeRequest__Output) => driver.createVolume(r), (r) => `name ${r.name}`),
-    DeleteVolume: unary('DeleteVolume', (r: csi.DeleteVolumeRequest__Output) => driver.deleteVolume(r), byVolume),
-    ControllerPublishVolume: unary('ControllerPublishVolume', (r: csi.ControllerPublishVolumeRequest__Output) => driver.controllerPublishVolume(r), byVolume),
+    CreateVolume: unary('CreateVolume', (r: csi.CreateVolumeRequest__Output) => d().createVolume(r), (r) => `name ${r.name}`),
+    DeleteVolume: unary('DeleteVolume', (r: csi.DeleteVolumeRequest__Output) => d().deleteVolume(r), byVolume),
+    ControllerPublishVolume: unary('ControllerPublishVolume', (r: csi.ControllerPublishVolumeRequest__Output) => d().controllerPublishVolume(r), byVolume),
     ControllerUnpublishVolume: unary(
       'ControllerUnpublishVolume',
-      (r: csi.ControllerUnpublishVolumeRequest__Output) => driver.controllerUnpublishVolume(r),
+      (r: csi.ControllerUnpublishVolumeRequest__Output) => d().controllerUnpublishVolume(r),
       byVolume,
     ),
     ValidateVolumeCapabilities: unary('ValidateVolumeCapabilities', (r: csi.ValidateVolumeCapabilitiesRequest__Output) =>
-      driver.validateVolumeCapabilities(r),
+      d().validateVolumeCapabilities(r),
     ),
-    ListVolumes: unary('ListVolumes', (r: csi.ListVolumesRequest__Output) => driver.listVolumes(r)),
-    GetCapacity: unary('GetCapacity', () => driver.getCapacity()),
-    ControllerGetCapabilities: unary('ControllerGetCapabilities', () => driver.controllerGetCapabilities()),
+    ListVolumes: unary('ListVolumes', (r: csi.ListVolumesRequest__Output) => d().listVolumes(r)),
+    GetCapacity: unary('GetCapacity', () => d().getCapacity()),
+    ControllerGetCapabilities: unary('ControllerGetCapabilities', () => d().controllerGetCapabilities()),
   };
 
   const proto = loadCsiProto();
-  const server = new grpc.Server();
-  server.addService(proto.Identity.service, identity);
-  // Methods without a handler (expansion, snapshots, ...) answer UNIMPLEMENTED, as the spec allows.
-  server.addService(proto.Node.service, node as grpc.UntypedServiceImplementation);
-  if (driver.capabilities.plugin.includes('CONTROLLER_SERVICE')) {
-    server.addService(proto.Controller.service, controller as grpc.UntypedServiceImplementation);
-  }
-  await rm(options.socketPath, { force: true });
   const endpoint = `unix://${options.socketPath}`;
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-  });
-  await chmod(options.socketPath, 0o600);
-
-  return {
-    socketPath: options.socketPath,
-    endpoint,
-    driver,
-    faults,
-    async stop() {
-      stopping.abort();
+  const listen = async (): Promise<void> => {
+    const s = new grpc.Server();
+    s.addService(proto.Identity.service, identity);
+    // Methods without a handler (expansion, snapshots, ...) answer UNIMPLEMENTED, as the spec allows.
+    s.addService(proto.Node.service, node as grpc.UntypedServiceImplementation);
+    if (driver.capabilities.plugin.includes('CONTROLLER_SERVICE')) {
+      s.addService(proto.Controller.service, controller as grpc.UntypedServiceImplementation);
+    }
+    await rm(options.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      s.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+    });
+    await chmod(options.socketPath, 0o600);
+    server = s;
+  };
+  const shutdown = async (): Promise<void> => {
+    const s = server;
+    server = undefined;
+    for (const w of waiting) w.abort(new CsiRpcError(grpc.status.UNAVAILABLE, 'fake CSI driver went away'));
+    if (s) {
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
-          server.forceShutdown();
+          s.forceShutdown();
           resolve();
         }, 2000);
-        server.tryShutdown(() => {
+        s.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });
       });
-      await rm(options.socketPath, { force: true });
+    }
+    await rm(options.socketPath, { force: true });
+  };
+  const restart = (opts: { keepState?: boolean; downMs?: number } = {}): Promise<void> => {
+    restarting ??= (async () => {
+      journal.append({ source: 'csi', kind: 'event', name: 'PluginRestarting', subject: {}, request: { keepState: opts.keepState ?? true, downMs: opts.downMs ?? 0 } });
+      await shutdown();
+      if (!(opts.keepState ?? true)) driver = new FakeCsiDriver(options);
+      if (opts.downMs) await clock.sleep(opts.downMs);
+      await listen();
+      journal.append({ source: 'csi', kind: 'event', name: 'PluginRestarted', subject: {} });
+    })().finally(() => {
+      restarting = undefined;
+    });
+    return restarting;
+  };
+
+  await listen();
+  return {
+    socketPath: options.socketPath,
+    endpoint,
+    get driver() {
+      return driver;
+    },
+    faults,
+    restart,
+    async stop() {
+      await restarting;
+      await shutdown();
     },
   };
+}
+
+function hang(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 /** Identifiers for journal queries: volume, paths, node, and the pod UID kubelet puts in its paths. */

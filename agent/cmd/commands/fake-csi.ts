@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { startFakeCsi } from '../../../fakes/csi/server.js';
 import type { NodeCapability } from '../../../fakes/csi/driver.js';
-import type { GrpcFaultRule } from '../../../fakes/faults/grpc-faults.js';
+import { faultRulesFromJson } from '../../../fakes/cri/faults.js';
 import { Journal } from '../../../fakes/journal/journal.js';
 import { harnessVersion } from '../version.js';
 
@@ -33,13 +33,12 @@ export function register(program: Command): void {
     .option('--node-id <id>', 'node ID reported by NodeGetInfo', 'fake-node')
     .option('--driver-name <name>', 'driver name reported by GetPluginInfo (default csi.kubelet-harness.dev)')
     .option('--no-stage-unstage', 'do not advertise STAGE_UNSTAGE_VOLUME (NodePublishVolume without staging)')
-    .option('--faults <file>', 'JSON file with a list of fault rules ({method, nth, probability, match, code, delayMs, hang})')
+    .option('--faults <file>', 'JSON file with fault rules, as for fake-cri: [{method, match, nth, probability, times, effect: {type: error|delay|hang|restart, ...}}]')
     .option('--seed <n>', 'seed for probabilistic faults', '1')
     .option('--journal <file>', 'append every RPC to this file as JSON lines')
     .action(async (options: FakeCsiCliOptions) => {
       const socketPath = socketPathOf(options.listen);
-      const faults = options.faults ? (JSON.parse(await readFile(options.faults, 'utf8')) as GrpcFaultRule[]) : [];
-      if (!Array.isArray(faults)) throw new Error('--faults: the file must contain a JSON list of rules');
+      const faults = options.faults ? faultRulesFromJson(await readFile(options.faults, 'utf8')) : [];
       const seed = Number(options.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${JSON.stringify(options.seed)}`);
       const journal = new Journal();
