@@ -1,0 +1,5 @@
+import type { Suite } from '../framework/spec.js';
+import { kubeletOrderingSuite } from './ordering.js';
+
+/** The kubelet-level suites: the reference agent run against the target's runtime. */
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite];

@@ -1,0 +1,153 @@
+/**
+ * Building blocks of the kubelet-level specs: the reference kubelet started against the target's CRI
+ * endpoint, a mock API server of its own, and the agent's journal of every CRI call it made (so the
+ * ordering specs hold on runtimes without a journal of their own).
+ */
+import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { kubeClientsFromString } from '../../agent/api/kube-client.js';
+import { loadKubeletConfig } from '../../agent/config/load.js';
+import { journalingCriClient } from '../../agent/kuberuntime/journaling-cri.js';
+import { POD_UID_LABEL } from '../../agent/kuberuntime/labels.js';
+import { Kubelet } from '../../agent/kubelet.js';
+import { fakeMachine } from '../../agent/nodestatus/machine.js';
+import { createCriClient } from '../../agent/runtime/cri-client.js';
+import { bindPodsToNode } from '../../agent/embedded-binder.js';
+import { startMockApiServer, type MockApiServer } from '../../fakes/apiserver/server.js';
+import { Journal, type JournalEntry } from '../../fakes/journal/journal.js';
+import { eventually } from '../cri/support.js';
+import type { SpecContext } from '../framework/spec.js';
+
+export const SPEC_NODE = 'conformance-node';
+
+export interface AgentUnderTest {
+  readonly api: MockApiServer;
+  readonly kubelet: Kubelet;
+  readonly core: CoreV1Api;
+  /** The target's journal when it has one, else one made for this spec; the agent writes source 'agent'. */
+  readonly journal: Journal;
+  /** Journal entries up to this sequence number belong to earlier specs (a target's journal is shared). */
+  readonly since: number;
+  readonly namespace: string;
+}
+
+/** Starts a mock API server and the reference kubelet on the target's runtime; both stop after the spec. */
+export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
+  const clock = ctx.target.clock;
+  const journal = ctx.journal ?? new Journal(clock);
+  const since = journal.size;
+  const api = await startMockApiServer({ clock, journal });
+  ctx.onCleanup(() => api.close());
+  const loaded = loadKubeletConfig({});
+  if (loaded.errors.length > 0) throw new Error(loaded.errors.join('\n'));
+  const cri = journalingCriClient(
+    createCriClient({ runtimeEndpoint: ctx.target.runtimeEndpoint, imageEndpoint: ctx.target.imageEndpoint, clock }),
+    journal,
+  );
+  const kubelet = new Kubelet({
+    config: {
+      ...loaded.config,
+      podLogsDir: join(ctx.tmpDir, 'pod-logs'),
+      resolvConf: '',
+      syncFrequency: 60_000,
+    },
+    nodeName: SPEC_NODE,
+    rootDir: ctx.tmpDir,
+    clock,
+    cri,
+    kubeClients: kubeClientsFromString(api.kubeconfig()),
+    machine: fakeMachine({ hostname: SPEC_NODE }),
+    log: (m) => ctx.log(`agent: ${m}`),
+  });
+  ctx.onCleanup(async () => {
+    await kubelet.stop();
+    await removeLeftovers(ctx, cri);
+    cri.close();
+  });
+  await kubelet.start();
+  await kubelet.podSourceSynced();
+  const unbind = bindPodsToNode(api, SPEC_NODE, () => clock.now());
+  ctx.onCleanup(unbind);
+  return { api, kubelet, core: kubeClientsFromString(api.kubeconfig()).core, journal, since, namespace: 'default' };
+}
+
+/** Removes sandboxes the agent created for this spec's pods if a spec failed half-way. */
+async function removeLeftovers(ctx: SpecContext, cri: ReturnType<typeof createCriClient>): Promise<void> {
+  const { items } = await cri.listPodSandbox({});
+  for (const sb of items) {
+    if (!sb.labels?.[POD_UID_LABEL] || sb.metadata?.namespace !== 'default' || !sb.metadata.name.startsWith('kh-')) continue;
+    try {
+      await cri.stopPodSandbox({ podSandboxId: sb.id });
+      await cri.removePodSandbox({ podSandboxId: sb.id });
+    } catch (e) {
+      ctx.log(`cleanup of sandbox ${sb.id}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export function shellContainer(name: string, image: string, script: string, extra: Partial<V1Container> = {}): V1Container {
+  return { name, image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra };
+}
+
+export async function createPod(agent: AgentUnderTest, pod: V1Pod): Promise<V1Pod> {
+  return agent.core.createNamespacedPod({ namespace: agent.namespace, body: pod });
+}
+
+export async function waitForPod(
+  ctx: SpecContext,
+  agent: AgentUnderTest,
+  name: string,
+  what: string,
+  predicate: (pod: V1Pod) => boolean,
+  timeoutMs = 30_000,
+): Promise<V1Pod> {
+  return eventually(
+    ctx,
+    `pod ${name}: ${what}`,
+    async () => {
+      const pod = await agent.core.readNamespacedPod({ name, namespace: agent.namespace });
+      return predicate(pod) ? pod : undefined;
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
+export async function waitForPodGone(ctx: SpecContext, agent: AgentUnderTest, name: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(
+    ctx,
+    `pod ${name} to be removed from the API`,
+    async () => {
+      try {
+        await agent.core.readNamespacedPod({ name, namespace: agent.namespace });
+        return undefined;
+      } catch (e) {
+        return (e as { code?: number }).code === 404 ? true : undefined;
+      }
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
+/** This spec's agent CRI calls (source 'agent') of one RPC that succeeded, in order. */
+export function agentCalls(agent: AgentUnderTest, name: string): JournalEntry[] {
+  return agent.journal.entries((e) => e.seq > agent.since && e.source === 'agent' && e.name === name && e.error === undefined);
+}
+
+/** This spec's journal entries matching `where`. */
+export function specEntries(agent: AgentUnderTest, where: (e: JournalEntry) => boolean): JournalEntry[] {
+  return agent.journal.entries((e) => e.seq > agent.since && where(e));
+}
+
+/** The container name a CreateContainer entry created, and the id it got. */
+export function createdContainer(e: JournalEntry): { name: string; id: string } {
+  const req = e.request as { config?: { metadata?: { name?: string } } };
+  const res = e.response as { containerId?: string };
+  return { name: req.config?.metadata?.name ?? '', id: res.containerId ?? '' };
+}
+
+/** The first successful agent call of `rpc` matching `where`, or throw naming it. */
+export function firstCall(agent: AgentUnderTest, rpc: string, what: string, where: (e: JournalEntry) => boolean = () => true): JournalEntry {
+  const hit = agentCalls(agent, rpc).find(where);
+  if (!hit) throw new Error(`expected the agent to call ${rpc} (${what}); it did not`);
+  return hit;
+}
