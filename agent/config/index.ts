@@ -6,3 +6,4 @@ export { applyFlags, parseKubeletArgs, kubeletFlagNames, isBooleanFlag, type Fla
 export { loadKubeletConfig, defaultValidationParsers, type LoadKubeletConfigInput, type LoadedKubeletConfig } from './load.js';
 export { validateKubeletConfiguration, type ValidationParsers } from './validate.js';
 export { parseMapStringString, parseLangleSeparated } from './flag-syntax.js';
+export { runtimeConfigConflicts, type RuntimeReportedConfig } from './runtime-conflicts.js';
