@@ -8,3 +8,22 @@ export { ProbeManager, type WorkerEventResult, type WorkerKey } from './manager.
 export { ProbeScenarioRunner, parseProbeScenario, simulateProbes } from './simulate.js';
 export type { ProbeScenario, ProbeScenarioEvent, ProbeSimulation } from './simulate.js';
 export { firstIterationDelaySeconds, nextIterationAt } from './schedule.js';
+export { RunningProbeManager, seededRandom, type RunningProbeManagerOptions } from './running-manager.js';
+export {
+  MAX_PROBE_RETRIES,
+  ProberError,
+  buildHttpProbeRequest,
+  execProbe,
+  grpcProbe,
+  httpProbe,
+  probeOutcome,
+  probeUserAgent,
+  resolveContainerPort,
+  runProbe,
+  runProbeWithRetries,
+  tcpProbe,
+  type HandlerResult,
+  type ProbeHandlerDeps,
+  type ProbeRun,
+  type ProbeTarget,
+} from './handlers/index.js';

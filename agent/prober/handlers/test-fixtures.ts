@@ -54,7 +54,8 @@ export async function runContainer(
       metadata: { name: spec.name, attempt: 0 },
       image: { image: spec.image ?? 'busybox' },
       command: spec.command,
-      envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value })),
+      // KeyValue.value travels as bytes in this proto.
+      envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })),
       logPath: `${spec.name}/0.log`,
     },
   });
