@@ -129,7 +129,7 @@ function openWatch(url: string, resourceVersion: string): Promise<WatchCounter> 
         return;
       }
       res.on('data', (chunk: Buffer) => {
-        for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) counter.events++;
+        for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) counter.events++;
       });
       res.on('error', () => undefined);
       counter.close = () => req.destroy();

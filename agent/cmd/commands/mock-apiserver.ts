@@ -29,20 +29,30 @@ export function register(program: Command): void {
     .addOption(new Option('--token [token]', 'require this bearer token (generated when no value is given)'))
     .option('--history-limit <n>', 'changes kept for watches to resume from; older resourceVersions get 410')
     .action(async (options: MockApiServerCliOptions) => {
-      const server = await startMockApiServer({
-        host: options.host,
-        port: integer('--port', options.port, 0, 65_535),
-        ...(options.tls ? { tls: true } : {}),
-        ...(options.token === true ? { token: true } : typeof options.token === 'string' ? { token: options.token } : {}),
-        ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}),
-        ...(options.historyLimit ? { historyLimit: integer('--history-limit', options.historyLimit, 1, 10_000_000) } : {}),
-      });
-      process.stdout.write(`mock-apiserver listening on ${server.url}\n`);
-      if (server.kubeconfigPath) process.stdout.write(`kubeconfig written to ${server.kubeconfigPath}\n`);
-      const stop = (): void => {
-        void server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      try {
+        await serve(options);
+      } catch (err) {
+        process.stderr.write(`mock-apiserver: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
     });
+}
+
+/** Starts the server and keeps the process alive until SIGINT/SIGTERM. */
+async function serve(options: MockApiServerCliOptions): Promise<void> {
+  const server = await startMockApiServer({
+    host: options.host,
+    port: integer('--port', options.port, 0, 65_535),
+    ...(options.tls ? { tls: true } : {}),
+    ...(options.token === true ? { token: true } : typeof options.token === 'string' ? { token: options.token } : {}),
+    ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}),
+    ...(options.historyLimit ? { historyLimit: integer('--history-limit', options.historyLimit, 1, 10_000_000) } : {}),
+  });
+  process.stdout.write(`mock-apiserver listening on ${server.url}\n`);
+  if (server.kubeconfigPath) process.stdout.write(`kubeconfig written to ${server.kubeconfigPath}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
