@@ -51,6 +51,22 @@ function instrument(property: RawProperty, onRun: (value: unknown[]) => void): R
   };
 }
 
+/**
+ * A cheap, deterministic text form of a generated value for the digest (fc.stringify costs more than
+ * most properties): JSON, with bigints spelled out and class instances (fc.commands sequences, …) by
+ * their own toString.
+ */
+function fingerprint(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return String(v);
+    }
+    return v;
+  });
+}
+
 function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
@@ -93,7 +109,7 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo, source: Property
     const step = Math.max(1, Math.ceil(options.runs / 10));
     const wrapped = instrument(property as RawProperty, (value) => {
       count++;
-      digest.update(fc.stringify(value));
+      digest.update(fingerprint(value));
       if (count % step === 0 && count <= options.runs) io.progress(`  ${name}: ${count}/${options.runs}`);
     });
     const t0 = io.now();
