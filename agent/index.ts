@@ -103,6 +103,9 @@ export {
   type ImagePullRule,
 } from '../fakes/cri/index.js';
 export { installCniPlugin } from '../fakes/cni/install.js';
+export { startMockApiServer, KUBE_APISERVER_MAX_BODY_BYTES, type MockApiServer, type MockApiServerOptions, type WatchFaults } from '../fakes/apiserver/server.js';
+export type { FaultRule as ApiServerFaultRule } from '../fakes/apiserver/faults.js';
+export { InformerProbe } from '../fakes/apiserver/informer-probe.js';
 export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
 // Volume manager (emptyDir, hostPath, configMap, secret, CSI inline and PVC-backed volumes).
 export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, apiVolumeObjectSource, type MountedVolume, type VolumeObjectSource, type CsiDriverRegistration } from './volumes/index.js';
