@@ -29,6 +29,9 @@ import { parseQuantity } from './resources/quantity.js';
 import { podQOSClass } from './resources/qos.js';
 import { createCriClient, type CriClient } from './runtime/cri-client.js';
 import { StatusManager } from './status/status-manager.js';
+import { StaticPodFileSource } from './staticpods/file-source.js';
+import { MirrorPodManager } from './staticpods/mirror-pods.js';
+import { nodeRef } from './api/events.js';
 
 /**
  * The reference kubelet: pods from the API (spec.nodeName = this node) and from static manifests,
@@ -75,6 +78,9 @@ export class Kubelet {
   readonly nodeStatus: NodeStatusManager | null;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
+  readonly staticPods: StaticPodFileSource | null;
+  readonly mirrors: MirrorPodManager | null;
+  private readonly staticUids = new Set<string>();
   private readonly apiRecorder: ApiEventRecorder | null;
   private readonly admitted = new Map<string, V1Pod>();
   private readonly rejected = new Map<string, V1Pod>();
@@ -138,7 +144,14 @@ export class Kubelet {
       metrics: this.metrics,
       runtimeName: () => this.runtimeHealth.runtimeName,
     });
-    this.statusManager = new StatusManager(clients ? new ApiPodStatusWriter(clients) : null, this.clock, this.metrics, (m) => this.log(m));
+    this.mirrors = clients ? new MirrorPodManager(clients, o.nodeName, () => this.nodeStatus?.nodeUid) : null;
+    const apiUid = (namespace: string, name: string, uid: string): string => {
+      if (!this.staticUids.has(uid)) return uid;
+      const mirror = this.mirrors?.mirrorOf({ metadata: { namespace, name } });
+      if (!mirror?.metadata?.uid) throw new Error(`mirror pod ${namespace}/${name} does not exist yet`);
+      return mirror.metadata.uid;
+    };
+    this.statusManager = new StatusManager(clients ? new ApiPodStatusWriter(clients, apiUid) : null, this.clock, this.metrics, (m) => this.log(m));
     this.syncer = new KubeletPodSyncer({
       clock: this.clock,
       runtime: this.runtime,
@@ -151,6 +164,7 @@ export class Kubelet {
       hostIPs: () => this.machine.addresses,
       metrics: this.metrics,
       isStatic: isStaticPod,
+      ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
     });
     this.podWorkers = new PodWorkers({
@@ -205,6 +219,42 @@ export class Kubelet {
           log: (m) => this.log(m),
         })
       : null;
+    this.staticPods = config.staticPodPath
+      ? new StaticPodFileSource(config.staticPodPath, o.nodeName, this.clock, config.fileCheckFrequency, {
+          add: (p) => this.handleStaticPodAddition(p),
+          remove: (p) => this.handleStaticPodRemoval(p),
+          invalid: (file, message) => {
+            this.log(`static pod manifest rejected: ${message}`);
+            this.recorder.event(nodeRef(o.nodeName), 'Warning', 'InvalidStaticPodManifest', message);
+          },
+        })
+      : null;
+  }
+
+  /** A static pod appeared in staticPodPath. */
+  handleStaticPodAddition(pod: V1Pod): void {
+    this.staticUids.add(podUid(pod));
+    this.handlePodAddition(pod);
+  }
+
+  /** A static pod's manifest was removed (or replaced): stop it, remove its sandbox and its mirror pod. */
+  handleStaticPodRemoval(pod: V1Pod): void {
+    const uid = podUid(pod);
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const deleting: V1Pod = {
+      ...pod,
+      metadata: { ...pod.metadata, deletionTimestamp: new Date(this.clock.now()), deletionGracePeriodSeconds: grace },
+    };
+    if (this.admitted.has(uid)) {
+      this.podWorkers.updatePod(deleting);
+      this.podWorkers.forgetWhenDone(uid);
+    }
+    this.admitted.delete(uid);
+    this.rejected.delete(uid);
+    void this.podWorkers.idle(uid).then(async () => {
+      this.staticUids.delete(uid);
+      await this.mirrors?.remove(pod);
+    }).catch((e: unknown) => this.log(`removing mirror pod of ${podNamespace(pod)}/${podName(pod)}: ${(e as Error).message}`));
   }
 
   get config(): KubeletConfiguration {
@@ -247,12 +297,14 @@ export class Kubelet {
     }
     if (this.nodeStatus) await this.nodeStatus.start();
     this.pleg.start();
+    if (this.staticPods) await this.staticPods.start();
     if (this.podSource) await this.podSource.start();
     this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
   }
 
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
+    this.staticPods?.stop();
     this.pleg.stop();
     this.nodeStatus?.stop();
     this.runtimeHealth.stop();
@@ -270,7 +322,10 @@ export class Kubelet {
 
   /** A pod is new to the kubelet: admit it (or reject it as Failed) and hand it to a worker. */
   handlePodAddition(pod: V1Pod): void {
-    if (isMirrorPod(pod)) return;
+    if (isMirrorPod(pod)) {
+      this.mirrors?.observe(pod);
+      return;
+    }
     const uid = podUid(pod);
     if (this.admitted.has(uid)) return this.handlePodUpdate(pod);
     if (this.rejected.has(uid)) return;
@@ -288,7 +343,12 @@ export class Kubelet {
   }
 
   handlePodUpdate(pod: V1Pod): void {
-    if (isMirrorPod(pod)) return;
+    if (isMirrorPod(pod)) {
+      this.mirrors?.observe(pod);
+      // A mirror pod deleted by a user is recreated by the next sync of its static pod.
+      if (pod.metadata?.deletionTimestamp != null) this.wakeStaticPodOf(pod);
+      return;
+    }
     const uid = podUid(pod);
     const rejected = this.rejected.get(uid);
     if (rejected) {
@@ -304,10 +364,21 @@ export class Kubelet {
   }
 
   handlePodRemoval(pod: V1Pod): void {
+    if (isMirrorPod(pod)) {
+      this.mirrors?.observe(pod, true);
+      this.wakeStaticPodOf(pod);
+      return;
+    }
     const uid = podUid(pod);
     this.rejected.delete(uid);
     this.admitted.delete(uid);
     this.podWorkers.forgetWhenDone(uid);
+  }
+
+  private wakeStaticPodOf(mirror: V1Pod): void {
+    for (const p of this.staticPods?.pods() ?? []) {
+      if (podName(p) === podName(mirror) && podNamespace(p) === podNamespace(mirror)) this.podWorkers.wake(podUid(p));
+    }
   }
 
   private rejectPod(pod: V1Pod, reason: string, message: string): void {

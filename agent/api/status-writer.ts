@@ -6,9 +6,17 @@ import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
  * precondition, and deletion of finished pods with grace period 0 and a UID precondition.
  */
 export class ApiPodStatusWriter implements PodStatusWriter {
-  constructor(private readonly clients: KubeClients) {}
+  /**
+   * @param apiUid maps the kubelet's pod UID to the UID of the API object that carries its status
+   *   (a static pod's mirror pod); throws while that object does not exist yet.
+   */
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly apiUid: (namespace: string, name: string, uid: string) => string = (_n, _m, uid) => uid,
+  ) {}
 
-  async patchStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<boolean> {
+  async patchStatus(namespace: string, name: string, kubeletUid: string, status: Record<string, unknown>): Promise<boolean> {
+    const uid = this.apiUid(namespace, name, kubeletUid);
     try {
       await this.clients.core.patchNamespacedPodStatus(
         { name, namespace, body: { metadata: { uid }, status } },

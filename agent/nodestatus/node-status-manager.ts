@@ -34,7 +34,7 @@ export class NodeStatusManager {
   private leaseTimer: TimerHandle | undefined;
   private lastWritten: V1NodeStatus | undefined;
   private lastWrittenAt = -Infinity;
-  private nodeUid: string | undefined;
+  nodeUid: string | undefined;
   private readonly lease: LeaseRenewer;
   private registered = false;
   private lastReady: string | undefined;
