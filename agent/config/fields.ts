@@ -154,7 +154,21 @@ export const FLAG_ONLY = {
   'root-dir': 'rootDir',
   kubeconfig: 'kubeconfig',
   config: 'configFile',
+  'node-ip': 'nodeIP',
 } as const;
+
+/**
+ * Upstream kubelet flags this kubelet accepts without acting on them (TLS, auth, cloud, logging, ...):
+ * reported as warnings so real kubelet command lines still start.
+ */
+export const IGNORED_UPSTREAM_FLAGS: ReadonlySet<string> = new Set([
+  'v', 'vmodule', 'logtostderr', 'log-dir', 'log-file', 'alsologtostderr', 'cert-dir', 'bootstrap-kubeconfig',
+  'pod-infra-container-image', 'cloud-provider', 'cloud-config', 'container-runtime', 'tls-cert-file',
+  'tls-private-key-file', 'client-ca-file', 'rotate-certificates', 'rotate-server-certificates', 'anonymous-auth',
+  'authorization-mode', 'authentication-token-webhook', 'kube-api-content-type', 'image-credential-provider-config',
+  'image-credential-provider-bin-dir', 'volume-plugin-dir', 'lock-file', 'exit-on-lock-contention',
+  'runonce', 'experimental-allocatable-ignore-eviction',
+]);
 
 /** flag name → config field, built from CONFIG_FIELDS. */
 export const FLAG_TO_FIELD: ReadonlyMap<string, ModelledField> = new Map(

@@ -1,5 +1,5 @@
 import { parseGoDuration } from './duration.js';
-import { CONFIG_FIELDS, FLAG_ONLY, FLAG_TO_FIELD, type FieldKind } from './fields.js';
+import { CONFIG_FIELDS, FLAG_ONLY, FLAG_TO_FIELD, IGNORED_UPSTREAM_FLAGS, type FieldKind } from './fields.js';
 import {
   parseGoBool,
   parseGoFloat,
@@ -36,14 +36,27 @@ export function isBooleanFlag(name: string): boolean {
 export function applyFlags(
   config: KubeletConfiguration,
   flags: KubeletFlags,
-): { flagOnly: Partial<KubeletFlagOnlySettings>; errors: ConfigProblem[] } {
+): { flagOnly: Partial<KubeletFlagOnlySettings>; errors: ConfigProblem[]; warnings: ConfigProblem[] } {
   const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const flagOnly: Partial<KubeletFlagOnlySettings> = {};
   const target = config as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
     const name = flagName(key);
-    const only = (FLAG_ONLY as Record<string, keyof KubeletFlagOnlySettings | undefined>)[name];
+    if (name === 'node-labels') {
+      try {
+        flagOnly.nodeLabels = { ...flagOnly.nodeLabels, ...Object.assign({}, ...(Array.isArray(value) ? value : [value]).map((v) => parseMapStringString(String(v)))) };
+      } catch (err) {
+        errors.push({ field: '--node-labels', message: (err as Error).message });
+      }
+      continue;
+    }
+    if (IGNORED_UPSTREAM_FLAGS.has(name)) {
+      warnings.push({ field: `--${name}`, message: 'accepted, but this kubelet does not act on it' });
+      continue;
+    }
+    const only = (FLAG_ONLY as Record<string, Exclude<keyof KubeletFlagOnlySettings, 'nodeLabels'> | undefined>)[name];
     if (only) {
       const text = lastText(value);
       if (text !== undefined) flagOnly[only] = text;
@@ -62,7 +75,7 @@ export function applyFlags(
       errors.push({ field: `${field} (--${name})`, message: (err as Error).message });
     }
   }
-  return { flagOnly, errors };
+  return { flagOnly, errors, warnings };
 }
 
 function lastText(value: FlagValue): string | undefined {
@@ -133,12 +146,14 @@ export function parseKubeletArgs(argv: readonly string[]): {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (!arg.startsWith('--') || arg === '--') {
+    // pflag accepts `--name` and, for one-letter flags such as kubelet's `-v`, `-v`.
+    const dashes = arg.startsWith('--') ? 2 : /^-[a-zA-Z](=|$)/.test(arg) ? 1 : 0;
+    if (dashes === 0 || arg === '--') {
       positional.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const name = eq >= 0 ? arg.slice(dashes, eq) : arg.slice(dashes);
     if (eq >= 0) {
       add(name, arg.slice(eq + 1));
     } else if (isBooleanFlag(name)) {
@@ -154,5 +169,5 @@ export function parseKubeletArgs(argv: readonly string[]): {
 
 /** Every kubelet flag this configuration understands, for CLI help and registration. */
 export function kubeletFlagNames(): string[] {
-  return [...FLAG_TO_FIELD.keys(), ...Object.keys(FLAG_ONLY)].sort();
+  return [...FLAG_TO_FIELD.keys(), ...Object.keys(FLAG_ONLY), 'node-labels'].sort();
 }

@@ -161,6 +161,14 @@ describe('loadKubeletConfig flags', () => {
     expect(loaded.errors).toEqual(['cgroupsPerQOS: must be true when "pods" is in enforceNodeAllocatable']);
   });
 
+  it('takes --node-ip and --node-labels as settings and warns about upstream flags it does not act on', () => {
+    const { flags } = parseKubeletArgs(['-v=2', '--node-ip', '10.0.0.5', '--node-labels=zone=a,tier=web', '--node-labels', 'gpu=true', '--cert-dir=/x']);
+    const { settings, errors, warnings } = loadKubeletConfig({ flags });
+    expect(errors).toEqual([]);
+    expect(settings).toMatchObject({ nodeIP: '10.0.0.5', nodeLabels: { zone: 'a', tier: 'web', gpu: 'true' } });
+    expect(warnings).toEqual(['--v: accepted, but this kubelet does not act on it', '--cert-dir: accepted, but this kubelet does not act on it']);
+  });
+
   it('reports malformed flag values and unknown flags naming them', () => {
     const { errors } = loadKubeletConfig({
       flags: { 'max-pods': 'many', 'kube-reserved': 'cpu', 'sync-frequency': '10', 'no-such-flag': '1', 'cgroup-driver': 'cgroupv3' },

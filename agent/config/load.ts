@@ -73,6 +73,7 @@ export function loadKubeletConfig(input: LoadKubeletConfigInput = {}): LoadedKub
 
   const flagResult = applyFlags(config, input.flags ?? {});
   errors.push(...flagResult.errors);
+  warnings.push(...flagResult.warnings);
   applyFinalDefaults(config);
 
   // Semantic checks only make sense on a configuration that decoded cleanly.

@@ -108,6 +108,10 @@ export interface KubeletFlagOnlySettings {
   kubeconfig?: string;
   /** `--config`: the file the caller read `fileText` from (for messages). */
   configFile?: string;
+  /** `--node-ip`: the address(es) to report for the node, comma-separated (dual stack). */
+  nodeIP?: string;
+  /** `--node-labels k=v,...`: labels the node registers with. */
+  nodeLabels?: Record<string, string>;
 }
 
 /** One problem found in the configuration; `field` is the config path (e.g. `evictionHard[memory.availabel]`). */
