@@ -179,3 +179,27 @@ describe('client-node informer against the mock API server', () => {
     await probe.stop();
   });
 });
+
+describe('pods/binding', () => {
+  it('assigns an unscheduled pod to a node once, as a scheduler does', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: pod('unbound') });
+    await core.createNamespacedBinding({
+      namespace: 'default',
+      body: { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'node-a' } },
+    });
+    const bound = await core.readNamespacedPod({ name: 'unbound', namespace: 'default' });
+    expect(bound.spec?.nodeName).toBe('node-a');
+    expect(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+    await expect(
+      core.createNamespacedBinding({ namespace: 'default', body: { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'node-b' } } }),
+    ).rejects.toMatchObject({ code: 409 });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('via-subresource') });
+    const res = await fetch(`${server.url}/api/v1/namespaces/default/pods/via-subresource/binding`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'via-subresource' }, target: { kind: 'Node', name: 'node-b' } }),
+    });
+    expect(res.status).toBe(201);
+    expect((server.store.get('pods', 'default', 'via-subresource')?.object['spec'] as { nodeName?: string }).nodeName).toBe('node-b');
+  });
+});

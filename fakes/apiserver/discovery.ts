@@ -59,6 +59,7 @@ function entry(type: ResourceType): object[] {
   if (type.statusSubresource) {
     out.push({ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] });
   }
+  if (type.kind === 'Pod') out.push({ name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] });
   return out;
 }
 

@@ -159,7 +159,11 @@ export function parseResourcePath(group: string, version: string, rest: string[]
 async function serve(ctx: HandlerContext, request: Request, group: string, version: string, prefix: string): Promise<Response> {
   try {
     const url = new URL(request.url);
-    const target = parseResourcePath(group, version, url.pathname.slice(prefix.length).split('/'));
+    const rest = url.pathname.slice(prefix.length).split('/');
+    if (group === '' && rest.length === 3 && rest[0] === 'namespaces' && rest[2] === 'bindings') {
+      return await createBinding(ctx, request, decodeURIComponent(rest[1] ?? ''), undefined);
+    }
+    const target = parseResourcePath(group, version, rest);
     return await dispatch(ctx, request, url, target);
   } catch (err) {
     if (err instanceof ApiError) return statusResponse(err);
@@ -239,6 +243,7 @@ function listResponse(type: ResourceType, items: StoredObject[], rv: number, con
 async function dispatch(ctx: HandlerContext, request: Request, url: URL, target: Target): Promise<Response> {
   const { registry } = ctx;
   const { type, namespace, name, subresource } = target;
+  if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
   if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource)) {
     throw errors.notFoundPath();
   }
@@ -327,6 +332,22 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
     default:
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   }
+}
+
+/** pods/{name}/binding, or the namespace's bindings collection (name taken from the Binding). */
+async function createBinding(ctx: HandlerContext, request: Request, namespace: string, podName: string | undefined): Promise<Response> {
+  if (request.method.toUpperCase() !== 'POST') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  requireJsonContent(request);
+  const body = await readJson(request, 'object');
+  const bodyName = isJsonObject(body) && isJsonObject(body['metadata']) ? body['metadata']['name'] : undefined;
+  const name = podName ?? (typeof bodyName === 'string' ? bodyName : '');
+  if (podName !== undefined && typeof bodyName === 'string' && bodyName !== podName) {
+    throw errors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${podName})`);
+  }
+  ctx.registry.bind(namespace, name, body);
+  const pods = ctx.registry.type('', 'pods');
+  journal(ctx, 'create', { type: pods, namespace, name, subresource: 'binding', watchPath: false }, name, 201);
+  return json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
 }
 
 function keyOf(type: ResourceType): string {

@@ -397,6 +397,39 @@ export class ApiRegistry {
     return type.kind !== 'Pod' || (meta.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
+  /**
+   * pods/binding, as a scheduler posts it: sets spec.nodeName once (409 if already assigned) and marks
+   * the pod PodScheduled=True.
+   */
+  bind(namespace: string, name: string, body: unknown): StoredObject {
+    const pods = this.type('', 'pods');
+    if (!isJsonObject(body) || (body['kind'] !== undefined && body['kind'] !== 'Binding')) {
+      throw errors.badRequest('the body must be a Binding (kind "Binding", apiVersion "v1")');
+    }
+    const target = body['target'];
+    const node = isJsonObject(target) ? target['name'] : undefined;
+    if (typeof node !== 'string' || node === '') {
+      throw errors.invalid('Binding', name, '', [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
+    }
+    if (isJsonObject(target) && target['kind'] !== undefined && target['kind'] !== 'Node' && target['kind'] !== '') {
+      throw errors.invalid('Binding', name, '', [{ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(target['kind'])}: supported values: "Node"`, field: 'target.kind' }]);
+    }
+    const existing = this.get(pods, namespace, name);
+    const pod = existing.object;
+    if (pod.metadata.deletionTimestamp) throw errors.conflict({ group: '', plural: 'pods' }, name, 'pod is being deleted, cannot be assigned to a host');
+    const spec = isJsonObject(pod['spec']) ? pod['spec'] : {};
+    if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
+      throw errors.conflict({ group: '', plural: 'pods' }, name, `pod ${name} is already assigned to node "${spec['nodeName']}"`);
+    }
+    const next = cloneJson(pod);
+    (next['spec'] as JsonObject)['nodeName'] = node;
+    const status = isJsonObject(next['status']) ? next['status'] : {};
+    const conditions = Array.isArray(status['conditions']) ? status['conditions'].filter((c) => !(isJsonObject(c) && c['type'] === 'PodScheduled')) : [];
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(this.clock.now()) });
+    next['status'] = { ...status, conditions };
+    return this.store.replace(resourceKey(pods), namespace, name, (rv) => withResourceVersion(next, rv));
+  }
+
   // ------------------------------------------------------------------ delete
 
   delete(type: ResourceType, namespace: string, name: string, options: DeleteOptions = {}, write: WriteOptions = {}): DeleteResult {
