@@ -7,7 +7,38 @@ export { RealClock, VirtualClock, realClock } from './clock/index.js';
 export { Journal, match, type JournalEntry, type JournalInput, type JournalSource } from '../fakes/journal/journal.js';
 export { assertHappensBefore, happenedBefore, step, OrderViolation } from '../fakes/journal/happens-before.js';
 // Probe workers (issue 6): simulateProbes, the pure worker core, the manager and its results caches.
-export * from './prober/index.js';
+export {
+  simulateProbes,
+  parseProbeScenario,
+  ProbeScenarioRunner,
+  ProbeManager,
+  ResultsCache,
+  newWorkerState,
+  stepWorker,
+  effectiveProbe,
+  firstIterationDelaySeconds,
+  nextIterationAt,
+  INITIAL_RESULT,
+  PROBE_TYPES,
+  type ProbeScenario,
+  type ProbeScenarioEvent,
+  type ProbeSimulation,
+  type EffectiveProbe,
+  type ProbeOutcome,
+  type ProbeResult,
+  type ProbeType,
+  type WorkerKey,
+  type WorkerEventResult,
+  type WorkerState,
+  type WorkerEvent,
+  type WorkerEffect,
+  type WorkerStep,
+  type WorkerObservation,
+  type ContainerObservation,
+  type WorkerExitReason,
+  type ResultUpdate,
+  type ResultListener,
+} from './prober/index.js';
 // Restart backoff and kill grace periods (issue 6).
 export { simulateCrashLoop, parseCrashLoopScenario, type CrashLoopInstance, type CrashLoopScenario, type CrashLoopSimulation } from './lifecycle/crashloop-simulation.js';
 export { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF, crashLoopBackOffDecision, isInBackOffSince, nextBackoff, backoffExpired, parseBackoffPolicy, type BackoffDecision, type BackoffEntry, type BackoffPolicy } from './lifecycle/backoff.js';
