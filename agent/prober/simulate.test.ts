@@ -170,6 +170,7 @@ describe('simulateProbes', () => {
     expect(bad([start(0, 'c1'), exit(1, 0), start(2, 'c2')], 'OnFailure')).toThrow('events[2].kind: containerStart after the pod became Succeeded');
     expect(bad([{ t: 0, kind: 'tick', probe: 'readiness', outcome: 'success' }])).toThrow('events[0].probe: the scenario defines no readiness probe');
     expect(bad([{ t: 0, kind: 'tick', probe: 'liveness', outcome: 'ok' }])).toThrow(InvalidInputError);
+    expect(bad([start(0, 'c1'), { t: 1, kind: 'containerExit' }])).toThrow('events[1].exitCode: must be a finite number, got nothing');
     expect(() => simulateProbes({ restartPolicy: 'Always', probes: { liveness: { successThreshold: 2 } }, events: [] })).toThrow(
       'probes.liveness.successThreshold: must be 1 for liveness probes, got 2',
     );

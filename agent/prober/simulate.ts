@@ -99,7 +99,7 @@ function parseEvent(raw: unknown, field: string, probes: ProbeScenario['probes']
     case 'containerStart':
       return { t, kind, containerId: expectString(event['containerId'], `${field}.containerId`) };
     case 'containerExit':
-      return { t, kind, exitCode: expectNumber(event['exitCode'] ?? 0, `${field}.exitCode`, { integer: true, min: 0, max: 255 }) };
+      return { t, kind, exitCode: expectNumber(event['exitCode'], `${field}.exitCode`, { integer: true, min: 0, max: 255 }) };
     case 'tick': {
       const probe = expectOneOf(event['probe'], `${field}.probe`, PROBE_TYPES);
       if (probes[probe] === undefined) throw new InvalidInputError(`${field}.probe`, `the scenario defines no ${probe} probe`);

@@ -57,6 +57,13 @@ export async function runContainer(
       // KeyValue.value travels as bytes in this proto.
       envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })),
       logPath: `${spec.name}/0.log`,
+      // The labels a kubelet puts on its containers (stats are matched to pods by them).
+      labels: {
+        'io.kubernetes.pod.uid': config.metadata.uid,
+        'io.kubernetes.pod.name': spec.pod,
+        'io.kubernetes.pod.namespace': 'default',
+        'io.kubernetes.container.name': spec.name,
+      },
     },
   });
   await f.cri.startContainer({ containerId });
