@@ -38,6 +38,7 @@ describe('the containerd config', () => {
       'config_path = "/tmp/kh-x/certs.d"',
       'path = "/tmp/kh-x/opt"',
       'stream_server_address = "127.0.0.1"',
+      'snapshotter = "overlayfs"',
     ]) {
       expect(dump).toContain(line);
     }
@@ -47,6 +48,7 @@ describe('the containerd config', () => {
     const toml = containerdConfigToml({ paths: { ...paths, root: '/tmp/a"b\\c' }, sandboxImage: 'p', restrictOomScoreAdj: false });
     expect(toml).toContain('root = "/tmp/a\\"b\\\\c"');
     expect(toml).toContain('restrict_oom_score_adj = false');
+    expect(containerdConfigToml({ paths, sandboxImage: 'p', restrictOomScoreAdj: true, snapshotter: 'native' })).toContain('snapshotter = "native"');
   });
 });
 

@@ -21,6 +21,8 @@ export interface ContainerdConfigOptions {
   readonly sandboxImage: string;
   /** Without CAP_SYS_RESOURCE runc cannot lower oom_score_adj; containerd must then clamp it. */
   readonly restrictOomScoreAdj: boolean;
+  /** "overlayfs" normally; "native" when the root sits on a filesystem overlayfs cannot stack on. */
+  readonly snapshotter?: 'overlayfs' | 'native';
 }
 
 /** TOML basic strings accept JSON's escapes, so JSON.stringify yields a valid, safely quoted TOML string. */
@@ -64,7 +66,7 @@ state = ${str(paths.state)}
   stream_server_port = "0"
 
   [${cri}.containerd]
-    snapshotter = "overlayfs"
+    snapshotter = ${str(options.snapshotter ?? 'overlayfs')}
     default_runtime_name = "runc"
 
     [${cri}.containerd.runtimes.runc]

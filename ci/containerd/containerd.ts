@@ -3,6 +3,7 @@
  * subnet, all under one run directory in the temp dir. stop() removes every pod through the CRI (so CNI DEL
  * runs), stops the daemon, then force-cleans whatever is left (see force-cleanup.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,19 @@ export interface ContainerdInstance {
   stopSync(): readonly string[];
 }
 
+/**
+ * overlayfs cannot use an overlayfs (a container's root filesystem) as its upper/lower dirs: containerd's
+ * overlayfs snapshotter then fails every mount, and the copying "native" snapshotter is the one that works.
+ */
+export function snapshotterFor(dir: string): 'overlayfs' | 'native' {
+  try {
+    const type = execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+    return type === 'overlayfs' ? 'native' : 'overlayfs';
+  } catch {
+    return 'overlayfs';
+  }
+}
+
 export async function startContainerd(options: StartContainerdOptions): Promise<ContainerdInstance> {
   const clock = options.clock ?? realClock;
   const binary = options.containerdBinary ?? CONTAINERD_BINARY;
@@ -151,7 +165,8 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
       await mkdir(join(paths.certsDir, host), { recursive: true });
       await writeFile(join(paths.certsDir, host, 'hosts.toml'), content);
     }
-    await writeFile(configFile, containerdConfigToml({ paths, sandboxImage: options.sandboxImage, restrictOomScoreAdj }), { mode: 0o600 });
+    const snapshotter = snapshotterFor(runDir);
+    await writeFile(configFile, containerdConfigToml({ paths, sandboxImage: options.sandboxImage, restrictOomScoreAdj, snapshotter }), { mode: 0o600 });
     daemon = startDaemon('containerd', binary, ['--config', configFile], join(runDir, 'containerd.log'), clock);
   } catch (error) {
     forceCleanupContainerdRun(details);
