@@ -39,6 +39,8 @@ export {
   type ResultUpdate,
   type ResultListener,
 } from './prober/index.js';
+// The running prober (clock-driven workers with real httpGet/tcpSocket/exec/grpc handlers).
+export { RunningProbeManager, runProbe, probeUserAgent, type RunningProbeManagerOptions, type ProbeRun, type ProbeTarget } from './prober/index.js';
 // Restart backoff and kill grace periods (issue 6).
 export { simulateCrashLoop, parseCrashLoopScenario, type CrashLoopInstance, type CrashLoopScenario, type CrashLoopSimulation } from './lifecycle/crashloop-simulation.js';
 export { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF, crashLoopBackOffDecision, isInBackOffSince, nextBackoff, backoffExpired, parseBackoffPolicy, type BackoffDecision, type BackoffEntry, type BackoffPolicy } from './lifecycle/backoff.js';
@@ -106,6 +108,8 @@ export {
   type RankOptions,
   type EvictionRoundState,
 } from './eviction/index.js';
+// Running managers over the CRI: the eviction manager (and its CRI stats summary).
+export { EvictionManager, criStatsSummary, type EvictionManagerOptions, type EvictionKill, type EvictionMachineInfo } from './eviction/index.js';
 // Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
 export {
   loadKubeletConfig,

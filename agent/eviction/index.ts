@@ -48,3 +48,12 @@ export { evictionAdmit, type EvictionAdmitResult } from './admission.js';
 export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
 export { evictionMessage, type ContainerUsage, type EvictionMessage, type EvictionMessageInput } from './message.js';
 export { localVolumeNames, podUsageFromStats, signalObservationsFromSummary, type StatsSummary, type SummaryPodStats } from './observations.js';
+export { criStatsSummary, type CriStatsSnapshot, type EvictionMachineInfo, type FilesystemInfo } from './cri-stats-summary.js';
+export {
+  EVICTION_MONITORING_INTERVAL_MS,
+  EvictionManager,
+  type EvictionKill,
+  type EvictionManagerOptions,
+  type EvictionRoundReport,
+  type NodeConditionsListener,
+} from './manager.js';

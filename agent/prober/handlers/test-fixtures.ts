@@ -54,8 +54,7 @@ export async function runContainer(
       metadata: { name: spec.name, attempt: 0 },
       image: { image: spec.image ?? 'busybox' },
       command: spec.command,
-      // KeyValue.value travels as bytes in this proto.
-      envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })),
+      envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value })),
       logPath: `${spec.name}/0.log`,
       // The labels a kubelet puts on its containers (stats are matched to pods by them).
       labels: {

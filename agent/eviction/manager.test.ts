@@ -1,0 +1,187 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryEventRecorder } from '../api/events.js';
+import { VirtualClock } from '../clock/virtual-clock.js';
+import { createKubeletMetrics } from '../metrics/kubelet-metrics.js';
+import { runContainer, startFakeRuntime, type FakeRuntimeFixture, type RunningContainer } from '../prober/handlers/test-fixtures.js';
+import type { EvictionMachineInfo } from './cri-stats-summary.js';
+import { EvictionManager, type EvictionKill, type EvictionManagerOptions } from './manager.js';
+import type { PressureCondition } from './signals.js';
+import { parseEvictionThresholds } from './thresholds.js';
+
+/**
+ * The eviction manager on a virtual clock against the fake CRI, whose containers report the memory
+ * their FAKE_MEMORY_SCHEDULE says. The machine is declared: 2 GiB of memory, 200 MiB used outside pods.
+ */
+
+const Mi = 1024n * 1024n;
+const Gi = 1024n * Mi;
+
+let fixture: FakeRuntimeFixture | undefined;
+let manager: EvictionManager | undefined;
+afterEach(async () => {
+  manager?.stop();
+  await fixture?.close();
+  fixture = undefined;
+  manager = undefined;
+});
+
+interface RunningPod {
+  readonly pod: V1Pod;
+  readonly container: RunningContainer;
+}
+
+function podSpec(name: string, opts: { requestMemory?: string; priority?: number; annotations?: Record<string, string> } = {}): V1Pod {
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: {
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      terminationGracePeriodSeconds: 30,
+      containers: [{ name, image: 'busybox', ...(opts.requestMemory ? { resources: { requests: { memory: opts.requestMemory } } } : {}) }],
+    },
+  };
+}
+
+async function setup(pods: Array<{ pod: V1Pod; memory: string }>, machine: EvictionMachineInfo, options: { thresholds?: Partial<Parameters<typeof parseEvictionThresholds>[0]>; extra?: Partial<EvictionManagerOptions> } = {}) {
+  const clock = new VirtualClock();
+  fixture = await startFakeRuntime(clock);
+  const running: RunningPod[] = [];
+  for (const { pod, memory } of pods) {
+    const name = pod.metadata!.name!;
+    const container = await runContainer(fixture, { pod: name, uid: pod.metadata!.uid!, name, command: ['sleep', '3600'], env: { FAKE_MEMORY_SCHEDULE: memory } });
+    running.push({ pod, container });
+  }
+  const active = new Set(running.map((r) => r.pod));
+  const kills: Array<{ t: number; pod: string; kill: EvictionKill }> = [];
+  const conditionChanges: Array<{ t: number; conditions: readonly PressureCondition[] }> = [];
+  const metrics = createKubeletMetrics();
+  const recorder = new MemoryEventRecorder();
+  const f = fixture;
+  manager = new EvictionManager({
+    clock,
+    cri: f.cri,
+    machine: () => machine,
+    thresholds: parseEvictionThresholds({ evictionHard: { 'memory.available': '100Mi' }, enforceNodeAllocatable: [], ...options.thresholds }),
+    activePods: () => [...active],
+    killPod: async (pod, kill) => {
+      kills.push({ t: clock.monotonic() / 1000, pod: pod.metadata!.name!, kill });
+      const r = running.find((x) => x.pod === pod)!;
+      await f.cri.stopPodSandbox({ podSandboxId: r.container.podSandboxId });
+      active.delete(pod);
+    },
+    metrics,
+    recorder,
+    nodeName: 'node-a',
+    ...options.extra,
+  });
+  manager.onNodeConditionsChange((c) => conditionChanges.push({ t: clock.monotonic() / 1000, conditions: c }));
+  const m = manager;
+  const step = async (ms: number): Promise<void> => {
+    const target = clock.monotonic() + ms;
+    for (;;) {
+      const due = clock.nextDue();
+      if (due === null || due > target) break;
+      await clock.advanceTo(due);
+      await m.idle();
+    }
+    await clock.advanceTo(target);
+  };
+  return { clock, manager: m, kills, conditionChanges, metrics, recorder, step };
+}
+
+const machine: EvictionMachineInfo = {
+  memoryCapacityBytes: 2n * Gi,
+  systemMemoryWorkingSetBytes: 200n * Mi,
+  nodefs: { capacityBytes: 100n * Gi, inodes: 1_000_000n },
+  maxPid: 4_194_304,
+};
+
+describe('the eviction manager', () => {
+  it('reports MemoryPressure when memory.available crosses the hard threshold, evicts the pod most over its request, and holds the condition for the transition period', async () => {
+    const h = await setup(
+      [
+        { pod: podSpec('steady', { requestMemory: '200Mi' }), memory: '100Mi' },
+        { pod: podSpec('hog', { requestMemory: '100Mi' }), memory: '50Mi for 20s then 1400Mi' },
+        { pod: podSpec('noisy'), memory: '300Mi' },
+      ],
+      machine,
+    );
+    h.manager.start();
+    await h.manager.idle();
+    expect(h.manager.nodeConditions()).toEqual([]);
+    await h.step(15_000);
+    expect(h.kills).toEqual([]);
+    expect(h.manager.admit(podSpec('besteffort'))).toEqual({ admit: true });
+
+    await h.step(5_000); // the round at t = 20 s sees 200 + 100 + 1400 + 300 MiB in use
+    expect(h.manager.nodeConditions()).toEqual(['MemoryPressure']);
+    expect(h.kills).toHaveLength(1);
+    const [kill] = h.kills;
+    expect(kill!.t).toBe(20);
+    expect(kill!.pod).toBe('hog');
+    const message =
+      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 48Mi. Container hog was using 1400Mi, request is 100Mi, has larger consumption of memory. ';
+    expect(kill!.kill).toEqual({
+      gracePeriodOverrideSeconds: 1,
+      status: {
+        phase: 'Failed',
+        reason: 'Evicted',
+        message,
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message }],
+      },
+    });
+    expect(h.recorder.events.map((e) => [e.ref.kind, e.reason, e.message])).toEqual([
+      ['Node', 'EvictionThresholdMet', 'Attempting to reclaim memory'],
+      ['Pod', 'Evicted', message],
+    ]);
+    const evictions = await h.metrics.evictions.get();
+    expect(evictions.values).toEqual([{ labels: { eviction_signal: 'memory.available' }, value: 1 }]);
+
+    // Admission under memory pressure only: BestEffort pods are turned away, others admitted.
+    expect(h.manager.admit(podSpec('besteffort'))).toEqual({ admit: false, reason: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' });
+    expect(h.manager.admit(podSpec('burstable', { requestMemory: '10Mi' }))).toEqual({ admit: true });
+
+    // Memory is back (200 + 100 + 300 MiB), but the condition stays for evictionPressureTransitionPeriod (5 min).
+    await h.step(290_000);
+    expect(h.kills).toHaveLength(1);
+    expect(h.manager.nodeConditions()).toEqual(['MemoryPressure']);
+    await h.step(20_000);
+    expect(h.manager.nodeConditions()).toEqual([]);
+    expect(h.conditionChanges).toEqual([
+      { t: 20, conditions: ['MemoryPressure'] },
+      { t: 320, conditions: [] },
+    ]);
+  });
+
+  it('never evicts a critical pod: the next ranked pod goes instead', async () => {
+    const h = await setup(
+      [
+        { pod: podSpec('node-critical', { priority: 2_000_001_000 }), memory: '1500Mi' },
+        { pod: podSpec('static', { annotations: { 'kubernetes.io/config.source': 'file' } }), memory: '200Mi' },
+        { pod: podSpec('ordinary', { requestMemory: '10Mi' }), memory: '100Mi' },
+      ],
+      machine,
+    );
+    h.manager.start();
+    await h.manager.idle();
+    expect(h.kills.map((k) => k.pod)).toEqual(['ordinary']);
+    expect(h.kills[0]!.kill.status.message).toBe(
+      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 48Mi. Container ordinary was using 100Mi, request is 10Mi, has larger consumption of memory. ',
+    );
+  });
+
+  it('waits for a soft threshold grace period and gives the pod evictionMaxPodGracePeriod, capped at its own', async () => {
+    // 1 GiB − 200 MiB − 700 MiB leaves 124 MiB: under the soft 200Mi threshold, which has 30 s of grace.
+    const h = await setup([{ pod: podSpec('soft', { requestMemory: '10Mi' }), memory: '700Mi' }], { ...machine, memoryCapacityBytes: 1n * Gi }, {
+      thresholds: { evictionHard: {}, evictionSoft: { 'memory.available': '200Mi' }, evictionSoftGracePeriod: { 'memory.available': '30s' } },
+      extra: { maxPodGracePeriodSeconds: 60 },
+    });
+    h.manager.start();
+    await h.manager.idle();
+    expect(h.manager.nodeConditions()).toEqual(['MemoryPressure']);
+    await h.step(25_000);
+    expect(h.kills).toEqual([]);
+    await h.step(10_000);
+    expect(h.kills.map((k) => [k.t, k.pod, k.kill.gracePeriodOverrideSeconds])).toEqual([[30, 'soft', 30]]);
+  });
+});
