@@ -102,7 +102,7 @@ describe('the fake CRI server', () => {
       config: {
         metadata: { name: 'srv', attempt: 0 },
         image: { image: 'example.com/app:1' },
-        envs: [{ key: 'FAKE_HTTP_SCHEDULE', value: Buffer.from('/healthz=200 for 300ms then 503') }],
+        envs: [{ key: 'FAKE_HTTP_SCHEDULE', value: '/healthz=200 for 300ms then 503' }],
       },
     });
     await cri.startContainer({ containerId });

@@ -3,10 +3,10 @@
 
 export interface KeyValue {
   'key'?: (string);
-  'value'?: (Buffer | Uint8Array | string);
+  'value'?: (string);
 }
 
 export interface KeyValue__Output {
   'key': (string);
-  'value': (Buffer);
+  'value': (string);
 }
