@@ -42,10 +42,25 @@ describe('simulateCrashLoop', () => {
     expect(out.instances.map((i) => i.waitSeconds)).toEqual([0, 5, 5, 5]);
   });
 
+  it('restarts probe-killed instances in the kill sync until the backoff window outgrows their lifetime (semantics §3.6)', () => {
+    const runs = Array.from({ length: 7 }, () => ({ durationSeconds: 30, killedBy: 'LivenessProbe' as const }));
+    const out = simulateCrashLoop({ restartPolicy: 'Always', runs });
+    expect(out.instances.map((i) => i.waitSeconds)).toEqual([0, 0, 0, 0, 40, 80, 160]);
+    expect(out.instances.map((i) => i.backoffAfterRestartSeconds)).toEqual([null, 10, 20, 40, 80, 160, 300]);
+    expect(out.instances[0]?.exitCode).toBe(137);
+  });
+
+  it('restarts a probe-killed instance under OnFailure whatever its exit code, never under Never', () => {
+    const killed = [{ durationSeconds: 5, exitCode: 0, killedBy: 'StartupProbe' as const }, { durationSeconds: 5 }];
+    expect(simulateCrashLoop({ restartPolicy: 'OnFailure', runs: killed }).instances[0]?.restartAt).toBe(5);
+    expect(simulateCrashLoop({ restartPolicy: 'Never', runs: killed }).instances).toHaveLength(1);
+  });
+
   it('names the offending field for bad input', () => {
     expect(() => simulateCrashLoop({ restartPolicy: 'Always', runs: [{ durationSeconds: -1 }] })).toThrow('runs[0].durationSeconds: must be >= 0');
     expect(() => simulateCrashLoop({ restartPolicy: 'Sometimes' as never, runs: quick(1) })).toThrow('restartPolicy: must be one of');
     expect(() => simulateCrashLoop({ restartPolicy: 'Always', runs: quick(1), backoff: { maxSeconds: 0 } })).toThrow('backoff.maxSeconds: must be > 0');
     expect(() => simulateCrashLoop({ restartPolicy: 'Always', runs: [] })).toThrow('runs: must list at least one run');
+    expect(() => simulateCrashLoop({ restartPolicy: 'Always', runs: [{ durationSeconds: 1, killedBy: 'Oops' as never }] })).toThrow('runs[0].killedBy: must be one of');
   });
 });

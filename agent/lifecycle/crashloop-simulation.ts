@@ -5,10 +5,16 @@ import { shouldContainerBeRestarted } from './restart-policy.js';
 
 export interface CrashLoopScenario {
   readonly restartPolicy: RestartPolicy;
-  /** Successive container instances: how long each runs before exiting, and its exit code (default 1). */
-  readonly runs: ReadonlyArray<{ readonly durationSeconds: number; readonly exitCode?: number }>;
+  /**
+   * Successive container instances: how long each runs before exiting, and its exit code (default 1).
+   * `killedBy` marks an instance the kubelet killed for a failed liveness/startup probe (exit code
+   * default 137): it is restarted in the same sync, unless restartPolicy is Never.
+   */
+  readonly runs: ReadonlyArray<{ readonly durationSeconds: number; readonly exitCode?: number; readonly killedBy?: ProbeKillReason }>;
   readonly backoff?: Partial<BackoffPolicy>;
 }
+
+export type ProbeKillReason = 'LivenessProbe' | 'StartupProbe';
 
 export interface CrashLoopInstance {
   /** 0-based instance number (= restartCount). */
@@ -37,6 +43,11 @@ export interface CrashLoopSimulation {
  * longer than resetAfterSeconds starts the sequence again. Runs after a final, unrestarted exit never
  * happen and are not listed.
  *
+ * A probe kill is different (semantics §3.6): the kill and the restart happen in one sync whose
+ * snapshot still shows the killed instance running, so the backoff check looks at the previous exited
+ * instance; the restart is usually immediate, and with no earlier exit the backoff is not touched at all.
+ * When that check refuses, the next sync sees the killed instance exited and the usual rule applies.
+ *
  * Not modelled: the housekeeping GC that drops an entry idle for more than 2 × max, which can cut a
  * long wait short when an instance ran for a while (semantics §10 lists it as unconfirmed).
  *
@@ -52,9 +63,24 @@ export function simulateCrashLoop(scenario: CrashLoopScenario): CrashLoopSimulat
   for (const [i, run] of runs.entries()) {
     const finishedAt = startedAt + run.durationSeconds;
     const base = { instance: i, startedAt, finishedAt, exitCode: run.exitCode, restartCount: i };
-    if (!shouldContainerBeRestarted({ restartPolicy, state: 'exited', exitCode: run.exitCode })) {
+    const restarts =
+      run.killedBy === undefined
+        ? shouldContainerBeRestarted({ restartPolicy, state: 'exited', exitCode: run.exitCode })
+        : restartPolicy !== 'Never';
+    if (!restarts) {
       instances.push({ ...base, restartAt: null, waitSeconds: null, backoffAfterRestartSeconds: null });
       break;
+    }
+    if (run.killedBy !== undefined) {
+      // Same sync as the kill: the newest exited instance in its snapshot is the previous one (if any).
+      const previous = instances.at(-1);
+      const inKillSync = crashLoopBackOffDecision(entry, previous === undefined ? null : previous.finishedAt, finishedAt, policy);
+      if (inKillSync.start) {
+        entry = inKillSync.entry;
+        instances.push({ ...base, restartAt: finishedAt, waitSeconds: 0, backoffAfterRestartSeconds: entry === undefined ? null : entry.backoffSeconds });
+        startedAt = finishedAt;
+        continue;
+      }
     }
     // Ask at the exit; if refused, the earliest allowed time is exactly finishedAt + backoff, where the
     // entry advances as it would then (computed directly: re-asking in floating point could round below).
@@ -74,10 +100,12 @@ export function simulateCrashLoop(scenario: CrashLoopScenario): CrashLoopSimulat
   return { instances };
 }
 
+const PROBE_KILL_REASONS: readonly ProbeKillReason[] = ['LivenessProbe', 'StartupProbe'];
+
 /** Validates an untrusted crash-loop scenario; throws InvalidInputError naming the field. */
 export function parseCrashLoopScenario(input: unknown): {
   restartPolicy: RestartPolicy;
-  runs: Array<{ durationSeconds: number; exitCode: number }>;
+  runs: Array<{ durationSeconds: number; exitCode: number; killedBy?: ProbeKillReason }>;
   policy: BackoffPolicy;
 } {
   const root = expectObject(input, 'scenario');
@@ -86,9 +114,11 @@ export function parseCrashLoopScenario(input: unknown): {
   if (runsIn.length === 0) throw new InvalidInputError('runs', 'must list at least one run');
   const runs = runsIn.map((raw, i) => {
     const run = expectObject(raw, `runs[${i}]`);
+    const killedBy = run['killedBy'] === undefined ? undefined : expectOneOf(run['killedBy'], `runs[${i}].killedBy`, PROBE_KILL_REASONS);
     return {
       durationSeconds: expectNumber(run['durationSeconds'], `runs[${i}].durationSeconds`, { min: 0 }),
-      exitCode: expectNumber(run['exitCode'] ?? 1, `runs[${i}].exitCode`, { integer: true, min: 0, max: 255 }),
+      exitCode: expectNumber(run['exitCode'] ?? (killedBy === undefined ? 1 : 137), `runs[${i}].exitCode`, { integer: true, min: 0, max: 255 }),
+      ...(killedBy === undefined ? {} : { killedBy }),
     };
   });
   return { restartPolicy, runs, policy: parseBackoffPolicy(root['backoff']) };

@@ -146,17 +146,24 @@ export const crashLoopProperties: NamedProperty[] = [
     }),
   ),
   named(
-    'crash loop instances chain: each starts when the previous one restarts, after its full run',
+    'crash loop instances chain: each starts when the previous one restarts, after its full run, probe kills included',
     fc.property(
       fc.constantFrom('Always' as const, 'OnFailure' as const, 'Never' as const),
-      fc.array(fc.record({ durationSeconds: fc.integer({ min: 0, max: 900 }), exitCode: fc.constantFrom(0, 1) }), { minLength: 1, maxLength: 15 }),
+      fc.array(
+        fc.record(
+          { durationSeconds: fc.integer({ min: 0, max: 900 }), exitCode: fc.constantFrom(0, 1), killedBy: fc.constantFrom('LivenessProbe' as const, 'StartupProbe' as const) },
+          { requiredKeys: ['durationSeconds', 'exitCode'] },
+        ),
+        { minLength: 1, maxLength: 15 },
+      ),
       fc.record({ initialSeconds: fc.integer({ min: 1, max: 30 }), maxSeconds: fc.integer({ min: 1, max: 400 }), resetAfterSeconds: fc.integer({ min: 0, max: 900 }) }),
       (restartPolicy, runs, backoff) => {
         const { instances } = simulateCrashLoop({ restartPolicy, runs, backoff });
         for (const [i, inst] of instances.entries()) {
-          const run = runs[i] as { durationSeconds: number; exitCode: number };
+          const run = runs[i] as { durationSeconds: number; exitCode: number; killedBy?: string };
           if (inst.finishedAt - inst.startedAt !== run.durationSeconds || inst.exitCode !== run.exitCode) return false;
-          const restarts = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && run.exitCode !== 0);
+          const restarts =
+            run.killedBy !== undefined ? restartPolicy !== 'Never' : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && run.exitCode !== 0);
           if (restarts !== (inst.restartAt !== null)) return false;
           if (inst.restartAt === null) return i === instances.length - 1;
           if ((inst.waitSeconds as number) < 0 || (inst.waitSeconds as number) > backoff.maxSeconds) return false;
