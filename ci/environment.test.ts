@@ -136,7 +136,7 @@ describe('the provisioned containerd environment', () => {
   it('refuses an unprivileged user with instructions instead of skipping', { timeout: 60_000 }, () => {
     const result = spawnSync(
       process.execPath,
-      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('fakes/cni/source-loader.mjs'), packagePath('ci/testing/provision-or-explain.ts')],
+      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('ci/scripts/source-loader.mjs'), packagePath('ci/testing/provision-or-explain.ts')],
       { uid: 65534, gid: 65534, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/nonexistent' } },
     );
     expect(result.stderr).toBe('');

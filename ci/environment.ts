@@ -49,6 +49,8 @@ export interface ProvisionOptions {
   readonly runtimeEndpoint?: string | undefined;
   readonly imageEndpoint?: string | undefined;
   readonly cacheDir?: string;
+  /** Where the run directories go, and where orphans are swept (default: the OS temp dir). */
+  readonly parentDir?: string;
   readonly extraCniPlugins?: readonly CniPluginBinary[];
   readonly extraCniChain?: readonly Record<string, unknown>[];
   readonly clock?: Clock;
@@ -57,14 +59,14 @@ export interface ProvisionOptions {
 }
 
 /** Removes what killed earlier runs left behind (their owner process is gone). Returns how many were swept. */
-export function sweepOrphanedRuns(log: (line: string) => void = () => undefined): number {
+export function sweepOrphanedRuns(log: (line: string) => void = () => undefined, parentDir?: string): number {
   let swept = 0;
-  for (const { dir, record } of orphanedRunDirs(CONTAINERD_RUN_KIND)) {
+  for (const { dir, record } of orphanedRunDirs(CONTAINERD_RUN_KIND, parentDir)) {
     const problems = forceCleanupContainerdRun(record.details as ContainerdRunDetails);
     log(`swept containerd run ${dir} left by pid ${record.ownerPid}${problems.length ? `: ${problems.join('; ')}` : ''}`);
     swept++;
   }
-  for (const { dir, record } of orphanedRunDirs(REGISTRY_RUN_KIND)) {
+  for (const { dir, record } of orphanedRunDirs(REGISTRY_RUN_KIND, parentDir)) {
     forceCleanupRegistryRun(record.details as RegistryRunDetails);
     log(`swept registry run ${dir} left by pid ${record.ownerPid}`);
     swept++;
@@ -86,9 +88,12 @@ export async function provisionContainerdTarget(options: ProvisionOptions = {}):
     const report = checkContainerdPrerequisites();
     if (report.problems.length > 0) throw new Error(howToProvide(report));
   }
-  sweepOrphanedRuns(log);
+  sweepOrphanedRuns(log, options.parentDir);
 
-  const registry = await startTestRegistry(options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const registry = await startTestRegistry({
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.parentDir ? { parentDir: options.parentDir } : {}),
+  });
   let forgetRegistry = onProcessEnd(() => registry.stopSync());
   const registryReady = clock.monotonic();
   log(`registry ${registry.url} serving ${registry.images.pause} and ${registry.images.busybox} (images + registry + push: ${Math.round(registryReady - started)} ms)`);
@@ -101,6 +106,7 @@ export async function provisionContainerdTarget(options: ProvisionOptions = {}):
         sandboxImage: registry.images.pause,
         registryHost: registry.host,
         clock,
+        ...(options.parentDir ? { parentDir: options.parentDir } : {}),
         ...(options.extraCniPlugins ? { extraCniPlugins: options.extraCniPlugins } : {}),
         ...(options.extraCniChain ? { extraCniChain: options.extraCniChain } : {}),
       });

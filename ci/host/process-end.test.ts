@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { packagePath } from '../../agent/util/package-root.js';
 import { CNI_RESULTS_DIR } from '../containerd/force-cleanup.js';
 import { sweepOrphanedRuns } from '../environment.js';
@@ -20,10 +22,10 @@ interface Created {
 }
 
 /** Starts the fixture process and resolves with what it created, once the pod runs. */
-async function startChild(): Promise<{ created: Created; exited: Promise<[number | null, string | null]>; kill: (signal: NodeJS.Signals) => void }> {
+async function startChild(parentDir: string): Promise<{ created: Created; exited: Promise<[number | null, string | null]>; kill: (signal: NodeJS.Signals) => void }> {
   const child = spawn(
     process.execPath,
-    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('fakes/cni/source-loader.mjs'), packagePath('ci/testing/provision-child.ts')],
+    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('ci/scripts/source-loader.mjs'), packagePath('ci/testing/provision-child.ts'), parentDir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -52,9 +54,21 @@ function leftovers(created: Created): string[] {
   return found;
 }
 
+// Each fixture puts its run directories in a private parent: sweeps by concurrent tests (which look in the OS temp
+// dir) cannot touch them, so what this test sees is what its own fixture and its own sweep did.
+const parents: string[] = [];
+afterAll(() => {
+  for (const dir of parents) rmSync(dir, { recursive: true, force: true });
+});
+function privateParent(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-harness-process-end-'));
+  parents.push(dir);
+  return dir;
+}
+
 describe('the environment when its process ends without a teardown', () => {
   it('cleans up from its signal handler on SIGTERM', { timeout: 120_000 }, async () => {
-    const { created, exited, kill } = await startChild();
+    const { created, exited, kill } = await startChild(privateParent());
     // The fixture really created things, the CNI result cache included.
     expect(leftovers(created)).toEqual(expect.arrayContaining([`run dir ${created.runDir}`, `CNI result cache cni-loopback-${created.sandboxId}-lo`]));
     kill('SIGTERM');
@@ -63,11 +77,12 @@ describe('the environment when its process ends without a teardown', () => {
   });
 
   it('is swept by the next run after SIGKILL', { timeout: 120_000 }, async () => {
-    const { created, exited, kill } = await startChild();
+    const parent = privateParent();
+    const { created, exited, kill } = await startChild(parent);
     kill('SIGKILL');
     await exited;
     expect(leftovers(created)).toEqual(expect.arrayContaining([`run dir ${created.runDir}`, `bridge ${created.bridge}`]));
-    expect(sweepOrphanedRuns()).toBeGreaterThanOrEqual(2);
+    expect(sweepOrphanedRuns(undefined, parent)).toBe(2); // its containerd run and its registry run
     expect(leftovers(created)).toEqual([]);
   });
 });

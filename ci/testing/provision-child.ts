@@ -9,7 +9,9 @@ import { createCriClient } from '../../agent/runtime/cri-client.js';
 import { sandboxBundles } from '../containerd/force-cleanup.js';
 import { provisionContainerdTarget } from '../environment.js';
 
-const target = await provisionContainerdTarget();
+// argv[2]: a private parent directory, so only the test that started this fixture sweeps its leftovers.
+const parentDir = process.argv[2];
+const target = await provisionContainerdTarget(parentDir ? { parentDir } : {});
 const containerd = target.containerd;
 if (!containerd) throw new Error('expected a provisioned containerd');
 const cri = createCriClient({ runtimeEndpoint: target.info.runtimeEndpoint });
