@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,6 +90,15 @@ const call = (command: string, config: Record<string, unknown>, containerId = 's
   );
 
 describe('kubelet-harness-cni executed as a CNI plugin', { timeout: 60_000 }, () => {
+  it('is installed as a wrapper running type-stripped JavaScript with an absolute node path', async () => {
+    const script = readFileSync(plugin, 'utf8');
+    expect(script).toContain(`exec '${process.execPath}' '${join(dir, 'bin', '.kubelet-harness-cni', 'fakes', 'cni', 'main.js')}' "$@"`);
+    expect(statSync(plugin).mode & 0o755).toBe(0o755);
+    const stripped = readFileSync(join(dir, 'bin', '.kubelet-harness-cni', 'fakes', 'cni', 'plugin.js'), 'utf8');
+    expect(stripped).not.toMatch(/^import type /m);
+    expect(existsSync(join(dir, 'bin', '.kubelet-harness-cni', 'fakes', 'journal', 'sink-client.js'))).toBe(true);
+  });
+
   it('answers VERSION with the versions it supports', async () => {
     const r = await exec({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}');
     expect(r.code).toBe(0);
