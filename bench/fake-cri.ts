@@ -5,8 +5,8 @@
  *   - full pod lifecycles per second (runp → create → start → stop → rm → stopp → rmp, the same
  *     sequence as bench/cri-roundtrip) on the fake, and on containerd when CRI_ENDPOINT names one
  *     (or BENCH_CONTAINERD=1 provisions one through ci/), with the ratio (target: fake >= 100x).
- * Servers run in worker threads; the load generator uses a bare generated stub for Version and the
- * project's CRI client for lifecycles, identically for every target.
+ * Servers run in worker threads; the load generator uses bare generated stubs (no retry or deadline
+ * bookkeeping), identically for every target, so the figures are the runtimes' and not the client's.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES, BENCH_ROUNDS)
  */
 import * as grpc from '@grpc/grpc-js';
@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { realClock } from '../agent/clock/index.js';
-import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
 import { loadCriProto } from '../agent/runtime/proto.js';
 
 const clock = realClock;
@@ -73,30 +72,53 @@ async function versionRate(endpoint: string, concurrency: number, total: number)
   }
 }
 
-async function podLifecycle(cri: CriClient, image: string, logDir: string, i: number): Promise<void> {
+/** The CRI calls of a lifecycle through bare generated stubs (no retries or deadline bookkeeping), identical for every target. */
+interface RawCri {
+  call<T>(service: 'runtime' | 'image', method: string, request: object): Promise<T>;
+  close(): void;
+}
+
+function rawCri(runtimeEndpoint: string, imageEndpoint: string): RawCri {
+  const proto = loadCriProto();
+  const runtime = new proto.RuntimeService(runtimeEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
+  const image = new proto.ImageService(imageEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
+  return {
+    call: <T>(service: 'runtime' | 'image', method: string, request: object) =>
+      new Promise<T>((resolve, reject) => {
+        const stub = service === 'runtime' ? runtime : image;
+        stub[method]!.call(stub, request, { deadline: Date.now() + 120_000 }, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)));
+      }),
+    close: () => {
+      runtime.close();
+      image.close();
+    },
+  };
+}
+
+async function podLifecycle(cri: RawCri, image: string, logDir: string, i: number): Promise<void> {
   const sandboxConfig = {
     metadata: { name: `bench-${i}`, uid: `bench-${process.pid}-${i}`, namespace: 'kubelet-harness-bench', attempt: 0 },
     logDirectory: logDir,
   };
-  const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
-  const { containerId } = await cri.createContainer({
+  const { podSandboxId } = await cri.call<{ podSandboxId: string }>('runtime', 'RunPodSandbox', { config: sandboxConfig });
+  const { containerId } = await cri.call<{ containerId: string }>('runtime', 'CreateContainer', {
     podSandboxId,
     config: { metadata: { name: 'sleeper', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: `sleeper-${i}.log` },
     sandboxConfig,
   });
-  await cri.startContainer({ containerId });
-  await cri.stopContainer({ containerId, timeout: 0 });
-  await cri.removeContainer({ containerId });
-  await cri.stopPodSandbox({ podSandboxId });
-  await cri.removePodSandbox({ podSandboxId });
+  await cri.call('runtime', 'StartContainer', { containerId });
+  await cri.call('runtime', 'StopContainer', { containerId, timeout: 0 });
+  await cri.call('runtime', 'RemoveContainer', { containerId });
+  await cri.call('runtime', 'StopPodSandbox', { podSandboxId });
+  await cri.call('runtime', 'RemovePodSandbox', { podSandboxId });
 }
 
 /** Sequential lifecycles per second. */
 async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number): Promise<number> {
   const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
-  const cri = createCriClient({ runtimeEndpoint, imageEndpoint });
+  const cri = rawCri(runtimeEndpoint, imageEndpoint);
   try {
-    await cri.pullImage({ image: { image } });
+    await cri.call('image', 'PullImage', { image: { image } });
     await podLifecycle(cri, image, logDir, -1); // warm-up (pulls the pause image on a real runtime)
     const start = clock.monotonic();
     for (let i = 0; i < n; i++) await podLifecycle(cri, image, logDir, i);

@@ -17,6 +17,17 @@ interface FakeCriCliOptions {
   cgroupDriver: string;
 }
 
+/** Bigints as decimal strings; byte buffers (exec output) as their length, like Journal.toJsonLines. */
+function compactJson(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return { bytes: value.length };
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer') {
+    const data = (value as { data?: unknown }).data;
+    return { bytes: Array.isArray(data) ? data.length : 0 };
+  }
+  return value;
+}
+
 function socketPathOf(listen: string): string {
   const path = listen.startsWith('unix://') ? listen.slice('unix://'.length) : listen;
   if (!path.startsWith('/')) throw new Error(`--listen must be unix:///absolute/path, got ${JSON.stringify(listen)}`);
@@ -50,7 +61,7 @@ export function register(program: Command): void {
       const journal = new Journal();
       if (options.journal) {
         const file = options.journal;
-        journal.subscribe((entry) => appendFileSync(file, `${JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`));
+        journal.subscribe((entry) => appendFileSync(file, `${JSON.stringify(entry, compactJson)}\n`));
       }
       const fake = await startFakeCri({
         socketPath,
