@@ -110,6 +110,7 @@ export {
 } from './eviction/index.js';
 // Running managers over the CRI: the eviction manager (and its CRI stats summary).
 export { EvictionManager, criStatsSummary, type EvictionManagerOptions, type EvictionKill, type EvictionMachineInfo } from './eviction/index.js';
+export { ContainerLogManager, type ContainerLogManagerOptions } from './logs/index.js';
 // Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
 export {
   loadKubeletConfig,
