@@ -26,6 +26,7 @@ export interface ProcessContext {
   readonly logs: CriLogWriter | null;
   readonly hostname: string;
   readonly cwd: string;
+  readonly user?: { readonly uid: number; readonly gid: number };
   /** Current memory limit in bytes (0 = none); read again after UpdateContainerResources. */
   readonly memoryLimit: () => number;
 }
@@ -73,6 +74,7 @@ export class ContainerProcess {
         host: this.shellHost(),
         cwd: ctx.cwd,
         hostname: ctx.hostname,
+        ...(ctx.user ? { user: ctx.user } : {}),
       }).then(
         (code) => this.finish(code, false),
         (err: unknown) => {
@@ -144,6 +146,7 @@ export class ContainerProcess {
         host: this.shellHost(),
         cwd: this.ctx.cwd,
         hostname: this.ctx.hostname,
+        ...(this.ctx.user ? { user: this.ctx.user } : {}),
       });
       return { exitCode, stdout, stderr, timedOut };
     } finally {

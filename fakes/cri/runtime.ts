@@ -422,6 +422,10 @@ export class FakeRuntime {
       logs,
       hostname: sandbox.config.hostname || sandbox.config.metadata?.name || 'localhost',
       cwd: c.config.workingDir || '/',
+      user: {
+        uid: Number(c.config.linux?.securityContext?.runAsUser?.value ?? 0) || 0,
+        gid: Number(c.config.linux?.securityContext?.runAsGroup?.value ?? 0) || 0,
+      },
       memoryLimit: () => Number(c.resources?.memoryLimitInBytes ?? 0),
     });
     c.process = process;

@@ -144,4 +144,13 @@ describe('the fake runtime shell model', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(code).toBe(137);
   });
+
+  it('reports the CRI user with id and whoami', async () => {
+    const out: string[] = [];
+    const run = (argv: string[], user?: { uid: number; gid: number }) =>
+      runProcess(argv, { fs: new ContainerFs(), clock: new VirtualClock(), control: new ProcessControl(false), env: {}, io: { stdout: (t) => out.push(t), stderr: (t) => out.push(t) }, ...(user ? { user } : {}) });
+    expect(await run(['sh', '-c', 'id -u; id -g; id'], { uid: 1000, gid: 3000 })).toBe(0);
+    expect(await run(['whoami'])).toBe(0);
+    expect(out.join('')).toBe('1000\n3000\nuid=1000 gid=3000 groups=3000\nroot\n');
+  });
 });

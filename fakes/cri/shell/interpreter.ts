@@ -33,6 +33,8 @@ export interface ShellOptions {
   readonly host?: ShellHost;
   readonly cwd?: string;
   readonly hostname?: string;
+  /** The process's user and group (CRI run_as_user/run_as_group; 0 when unset, as with a root image). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** argv[0] is not an applet the model knows (an exec of it fails to start, as on a runtime). */
@@ -833,6 +835,26 @@ define(['cd'], (sh, args, io) => {
     return 2;
   }
   sh.cwd = target;
+  return 0;
+});
+
+/** busybox id: `id -u`, `id -g`, or the full line; user names exist only for root. */
+define(['id'], (sh, args, io) => {
+  const { uid, gid } = sh.options.user ?? { uid: 0, gid: 0 };
+  const name = (n: number): string => (n === 0 ? '(root)' : '');
+  if (args.includes('-u')) io.stdout(`${uid}\n`);
+  else if (args.includes('-g')) io.stdout(`${gid}\n`);
+  else io.stdout(`uid=${uid}${name(uid)} gid=${gid}${name(gid)} groups=${gid}${name(gid)}\n`);
+  return 0;
+});
+
+define(['whoami'], (sh, _args, io) => {
+  const uid = sh.options.user?.uid ?? 0;
+  if (uid !== 0) {
+    io.stderr(`whoami: unknown uid ${uid}\n`);
+    return 1;
+  }
+  io.stdout('root\n');
   return 0;
 });
 
