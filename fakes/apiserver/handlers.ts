@@ -422,7 +422,7 @@ function startWatch(ctx: HandlerContext, request: Request, url: URL, target: Tar
   request.signal.addEventListener('abort', () => active?.session.detach(), { once: true });
   session.start();
   const contentType = table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json';
-  return streamed(new Response(stream.body, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-cache, private' } }));
+  return streamed(new Response(stream.body, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-cache, private' } }), stream);
 }
 
 export { RESOURCE_TYPES };

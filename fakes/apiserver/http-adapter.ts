@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getResponse, type RequestHandler } from 'msw';
 import { errors, type ApiError } from './status.js';
+import type { WatchStream } from './watch-stream.js';
 
 /**
  * Serves msw request handlers from a real node:http(s) server: each IncomingMessage becomes a Fetch
@@ -13,6 +14,8 @@ import { errors, type ApiError } from './status.js';
 const droppedResponses = new WeakSet<Response>();
 /** Responses whose body is long-lived and must be streamed rather than buffered. */
 const streamedResponses = new WeakSet<Response>();
+/** Watch responses whose source the adapter can write to the socket directly. */
+const watchSources = new WeakMap<Response, WatchStream>();
 /**
  * The bytes of a request body and the text of a JSON response, kept beside the Fetch objects so the
  * adapter and the handlers need not pump them through web streams a second time. The Fetch objects
@@ -39,8 +42,9 @@ export function dropConnection(): Response {
   return response;
 }
 
-export function streamed(response: Response): Response {
+export function streamed(response: Response, source?: WatchStream): Response {
   streamedResponses.add(response);
+  if (source) watchSources.set(response, source);
   return response;
 }
 
@@ -190,6 +194,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Adapte
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
+  const source = watchSources.get(response);
+  if (source) {
+    res.writeHead(response.status, headers);
+    res.flushHeaders();
+    res.once('close', () => source.cancel());
+    source.attach({
+      write: (chunk) => res.write(chunk),
+      onDrain: (listener) => res.on('drain', listener),
+      end: () => res.end(),
+      destroy: () => res.destroy(),
+    });
+    return;
+  }
   if (streamedResponses.has(response) && response.body) {
     res.writeHead(response.status, headers);
     res.flushHeaders();

@@ -83,7 +83,7 @@ describe('kubelet-harness mock-apiserver', () => {
     const kubeconfig = join(dir, 'cli-kubeconfig');
     const child = spawn(
       packagePath('node_modules', '.bin', 'node'),
-      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './fakes/cni/source-loader.mjs', 'agent/cmd/main.ts', 'mock-apiserver', '--port', '0', '--kubeconfig', kubeconfig],
+      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './ci/scripts/source-loader.mjs', 'agent/cmd/main.ts', 'mock-apiserver', '--port', '0', '--kubeconfig', kubeconfig],
       { cwd: packagePath() },
     );
     let out = '';
@@ -109,7 +109,7 @@ describe('kubelet-harness mock-apiserver', () => {
   it('rejects a bad port with a message naming the flag', async () => {
     const result = await run(
       packagePath('node_modules', '.bin', 'node'),
-      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './fakes/cni/source-loader.mjs', 'agent/cmd/main.ts', 'mock-apiserver', '--port', 'http'],
+      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './ci/scripts/source-loader.mjs', 'agent/cmd/main.ts', 'mock-apiserver', '--port', 'http'],
       { cwd: packagePath(), timeout: 30_000 },
     ).then(
       () => ({ stderr: '', failed: false }),
