@@ -1,0 +1,24 @@
+/** Latency summaries for bench/agent.ts (pure). */
+import { percentile } from './cri-roundtrip-stats.js';
+
+export interface LatencySummary {
+  readonly n: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export function latencySummary(samples: readonly number[]): LatencySummary {
+  return { n: samples.length, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), maxMs: Math.max(...samples) };
+}
+
+export function formatLatency(label: string, s: LatencySummary): string {
+  const f = (ms: number): string => ms.toFixed(1).padStart(8);
+  return `${label.padEnd(44)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50Ms)} ms  p99 ${f(s.p99Ms)} ms  max ${f(s.maxMs)} ms`;
+}
+
+/** Overhead of the agent over the raw CRI sequence, as a fraction (0.15 = 15 %). */
+export function overhead(agentMs: number, rawMs: number): number {
+  if (rawMs <= 0) throw new Error('raw latency must be positive');
+  return agentMs / rawMs - 1;
+}

@@ -1,0 +1,296 @@
+/**
+ * Pod start latency of the reference kubelet (pod created in the API → all containers running, as the
+ * API shows it) against the raw CRI call sequence a one-container pod needs (RunPodSandbox,
+ * PodSandboxStatus, ImageStatus, CreateContainer, StartContainer), measured in the same run on the
+ * same runtime; pods started per second in a burst; the agent thread's CPU with 110 running pods.
+ *
+ * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
+ * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_TARGETS=fake,containerd)
+ */
+import { mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
+import { kubeClientsFromString, type KubeClients } from '../agent/api/kube-client.js';
+import { realClock } from '../agent/clock/index.js';
+import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
+import { provisionContainerdTarget } from '../ci/environment.js';
+import { startMockApiServer } from '../fakes/apiserver/server.js';
+import { startFakeCri } from '../fakes/cri/index.js';
+import { formatLatency, latencySummary, overhead } from './agent-stats.js';
+
+const clock = realClock;
+const NODE = 'bench-node';
+
+function count(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+interface RuntimeUnderTest {
+  kind: 'fake' | 'containerd';
+  runtimeEndpoint: string;
+  imageEndpoint: string;
+  busybox: string;
+  close(): Promise<string>;
+}
+
+/** The raw CRI sequence of a one-container pod whose image is present, as the kubelet issues it. */
+async function rawPodStart(cri: CriClient, image: string, logDir: string, i: number): Promise<{ ms: number; sandbox: string }> {
+  const start = clock.monotonic();
+  const sandboxConfig = {
+    metadata: { name: `raw-${i}`, uid: `raw-${process.pid}-${i}`, namespace: 'bench-raw', attempt: 0 },
+    logDirectory: logDir,
+    hostname: `raw-${i}`,
+    linux: { cgroupParent: `/kubepods/besteffort/podraw-${process.pid}-${i}` },
+  };
+  const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
+  await cri.podSandboxStatus({ podSandboxId });
+  await cri.imageStatus({ image: { image } });
+  const { containerId } = await cri.createContainer({
+    podSandboxId,
+    config: { metadata: { name: 'app', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: `app/0.log` },
+    sandboxConfig,
+  });
+  await cri.startContainer({ containerId });
+  return { ms: clock.monotonic() - start, sandbox: podSandboxId };
+}
+
+async function removeSandboxes(cri: CriClient, ids: readonly string[]): Promise<void> {
+  for (const podSandboxId of ids) {
+    await cri.stopPodSandbox({ podSandboxId }).catch(() => undefined);
+    await cri.removePodSandbox({ podSandboxId }).catch(() => undefined);
+  }
+}
+
+function pod(name: string, image: string): V1Pod {
+  return {
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+  };
+}
+
+function allRunning(p: V1Pod): boolean {
+  const cs = p.status?.containerStatuses ?? [];
+  return p.status?.phase === 'Running' && cs.length > 0 && cs.every((c) => c.state?.running !== undefined);
+}
+
+/** Watches pods and resolves waiters when a pod first shows every container running. */
+class RunningWatcher {
+  private readonly waiters = new Map<string, () => void>();
+  private readonly done = new Set<string>();
+  private informer: ListWatch<V1Pod> | undefined;
+
+  constructor(private readonly clients: KubeClients) {}
+
+  async start(): Promise<void> {
+    const informer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(this.clients.config), () => this.clients.core.listPodForAllNamespaces(), false);
+    const seen = (p: V1Pod): void => {
+      const name = p.metadata?.name ?? '';
+      if (this.done.has(name) || !allRunning(p)) return;
+      this.done.add(name);
+      this.waiters.get(name)?.();
+      this.waiters.delete(name);
+    };
+    informer.on('add', seen);
+    informer.on('update', seen);
+    this.informer = informer;
+    await informer.start();
+  }
+
+  running(name: string): Promise<void> {
+    if (this.done.has(name)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.set(name, resolve));
+  }
+
+  async stop(): Promise<void> {
+    await this.informer?.stop();
+  }
+}
+
+async function startAgentWorker(kubeconfig: string, rt: RuntimeUnderTest, maxPods: number): Promise<Worker> {
+  const worker = new Worker(new URL('./agent-worker.ts', import.meta.url), {
+    workerData: { kubeconfig, runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint, nodeName: NODE, maxPods, cgroupDriver: 'cgroupfs' },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  return worker;
+}
+
+function threadCpuMicros(worker: Worker): Promise<number> {
+  return new Promise((resolve) => {
+    worker.once('message', (msg: { cpu: { user: number; system: number } }) => resolve(msg.cpu.user + msg.cpu.system));
+    worker.postMessage('cpu');
+  });
+}
+
+async function stopWorker(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage('close');
+  await exited;
+}
+
+async function createAll(clients: KubeClients, names: readonly string[], image: string, concurrency: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < names.length) {
+        const name = names[next++]!;
+        await clients.core.createNamespacedPod({ namespace: 'default', body: pod(name, image) });
+      }
+    }),
+  );
+}
+
+async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number): Promise<{ rawP50: number; agentP50: number }> {
+  console.log(`\n== ${rt.kind}: ${rt.runtimeEndpoint}`);
+  const logDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-raw-'));
+  const cri = createCriClient({ runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint });
+  const api = await startMockApiServer({ historyLimit: 50_000 });
+  const clients = kubeClientsFromString(api.kubeconfig());
+  let worker: Worker | undefined;
+  const watcher = new RunningWatcher(clients);
+  try {
+    await cri.pullImage({ image: { image: rt.busybox } });
+    const warm = await rawPodStart(cri, rt.busybox, logDir, -1);
+    await removeSandboxes(cri, [warm.sandbox]);
+    const raw: number[] = [];
+    const rawSandboxes: string[] = [];
+    for (let i = 0; i < pods; i++) {
+      const r = await rawPodStart(cri, rt.busybox, logDir, i);
+      raw.push(r.ms);
+      rawSandboxes.push(r.sandbox);
+    }
+    await removeSandboxes(cri, rawSandboxes);
+    const rawSummary = latencySummary(raw);
+    console.log(formatLatency('raw CRI sequence (1-container pod)', rawSummary));
+
+    const maxPods = rt.kind === 'fake' ? pods + 60 + burst + 10 : pods + 10;
+    worker = await startAgentWorker(api.kubeconfig(), rt, maxPods);
+    await watcher.start();
+    const seq: number[] = [];
+    for (let i = 0; i < pods; i++) {
+      const name = `seq-${i}`;
+      const t0 = clock.monotonic();
+      const running = watcher.running(name);
+      await clients.core.createNamespacedPod({ namespace: 'default', body: pod(name, rt.busybox) });
+      await running;
+      seq.push(clock.monotonic() - t0);
+    }
+    const agentSummary = latencySummary(seq);
+    console.log(formatLatency('agent: created in API → all running', agentSummary));
+    console.log(`agent overhead over raw CRI (p50): ${(overhead(agentSummary.p50Ms, rawSummary.p50Ms) * 100).toFixed(1)} %  (p99: ${(overhead(agentSummary.p99Ms, rawSummary.p99Ms) * 100).toFixed(1)} %)`);
+
+    if (rt.kind === 'fake') {
+      const fill = Array.from({ length: 110 - pods }, (_, i) => `fill-${i}`);
+      const filled = Promise.all(fill.map((n) => watcher.running(n)));
+      await createAll(clients, fill, rt.busybox, 16);
+      await filled;
+      await clock.sleep(2_000); // let the last status writes settle
+      const cpu0 = await threadCpuMicros(worker);
+      const w0 = clock.monotonic();
+      await clock.sleep(10_000);
+      const cpu1 = await threadCpuMicros(worker);
+      const wall = clock.monotonic() - w0;
+      console.log(`agent CPU with 110 running pods (idle steady state, 10 s): ${(((cpu1 - cpu0) / 1000 / wall) * 100).toFixed(1)} % of one core`);
+
+      const names = Array.from({ length: burst }, (_, i) => `burst-${i}`);
+      const allUp = Promise.all(names.map((n) => watcher.running(n)));
+      const t0 = clock.monotonic();
+      const cpuB0 = await threadCpuMicros(worker);
+      const main0 = process.threadCpuUsage();
+      await createAll(clients, names, rt.busybox, 32);
+      await allUp;
+      const secs = (clock.monotonic() - t0) / 1000;
+      const cpuB1 = await threadCpuMicros(worker);
+      const main1 = process.threadCpuUsage(main0);
+      console.log(
+        `burst: ${burst} pods created → all running in ${secs.toFixed(2)} s = ${(burst / secs).toFixed(0)} pods/s ` +
+          `(CPU: agent thread ${((cpuB1 - cpuB0) / 1e6).toFixed(2)} s, main thread with API server + fake CRI + load ${((main1.user + main1.system) / 1e6).toFixed(2)} s)`,
+      );
+    }
+    return { rawP50: rawSummary.p50Ms, agentP50: agentSummary.p50Ms };
+  } finally {
+    await watcher.stop();
+    if (worker) await stopWorker(worker);
+    const { items } = await cri.listPodSandbox({});
+    await removeSandboxes(cri, items.map((s) => s.id));
+    cri.close();
+    await api.close();
+    rmSync(logDir, { recursive: true, force: true });
+    console.log(`teardown: ${await rt.close()}`);
+  }
+}
+
+/** containerd leaves the kubepods cgroup directories behind: remove the empty ones the bench created. */
+function removeKubepodsCgroups(): void {
+  let controllers: string[] = [];
+  try {
+    controllers = readdirSync('/sys/fs/cgroup');
+  } catch {
+    return;
+  }
+  const prune = (dir: string): void => {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir).filter((e) => statSync(join(dir, e)).isDirectory());
+    } catch {
+      return;
+    }
+    for (const e of entries) prune(join(dir, e));
+    try {
+      rmdirSync(dir);
+    } catch {
+      // busy or not empty: leave it
+    }
+  };
+  for (const c of controllers) prune(join('/sys/fs/cgroup', c, 'kubepods'));
+}
+
+async function main(): Promise<void> {
+  const pods = count('BENCH_AGENT_PODS', 50);
+  const burst = count('BENCH_AGENT_BURST', 200);
+  const targets = (process.env['BENCH_AGENT_TARGETS'] ?? 'fake,containerd').split(',').map((t) => t.trim());
+  console.log(`bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes, node ${process.version}`);
+  if (targets.includes('fake')) {
+    const fake = await startFakeCri();
+    await benchOn(
+      { kind: 'fake', runtimeEndpoint: fake.endpoint, imageEndpoint: fake.endpoint, busybox: 'registry.local/busybox:1.36', close: async () => (await fake.close(), 'fake closed') },
+      pods,
+      burst,
+    );
+  }
+  if (targets.includes('containerd')) {
+    const started = clock.monotonic();
+    const target = await provisionContainerdTarget({ runtimeEndpoint: process.env['CRI_ENDPOINT'] || undefined });
+    console.log(`\ncontainerd provisioned in ${Math.round(clock.monotonic() - started)} ms`);
+    const r = await benchOn(
+      {
+        kind: 'containerd',
+        runtimeEndpoint: target.info.runtimeEndpoint,
+        imageEndpoint: target.info.imageEndpoint,
+        busybox: target.info.images.busybox,
+        close: async () => {
+          removeKubepodsCgroups();
+          const report = await target.stop();
+          return report.problems.length ? `problems: ${report.problems.join('; ')}` : 'nothing left behind';
+        },
+      },
+      pods,
+      burst,
+    );
+    const ratio = overhead(r.agentP50, r.rawP50);
+    console.log(`containerd target ≤ 15 % overhead: ${ratio <= 0.15 ? 'met' : 'NOT met'} (${(ratio * 100).toFixed(1)} %)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
