@@ -108,7 +108,10 @@ export class Kubelet {
       });
     const clients = o.kubeClients;
     this.apiRecorder = clients
-      ? new ApiEventRecorder(clients, this.clock, { component: 'kubelet', host: o.nodeName }, (m) => this.log(m))
+      ? new ApiEventRecorder(clients, this.clock, { component: 'kubelet', host: o.nodeName }, (m) => this.log(m), {
+          qps: config.eventRecordQPS,
+          burst: config.eventBurst,
+        })
       : null;
     this.recorder = new FanOutRecorder(this.apiRecorder ? [this.events, this.apiRecorder] : [this.events]);
     this.runtimeHealth = new RuntimeHealthTracker(this.cri, this.clock);

@@ -9,17 +9,49 @@ import { toApiTime } from '../status/merge.js';
  * bump `count` and `lastTimestamp` of the existing Event instead of creating a new one. Writes are
  * queued and sent one at a time so recording never blocks the caller.
  */
+export interface EventRateLimit {
+  /** eventRecordQPS: sustained writes per second; 0 = unlimited. */
+  readonly qps: number;
+  /** eventBurst: writes allowed at once. */
+  readonly burst: number;
+  /** Writes waiting beyond this are dropped (client-go's broadcaster buffers 1000). */
+  readonly maxQueued?: number;
+}
+
 export class ApiEventRecorder implements EventRecorder {
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
   private seq = 0;
+  private tokens: number;
+  private lastRefill: number;
+  dropped = 0;
 
   constructor(
     private readonly clients: KubeClients,
     private readonly clock: Clock,
     private readonly component: { component: string; host: string },
     private readonly log: (msg: string) => void = () => undefined,
-  ) {}
+    private readonly limit: EventRateLimit = { qps: 50, burst: 100 },
+  ) {
+    this.tokens = limit.burst;
+    this.lastRefill = clock.monotonic();
+  }
+
+  /** Waits for a token of the eventRecordQPS/eventBurst bucket (on the clock). */
+  private async takeToken(): Promise<void> {
+    if (this.limit.qps <= 0) return;
+    for (;;) {
+      const now = this.clock.monotonic();
+      this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.limit.qps);
+      this.lastRefill = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await this.clock.sleep(((1 - this.tokens) / this.limit.qps) * 1000);
+    }
+  }
 
   event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
     const namespace = ref.namespace ?? 'default';
@@ -72,8 +104,21 @@ export class ApiEventRecorder implements EventRecorder {
   }
 
   private enqueue(write: () => Promise<void>): void {
-    this.queue = this.queue.then(write).catch((e: unknown) => {
-      if (httpCode(e) !== 404) this.log(`event write failed: ${(e as Error).message}`);
-    });
+    if (this.queued >= (this.limit.maxQueued ?? 1000)) {
+      this.dropped++;
+      return;
+    }
+    this.queued++;
+    this.queue = this.queue
+      .then(async () => {
+        await this.takeToken();
+        await write();
+      })
+      .catch((e: unknown) => {
+        if (httpCode(e) !== 404) this.log(`event write failed: ${(e as Error).message}`);
+      })
+      .finally(() => {
+        this.queued--;
+      });
   }
 }
