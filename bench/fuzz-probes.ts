@@ -8,7 +8,7 @@
  *                that still decides every rule), so the ratio is the cost of the real machinery;
  *   - fuzz:      the model-based property through fast-check (generate + run both + compare), seeded.
  * Run: node --experimental-transform-types --disable-warning=ExperimentalWarning \
- *        --import ./fakes/cni/source-loader.mjs bench/fuzz-probes.ts
+ *        --import ./ci/scripts/source-loader.mjs bench/fuzz-probes.ts
  * (BENCH_PROBE_SCENARIOS, BENCH_PROBE_SEED to change the workload.)
  */
 import fc from 'fast-check';
