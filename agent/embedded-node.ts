@@ -6,6 +6,7 @@ import { realClock } from './clock/real-clock.js';
 import { Journal } from '../fakes/journal/journal.js';
 import { startFakeCri, type FakeCri } from '../fakes/cri/index.js';
 import { startMockApiServer, type MockApiServer } from '../fakes/apiserver/server.js';
+import { startFakeCsi, type FakeCsi } from '../fakes/csi/server.js';
 import { kubeClientsFromString } from './api/kube-client.js';
 import { loadKubeletConfig } from './config/load.js';
 import type { KubeletConfiguration } from './config/types.js';
@@ -34,12 +35,19 @@ export interface EmbeddedNodeOptions {
   /** Bind pods created without spec.nodeName to this node (a one-node scheduler); default true. */
   readonly bindPods?: boolean;
   readonly volumes?: PodVolumeManager;
+  /** Start the fake CSI driver and register it as FAKE_CSI_DRIVER (default true). */
+  readonly csi?: boolean;
   readonly log?: (msg: string) => void;
 }
+
+/** Name under which the embedded node registers its fake CSI driver. */
+export const FAKE_CSI_DRIVER = 'csi.kubelet-harness.dev';
 
 export interface EmbeddedNode {
   readonly api: MockApiServer;
   readonly cri: FakeCri;
+  /** The fake CSI driver registered with the agent (null when `csi: false`). */
+  readonly csi: FakeCsi | null;
   readonly kubelet: Kubelet;
   readonly journal: Journal;
   readonly rootDir: string;
@@ -67,6 +75,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}),
   });
   const cri = await startFakeCri({ clock, journal });
+  const csi = options.csi === false ? null : await startFakeCsi({ socketPath: join(rootDir, 'csi.sock'), journal, clock });
   const kubelet = new Kubelet({
     config: { ...config, containerRuntimeEndpoint: cri.endpoint },
     nodeName,
@@ -76,6 +85,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     machine: fakeMachine({ hostname: nodeName, ...(options.machine ?? {}) }),
     ...(options.serveHealthz !== undefined ? { serveHealthz: options.serveHealthz } : {}),
     ...(options.volumes ? { volumes: options.volumes } : {}),
+    ...(csi ? { csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: `unix://${csi.socketPath}` }] } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   await kubelet.start();
@@ -84,6 +94,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
   return {
     api,
     cri,
+    csi,
     kubelet,
     journal,
     rootDir,
@@ -91,6 +102,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
       unbind();
       await kubelet.stop();
       await cri.close();
+      await csi?.stop();
       await api.close();
       rmSync(rootDir, { recursive: true, force: true });
     },

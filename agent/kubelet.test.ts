@@ -101,6 +101,33 @@ describe('Kubelet on the fakes', () => {
     expect(left.items).toEqual([]);
   });
 
+  it('shares an emptyDir between an init container that writes and an app container that reads, and tears it down on deletion', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    const image = 'registry.local/busybox:1.36';
+    const created = await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('shared', {
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: 'data', emptyDir: {} }],
+        initContainers: [{ name: 'writer', image, command: ['sh', '-c', 'echo hello > /data/msg'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        containers: [{ name: 'reader', image, command: ['sh', '-c', 'cat /data/msg > /data/seen; sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      }),
+    });
+    await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'shared', namespace: 'default' });
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const uid = created.metadata!.uid!;
+    const { readFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(node.rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'data');
+    const seen = await eventually(() => (existsSync(join(dir, 'seen')) ? readFileSync(join(dir, 'seen'), 'utf8') : undefined));
+    expect(seen.trim()).toBe('hello');
+    await core.deleteNamespacedPod({ name: 'shared', namespace: 'default' });
+    await eventually(() => (existsSync(dir) ? undefined : true));
+  });
+
   it('rejects a pod that does not fit with OutOfcpu', async () => {
     node = await startEmbeddedNode({ machine: { cpu: 1 } });
     const { core } = kubeClientsFromString(node.api.kubeconfig());

@@ -23,7 +23,10 @@ import { hostMachine, type MachineInfo } from './nodestatus/machine.js';
 import { Pleg } from './pleg/pleg.js';
 import { KubeletPodSyncer, type ObjectDataSource } from './podworkers/pod-syncer.js';
 import { PodWorkers } from './podworkers/pod-workers.js';
-import { NoVolumeManager, type PodVolumeManager } from './podworkers/volumes.js';
+import type { PodVolumeManager } from './podworkers/volumes.js';
+import { VolumeManager } from './volumes/volume-manager.js';
+import { apiVolumeObjectSource } from './volumes/api-objects.js';
+import type { CsiDriverRegistration } from './volumes/csi-drivers.js';
 import { ProbeManager } from './prober/manager.js';
 import { parseQuantity } from './resources/quantity.js';
 import { podQOSClass } from './resources/qos.js';
@@ -54,7 +57,10 @@ export interface KubeletOptions {
   readonly kubeClients: KubeClients | null;
   readonly machine?: MachineInfo;
   readonly metrics?: KubeletMetrics;
+  /** Replaces the built-in volume manager (tests). */
   readonly volumes?: PodVolumeManager;
+  /** CSI drivers registered with the built-in volume manager. */
+  readonly csiDrivers?: readonly CsiDriverRegistration[];
   readonly kubeletVersion?: string;
   /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
   readonly serveHealthz?: boolean;
@@ -75,6 +81,8 @@ export class Kubelet {
   readonly pleg: Pleg;
   readonly machine: MachineInfo;
   readonly syncer: KubeletPodSyncer;
+  readonly volumes: PodVolumeManager;
+  private readonly ownVolumeManager: VolumeManager | null;
   readonly nodeStatus: NodeStatusManager | null;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
@@ -155,12 +163,28 @@ export class Kubelet {
       return mirror.metadata.uid;
     };
     this.statusManager = new StatusManager(clients ? new ApiPodStatusWriter(clients, apiUid) : null, this.clock, this.metrics, (m) => this.log(m));
+    if (o.volumes) {
+      this.volumes = o.volumes;
+      this.ownVolumeManager = null;
+    } else {
+      this.ownVolumeManager = new VolumeManager({
+        rootDir: o.rootDir,
+        nodeName: o.nodeName,
+        objects: apiVolumeObjectSource(clients),
+        clock: this.clock,
+        ...(o.csiDrivers ? { csiDrivers: o.csiDrivers } : {}),
+        nodeAllocatable: () => this.allocatable(),
+      });
+      this.volumes = this.ownVolumeManager;
+      const vm = this.ownVolumeManager;
+      this.metrics.setVolumeCountsSource(() => vm.counts());
+    }
     this.syncer = new KubeletPodSyncer({
       clock: this.clock,
       runtime: this.runtime,
       runtimeHealth: this.runtimeHealth,
       statusManager: this.statusManager,
-      volumes: o.volumes ?? new NoVolumeManager(),
+      volumes: this.volumes,
       probes: this.probes,
       recorder: this.recorder,
       data: this.objectData(clients),
@@ -315,6 +339,7 @@ export class Kubelet {
     await this.podSource?.stop();
     await this.apiRecorder?.flush();
     await this.healthServer?.close();
+    this.ownVolumeManager?.close();
     if (this.ownsCri) this.cri.close();
   }
 
