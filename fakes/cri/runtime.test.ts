@@ -207,4 +207,15 @@ describe('the fake runtime model', () => {
     await clock.advance(1);
     expect(() => rt.runPodSandbox({ config: { metadata: { name: 'pod1', uid: 'uid1', namespace: 'ns', attempt: 0 } }, runtimeHandler: '' } as never)).not.toThrow();
   });
+
+  it('reports image filesystem usage from the images, or as scripted', () => {
+    const { rt } = setup();
+    const usage = () => (rt.imageFsInfo().imageFilesystems as { usedBytes: { value: string } }[])[0]!.usedBytes.value;
+    expect(usage()).toBe(String(rt.images.totalBytes()));
+    rt.setImageFsUsage(50 * 2 ** 30);
+    expect(usage()).toBe(String(50 * 2 ** 30));
+    rt.setImageFsUsage(null);
+    expect(usage()).toBe(String(rt.images.totalBytes()));
+    expect(() => rt.setImageFsUsage(-1)).toThrow(RangeError);
+  });
 });

@@ -105,6 +105,8 @@ export class FakeRuntime {
   private readonly ips: PodIpAllocator;
   private idCounter = 0;
   private podCidr = '';
+  /** Scripted image filesystem usage (bytes), replacing the sum of image sizes; null = derived. */
+  private imageFsUsedBytes: number | null = null;
   readonly conditions: RuntimeCondition[] = [
     { type: 'RuntimeReady', status: true, reason: '', message: '' },
     { type: 'NetworkReady', status: true, reason: '', message: '' },
@@ -758,8 +760,14 @@ export class FakeRuntime {
     return {};
   }
 
+  /** Scripts the image filesystem usage ImageFsInfo reports (for image-fs eviction and GC specs); null restores the derived value. */
+  setImageFsUsage(bytes: number | null): void {
+    if (bytes !== null && !(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`image fs usage must be a non-negative integer of bytes, got ${bytes}`);
+    this.imageFsUsedBytes = bytes;
+  }
+
   imageFsInfo(): W.ImageFsInfoResponse {
-    const used = this.images.totalBytes();
+    const used = this.imageFsUsedBytes ?? this.images.totalBytes();
     return {
       imageFilesystems: [
         { timestamp: nowNs(this.clock).toString(), fsId: { mountpoint: SNAPSHOTTER_ROOT }, usedBytes: { value: String(used) }, inodesUsed: { value: String(this.images.list().length * 64) } },
