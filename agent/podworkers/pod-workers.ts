@@ -203,6 +203,10 @@ export class PodWorkers {
               break;
             case 'finished':
               if (w.finalized) {
+                // Gone from the source without this worker ever seeing a deletion (the API server
+                // removes terminal pods at once; force deletes): its sandbox and containers are still
+                // there. Remove them, as the kubelet's container GC does for deleted pods.
+                if (!isDeleting(w.pod)) await this.options.syncer.finalizePod(w.pod);
                 this.workers.delete(uid);
               } else if (isDeleting(w.pod)) {
                 await this.options.syncer.finalizePod(w.pod);
