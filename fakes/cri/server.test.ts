@@ -166,4 +166,15 @@ describe('the fake CRI server', () => {
     await fake.journal.waitFor(match('cri', 'RuntimeRestarted'));
     expect((await cri.listPodSandbox({})).items).toEqual([]);
   });
+
+  it('answers RPCs it does not serve with UNIMPLEMENTED, streaming ones included', async () => {
+    const { cri, fake } = await setup();
+    expect(await kindOf(cri.exec({ containerId: 'x', cmd: ['sh'] }))).toMatch(/^Unimplemented: fake-cri does not implement Exec: streaming exec/);
+    const streamed = (async () => {
+      for await (const item of cri.streamContainers({})) void item;
+    })();
+    expect(await kindOf(streamed)).toMatch(/^Unimplemented/);
+    expect((await cri.version({})).runtimeApiVersion).toBe('v1');
+    expect(fake.journal.entries(match('cri', 'StreamContainers'))[0]?.error?.code).toBe('UNIMPLEMENTED');
+  });
 });
