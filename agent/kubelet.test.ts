@@ -128,6 +128,13 @@ describe('Kubelet on the fakes', () => {
     await eventually(() => (existsSync(dir) ? undefined : true));
   });
 
+  it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
+    node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
+    expect(node.kubelet.cgroupDriver).toBe('cgroupfs');
+    const text = await node.kubelet.metrics.registry.getSingleMetricAsString('kubelet_node_config_error');
+    expect(text).toMatch(/^kubelet_node_config_error 1$/m);
+  });
+
   it('rejects a pod that does not fit with OutOfcpu', async () => {
     node = await startEmbeddedNode({ machine: { cpu: 1 } });
     const { core } = kubeClientsFromString(node.api.kubeconfig());

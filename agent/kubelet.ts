@@ -13,7 +13,7 @@ import { parseResolvConf } from './kuberuntime/dns.js';
 import { ImagePuller } from './kuberuntime/image-puller.js';
 import { isMirrorPod, isStaticPod, podName, podNamespace, podUid } from './kuberuntime/pod-helpers.js';
 import { RuntimeHealthTracker } from './kuberuntime/runtime-health.js';
-import { KubeRuntimeManager } from './kuberuntime/runtime-manager.js';
+import { KubeRuntimeManager, type RuntimeSettings } from './kuberuntime/runtime-manager.js';
 import { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF } from './lifecycle/backoff.js';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { startHealthAndMetricsServer, type HealthAndMetricsServer } from './metrics/health-server.js';
@@ -81,6 +81,7 @@ export class Kubelet {
   readonly pleg: Pleg;
   readonly machine: MachineInfo;
   readonly syncer: KubeletPodSyncer;
+  private readonly runtimeSettings: RuntimeSettings;
   readonly volumes: PodVolumeManager;
   private readonly ownVolumeManager: VolumeManager | null;
   readonly nodeStatus: NodeStatusManager | null;
@@ -130,24 +131,25 @@ export class Kubelet {
         : DEFAULT_CRASHLOOP_BACKOFF,
     );
     const hostResolvConf = readResolvConf(config.resolvConf);
+    this.runtimeSettings = {
+      cgroupDriver: config.cgroupDriver,
+      cgroupsPerQOS: config.cgroupsPerQOS,
+      podLogsDir: config.podLogsDir,
+      dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
+      resources: {
+        memoryCapacityBytes: this.machine.memoryBytes,
+        cpuCfsQuota: config.cpuCFSQuota,
+        cpuCfsQuotaPeriodUs: config.cpuCFSQuotaPeriod * 1000,
+      },
+      seccompProfileRoot: `${o.rootDir}/seccomp`,
+    };
     this.runtime = new KubeRuntimeManager({
       cri: this.cri,
       clock: this.clock,
       recorder: this.recorder,
       imagePuller: new ImagePuller(this.cri, this.clock, this.recorder),
       crashLoopBackOff: this.crashLoop,
-      settings: {
-        cgroupDriver: config.cgroupDriver,
-        cgroupsPerQOS: config.cgroupsPerQOS,
-        podLogsDir: config.podLogsDir,
-        dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, hostResolvConf },
-        resources: {
-          memoryCapacityBytes: this.machine.memoryBytes,
-          cpuCfsQuota: config.cpuCFSQuota,
-          cpuCfsQuotaPeriodUs: config.cpuCFSQuotaPeriod * 1000,
-        },
-        seccompProfileRoot: `${o.rootDir}/seccomp`,
-      },
+      settings: this.runtimeSettings,
       nodeName: o.nodeName,
       hostIPs: () => this.machine.addresses,
       nodeAllocatable: () => this.allocatableNumbers(),
@@ -310,6 +312,7 @@ export class Kubelet {
   async start(): Promise<void> {
     await this.runtimeHealth.start();
     if (this.runtimeHealth.lastError) this.log(`container runtime not answering yet: ${this.runtimeHealth.lastError}`);
+    await this.reconcileCgroupDriver();
     if (this.o.serveHealthz) {
       this.healthServer = await startHealthAndMetricsServer({
         host: this.o.config.healthzBindAddress,
@@ -341,6 +344,31 @@ export class Kubelet {
     await this.healthServer?.close();
     this.ownVolumeManager?.close();
     if (this.ownsCri) this.cri.close();
+  }
+
+  /**
+   * The runtime's cgroup driver wins over the configured one (KubeletCgroupDriverFromCRI, as current
+   * kubelets do); a conflict is logged and sets kubelet_node_config_error. Runtimes that do not
+   * implement RuntimeConfig leave the configuration as it is.
+   */
+  private async reconcileCgroupDriver(): Promise<void> {
+    let reported: string | undefined;
+    try {
+      const rc = await this.cri.runtimeConfig({}, { timeoutMs: 5_000 });
+      reported = rc.linux?.cgroupDriver;
+    } catch {
+      return;
+    }
+    const driver = reported === 'SYSTEMD' ? 'systemd' : reported === 'CGROUPFS' ? 'cgroupfs' : undefined;
+    if (!driver || driver === this.runtimeSettings.cgroupDriver) return;
+    this.log(`cgroupDriver: configured "${this.runtimeSettings.cgroupDriver}" but the runtime uses "${driver}"; using the runtime's`);
+    this.metrics.nodeConfigError.set(1);
+    this.runtimeSettings.cgroupDriver = driver;
+  }
+
+  /** The cgroup driver in use (after reconciling with the runtime). */
+  get cgroupDriver(): 'cgroupfs' | 'systemd' {
+    return this.runtimeSettings.cgroupDriver;
   }
 
   /** Waits for the informer's first list (tests, `up`). */

@@ -38,7 +38,8 @@ import type { CgroupDriver } from './cgroup-name.js';
  */
 
 export interface RuntimeSettings {
-  readonly cgroupDriver: CgroupDriver;
+  /** Mutable: the kubelet adopts the runtime's driver when RuntimeConfig reports one. */
+  cgroupDriver: CgroupDriver;
   readonly cgroupsPerQOS: boolean;
   readonly podLogsDir: string;
   readonly dns: DnsSettings;
