@@ -52,8 +52,11 @@ export { criStatsSummary, type CriStatsSnapshot, type EvictionMachineInfo, type 
 export {
   EVICTION_MONITORING_INTERVAL_MS,
   EvictionManager,
+  localStorageViolation,
+  type EvictedPod,
   type EvictionKill,
   type EvictionManagerOptions,
   type EvictionRoundReport,
+  type LocalStorageEvictionSignal,
   type NodeConditionsListener,
 } from './manager.js';

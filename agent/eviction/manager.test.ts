@@ -31,24 +31,34 @@ interface RunningPod {
   readonly container: RunningContainer;
 }
 
-function podSpec(name: string, opts: { requestMemory?: string; priority?: number; annotations?: Record<string, string> } = {}): V1Pod {
+function podSpec(name: string, opts: { requestMemory?: string; priority?: number; annotations?: Record<string, string>; ephemeralLimit?: string } = {}): V1Pod {
   return {
     metadata: { name, namespace: 'default', uid: `uid-${name}`, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
     spec: {
       ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
       terminationGracePeriodSeconds: 30,
-      containers: [{ name, image: 'busybox', ...(opts.requestMemory ? { resources: { requests: { memory: opts.requestMemory } } } : {}) }],
+      containers: [
+        {
+          name,
+          image: 'busybox',
+          resources: {
+            ...(opts.requestMemory ? { requests: { memory: opts.requestMemory } } : {}),
+            ...(opts.ephemeralLimit ? { limits: { 'ephemeral-storage': opts.ephemeralLimit } } : {}),
+          },
+        },
+      ],
     },
   };
 }
 
-async function setup(pods: Array<{ pod: V1Pod; memory: string }>, machine: EvictionMachineInfo, options: { thresholds?: Partial<Parameters<typeof parseEvictionThresholds>[0]>; extra?: Partial<EvictionManagerOptions> } = {}) {
+async function setup(pods: Array<{ pod: V1Pod; memory: string; disk?: string }>, machine: EvictionMachineInfo, options: { thresholds?: Partial<Parameters<typeof parseEvictionThresholds>[0]>; extra?: Partial<EvictionManagerOptions> } = {}) {
   const clock = new VirtualClock();
   fixture = await startFakeRuntime(clock);
   const running: RunningPod[] = [];
-  for (const { pod, memory } of pods) {
+  for (const { pod, memory, disk } of pods) {
     const name = pod.metadata!.name!;
-    const container = await runContainer(fixture, { pod: name, uid: pod.metadata!.uid!, name, command: ['sleep', '3600'], env: { FAKE_MEMORY_SCHEDULE: memory } });
+    const env = { FAKE_MEMORY_SCHEDULE: memory, ...(disk ? { FAKE_DISK_SCHEDULE: disk } : {}) };
+    const container = await runContainer(fixture, { pod: name, uid: pod.metadata!.uid!, name, command: ['sleep', '3600'], env });
     running.push({ pod, container });
   }
   const active = new Set(running.map((r) => r.pod));
@@ -183,5 +193,54 @@ describe('the eviction manager', () => {
     expect(h.kills).toEqual([]);
     await h.step(10_000);
     expect(h.kills.map((k) => [k.t, k.pod, k.kill.gracePeriodOverrideSeconds])).toEqual([[30, 'soft', 30]]);
+  });
+
+  it('reports DiskPressure from nodefs.available, evicts the largest disk user with the disk message, and then admits no pod', async () => {
+    const disk: EvictionMachineInfo = { ...machine, nodefs: { capacityBytes: 10n * Gi, usedBytes: 8n * Gi, inodes: 1_000_000n } };
+    const h = await setup(
+      [
+        { pod: podSpec('writer'), memory: '10Mi', disk: '1Mi for 15s then 1500Mi' },
+        { pod: podSpec('reader'), memory: '10Mi', disk: '5Mi' },
+      ],
+      disk,
+      { thresholds: { evictionHard: { 'nodefs.available': '1Gi' } } },
+    );
+    const first = await h.manager.synchronize();
+    expect(first.nodeConditions).toEqual([]);
+    await h.clock.advance(20_000);
+    const report = await h.manager.synchronize();
+    expect(report.nodeConditions).toEqual(['DiskPressure']);
+    expect(h.manager.isUnderDiskPressure()).toBe(true);
+    const available = String(report.observations['nodefs.available']!.available);
+    expect(report.evicted.map((e) => [e.pod.metadata!.name, e.signal, e.gracePeriodOverrideSeconds])).toEqual([['writer', 'nodefs.available', 1]]);
+    // The writable layer is the scripted 1500Mi plus the few files the container wrote itself.
+    expect(report.evicted[0]!.message).toMatch(
+      new RegExp(
+        `^The node was low on resource: ephemeral-storage\\. Threshold quantity: 1Gi, available: ${available}\\. Container writer was using (\\d+), request is 0, has larger consumption of ephemeral-storage\\. $`,
+      ),
+    );
+    const usedBytes = Number(/was using (\d+),/.exec(report.evicted[0]!.message)![1]);
+    expect(usedBytes).toBeGreaterThan(1500 * 1024 * 1024);
+    expect(usedBytes).toBeLessThan(1501 * 1024 * 1024);
+    expect(h.manager.admit(podSpec('guaranteed', { requestMemory: '10Mi' }))).toEqual({ admit: false, reason: 'Evicted', message: 'The node had condition: [DiskPressure]. ' });
+    expect(h.manager.admit(podSpec('critical', { priority: 2_000_000_000 }))).toEqual({ admit: true });
+  });
+
+  it('evicts a pod over its ephemeral-storage limit before looking at thresholds, with a 1 s grace period and no DisruptionTarget', async () => {
+    const h = await setup(
+      [
+        { pod: podSpec('bounded', { ephemeralLimit: '1Mi' }), memory: '10Mi', disk: '100Ki for 15s then 2Mi' },
+        { pod: podSpec('unbounded'), memory: '10Mi', disk: '50Mi' },
+      ],
+      machine,
+    );
+    expect((await h.manager.synchronize()).evicted).toEqual([]);
+    await h.clock.advance(20_000);
+    const report = await h.manager.synchronize();
+    const message = 'Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ';
+    expect(report.evicted.map((e) => [e.pod.metadata!.name, e.signal, e.message])).toEqual([['bounded', 'ephemeralpodfs.limit', message]]);
+    expect(h.kills.map((k) => k.kill)).toEqual([{ gracePeriodOverrideSeconds: 1, status: { phase: 'Failed', reason: 'Evicted', message } }]);
+    expect((await h.metrics.evictions.get()).values).toEqual([{ labels: { eviction_signal: 'ephemeralpodfs.limit' }, value: 1 }]);
+    expect(report.nodeConditions).toEqual([]);
   });
 });

@@ -22,8 +22,8 @@ import {
   type EvictionRoundState,
   type SignalObservations,
 } from './evaluation.js';
-import { evictionGracePeriodOverride } from './grace-period.js';
-import { evictionMessage } from './message.js';
+import { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
+import { evictionMessage, type ContainerUsage } from './message.js';
 import { podUsageFromStats, signalObservationsFromSummary } from './observations.js';
 import { isCriticalPod, rankPodsForEviction, type FilesystemLayout, type PodUsage, type RankedPodInput } from './ranking.js';
 import { signalResource, type EvictionSignal, type PressureCondition } from './signals.js';
@@ -65,7 +65,9 @@ export interface EvictionManagerOptions {
     readonly evictionStatsAge?: { labels(signal: string): { observe(value: number): void } };
   };
   /** Called once per eviction with the signal (an alternative or addition to `metrics`). */
-  readonly onEviction?: (pod: V1Pod, signal: EvictionSignal, message: string) => void;
+  readonly onEviction?: (pod: V1Pod, signal: EvictionSignal | LocalStorageEvictionSignal, message: string) => void;
+  /** LocalStorageCapacityIsolation (default on): evict pods over their ephemeral-storage limits first. */
+  readonly localStorageCapacityIsolation?: boolean;
   /** EvictionThresholdMet on the node, Evicted on the pod. */
   readonly recorder?: EventRecorder;
   readonly nodeName?: string;
@@ -79,8 +81,18 @@ export interface EvictionRoundReport {
   readonly observations: SignalObservations;
   readonly nodeConditions: readonly PressureCondition[];
   readonly activeThresholds: readonly Threshold[];
-  /** The pod evicted this round, if any. */
-  readonly evicted: { readonly pod: V1Pod; readonly signal: EvictionSignal; readonly message: string; readonly gracePeriodOverrideSeconds: number } | null;
+  /** Pods evicted this round: at most one for a threshold; every violator for local storage limits. */
+  readonly evicted: readonly EvictedPod[];
+}
+
+/** Local storage limit violations, as kubelet_evictions labels them. */
+export type LocalStorageEvictionSignal = 'ephemeralpodfs.limit' | 'ephemeralcontainerfs.limit';
+
+export interface EvictedPod {
+  readonly pod: V1Pod;
+  readonly signal: EvictionSignal | LocalStorageEvictionSignal;
+  readonly message: string;
+  readonly gracePeriodOverrideSeconds: number;
 }
 
 export type NodeConditionsListener = (conditions: readonly PressureCondition[]) => void;
@@ -166,8 +178,8 @@ export class EvictionManager {
     let delayMs = this.o.monitoringIntervalMs ?? EVICTION_MONITORING_INTERVAL_MS;
     try {
       const report = await this.synchronize();
-      if (report.evicted) {
-        await this.waitForCleanup(report.evicted.pod);
+      if (report.evicted.length > 0) {
+        for (const { pod } of report.evicted) await this.waitForCleanup(pod);
         delayMs = 0;
       }
     } catch (err) {
@@ -206,7 +218,28 @@ export class EvictionManager {
     });
     this.state = result.state;
     this.setConditions(result.nodeConditions);
-    const report = { observations, nodeConditions: result.nodeConditions, activeThresholds: result.activeThresholds, evicted: null };
+    const report: EvictionRoundReport = { observations, nodeConditions: result.nodeConditions, activeThresholds: result.activeThresholds, evicted: [] };
+    const statsByUid = new Map(summary.pods?.map((p) => [p.podRef.uid, p]) ?? []);
+    const usage = new Map<V1Pod, ReturnType<typeof podUsageFromStats> | null>();
+    for (const pod of activePods) {
+      const stats = statsByUid.get(pod.metadata?.uid ?? '');
+      usage.set(pod, stats ? podUsageFromStats(pod, stats) : null);
+    }
+    const layout: FilesystemLayout = machine.imagefs ? 'imagefs' : 'shared';
+
+    // Pods over their own ephemeral-storage limits go first, all of them, and end the round.
+    if (this.o.localStorageCapacityIsolation ?? true) {
+      const evicted: EvictedPod[] = [];
+      for (const pod of activePods) {
+        const violation = localStorageViolation(pod, usage.get(pod) ?? null, layout);
+        if (violation === null || isCriticalPod(pod)) continue;
+        await this.evict(pod, IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, violation.message, {}, null);
+        this.o.metrics?.evictions.labels(violation.signal).inc();
+        this.o.onEviction?.(pod, violation.signal, violation.message);
+        evicted.push({ pod, signal: violation.signal, message: violation.message, gracePeriodOverrideSeconds: IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS });
+      }
+      if (evicted.length > 0) return { ...report, evicted };
+    }
 
     // Memory signals first (upstream byEvictionPriority), then the first one to reclaim.
     const active = [...result.activeThresholds].sort((a, b) => Number(!isMemory(a.signal)) - Number(!isMemory(b.signal)));
@@ -219,13 +252,6 @@ export class EvictionManager {
       return report;
     }
 
-    const statsByUid = new Map(summary.pods?.map((p) => [p.podRef.uid, p]) ?? []);
-    const usage = new Map<V1Pod, ReturnType<typeof podUsageFromStats> | null>();
-    for (const pod of activePods) {
-      const stats = statsByUid.get(pod.metadata?.uid ?? '');
-      usage.set(pod, stats ? podUsageFromStats(pod, stats) : null);
-    }
-    const layout: FilesystemLayout = machine.imagefs ? 'imagefs' : 'shared';
     const ranked = rankPodsForEviction(
       threshold.signal,
       activePods.map((pod): RankedPodInput => ({ pod, stats: (usage.get(pod) ?? null) as PodUsage | null })),
@@ -248,23 +274,32 @@ export class EvictionManager {
         { resource, pod, stats: usage.get(pod) ?? null, ...(quantity && available ? { thresholdQuantity: quantity, available } : {}) },
         this.o.featureGates ? { featureGates: this.o.featureGates } : undefined,
       );
-      await this.evict(pod, grace, message, annotations);
+      const condition: V1PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message };
+      await this.evict(pod, grace, message, annotations, condition);
       this.o.metrics?.evictions.labels(threshold.signal).inc();
       this.o.onEviction?.(pod, threshold.signal, message);
-      return { ...report, evicted: { pod, signal: threshold.signal, message, gracePeriodOverrideSeconds: grace } };
+      return { ...report, evicted: [{ pod, signal: threshold.signal, message, gracePeriodOverrideSeconds: grace }] };
     }
     this.o.log?.('eviction manager: unable to evict any pods from the node');
     return report;
   }
 
-  private async evict(pod: V1Pod, gracePeriodOverrideSeconds: number, message: string, annotations: Readonly<Record<string, string>>): Promise<void> {
+  private async evict(
+    pod: V1Pod,
+    gracePeriodOverrideSeconds: number,
+    message: string,
+    annotations: Readonly<Record<string, string>>,
+    condition: V1PodCondition | null,
+  ): Promise<void> {
     const ref = podRef(pod);
     // Upstream records the annotations on the event; this recorder has no annotations, so they go to the log.
     this.o.log?.(`eviction manager: evicting ${ref.namespace}/${ref.name} (${JSON.stringify(annotations)}): ${message}`);
     this.o.recorder?.event(ref, 'Warning', 'Evicted', message);
-    const condition: V1PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message };
     try {
-      await this.o.killPod(pod, { gracePeriodOverrideSeconds, status: { phase: 'Failed', reason: 'Evicted', message, conditions: [condition] } });
+      await this.o.killPod(pod, {
+        gracePeriodOverrideSeconds,
+        status: { phase: 'Failed', reason: 'Evicted', message, ...(condition ? { conditions: [condition] } : {}) },
+      });
     } catch (err) {
       this.o.log?.(`eviction manager: pod ${ref.namespace}/${ref.name} failed to evict: ${(err as Error).message}`);
     }
@@ -297,4 +332,65 @@ function thresholdMetInfo(
     return { thresholdQuantity: thresholdQuantity(t.value, capacity), available };
   }
   return {};
+}
+
+/**
+ * Upstream podEphemeralStorageLimitEviction / containerEphemeralStorageLimitEviction: the pod's usage
+ * (rootfs + logs + local volumes) over the sum of its containers' ephemeral-storage limits, or one
+ * container's (logs, plus rootfs unless it lives on a dedicated imagefs) over its own limit.
+ * emptyDir sizeLimit needs volume stats the CRI does not give, so it is not checked.
+ */
+export function localStorageViolation(
+  pod: V1Pod,
+  stats: (PodUsage & { readonly containers?: readonly ContainerUsage[] }) | null,
+  layout: FilesystemLayout = 'shared',
+): { signal: LocalStorageEvictionSignal; message: string } | null {
+  if (stats === null) return null;
+  const podLimit = podEphemeralStorageLimit(pod);
+  if (podLimit !== null) {
+    const used = Quantity.fromBigInt((stats.rootfsBytes ?? 0n) + (stats.logsBytes ?? 0n) + (stats.localVolumesBytes ?? 0n), 'BinarySI');
+    if (used.cmp(podLimit) > 0) {
+      return { signal: 'ephemeralpodfs.limit', message: `Pod ephemeral local storage usage exceeds the total limit of containers ${podLimit.toString()}. ` };
+    }
+  }
+  const limits = new Map<string, Quantity>();
+  for (const c of pod.spec?.containers ?? []) {
+    const limit = c.resources?.limits?.['ephemeral-storage'];
+    if (limit === undefined) continue;
+    const q = Quantity.parse(String(limit));
+    if (!q.isZero()) limits.set(c.name, q);
+  }
+  for (const c of stats.containers ?? []) {
+    const limit = limits.get(c.name);
+    if (limit === undefined) continue;
+    const used = Quantity.fromBigInt((c.logsBytes ?? 0n) + (layout === 'imagefs' ? 0n : (c.rootfsBytes ?? 0n)), 'BinarySI');
+    if (limit.cmp(used) < 0) {
+      return { signal: 'ephemeralcontainerfs.limit', message: `Container ${c.name} exceeded its local ephemeral storage limit ${JSON.stringify(limit.toString())}. ` };
+    }
+  }
+  return null;
+}
+
+/** Upstream PodLimits for ephemeral-storage: containers summed, at least any init container's, plus overhead; null when no container sets one. */
+function podEphemeralStorageLimit(pod: V1Pod): Quantity | null {
+  const of = (c: { resources?: { limits?: Record<string, unknown> } }): Quantity | null => {
+    const v = c.resources?.limits?.['ephemeral-storage'];
+    return v === undefined || v === null ? null : Quantity.parse(String(v));
+  };
+  let total: Quantity | null = null;
+  for (const c of pod.spec?.containers ?? []) {
+    const q = of(c);
+    if (q) total = total ? total.add(q) : q;
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    const q = of(c);
+    if (c.restartPolicy === 'Always') {
+      if (q) total = total ? total.add(q) : q;
+    } else if (q && (total === null || q.cmp(total) > 0)) {
+      total = q;
+    }
+  }
+  const overhead = pod.spec?.overhead?.['ephemeral-storage'];
+  if (total !== null && overhead !== undefined) total = total.add(Quantity.parse(String(overhead)));
+  return total;
 }
