@@ -317,6 +317,43 @@ describe('the running prober', () => {
     expect(h.fixture.fake.journal.entries(match('cri', 'ExecSync'))).toHaveLength(after);
   });
 
+  it('probes gRPC health and TCP ports the fake containers serve on their pod IPs', async () => {
+    const h = await harness();
+    const grpcContainer = await runContainer(h.fixture, {
+      pod: 'grpc',
+      name: 'app',
+      image: 'nginx',
+      command: [],
+      env: { FAKE_GRPC_PORTS: '9090', FAKE_GRPC_HEALTH: 'SERVING for 12s then NOT_SERVING' },
+    });
+    const tcpContainer = await runContainer(h.fixture, {
+      pod: 'tcp',
+      name: 'app',
+      image: 'nginx',
+      command: [],
+      env: { FAKE_TCP_PORTS: '7000', FAKE_TCP: 'accept for 8s then refuse' },
+    });
+    // Give the fake's listeners a moment to bind (real sockets).
+    await new Promise((r) => setTimeout(r, 100));
+    await h.add(podWith('grpc', { liveness: { grpc: { port: 9090 }, periodSeconds: 5, failureThreshold: 2 } }), grpcContainer);
+    await h.add(podWith('tcp', { readiness: { tcpSocket: { port: 'db' }, periodSeconds: 5 } }, [{ name: 'db', containerPort: 7000 }]), tcpContainer);
+    await h.step(30_000);
+    const byContainer = (id: string) => h.updates.filter((u) => u.containerId === id).map((u) => [u.t, u.probeType, u.result]);
+    // gRPC: SERVING at 0, 5, 10; NOT_SERVING at 15 and 20 → Failure with failureThreshold 2.
+    expect(byContainer(grpcContainer.containerId)).toEqual([
+      [0, 'liveness', 'Success'],
+      [20, 'liveness', 'Failure'],
+    ]);
+    // TCP: accepted at 0 and 5; refused from 10 on → Failure after three refusals.
+    expect(byContainer(tcpContainer.containerId)).toEqual([
+      [0, 'readiness', 'Failure'],
+      [0, 'readiness', 'Success'],
+      [20, 'readiness', 'Failure'],
+    ]);
+    const grpcChecks = h.fixture.fake.journal.entries((e) => e.name === 'ProbeRequestReceived' && (e.request as { protocol?: string }).protocol === 'grpc');
+    expect(grpcChecks.map((e) => (e.request as { status?: string }).status)).toEqual(['SERVING', 'SERVING', 'SERVING', 'NOT_SERVING', 'NOT_SERVING']);
+  });
+
   it('draws jitter from a seeded generator that repeats with the seed', () => {
     const a = seededRandom(7);
     const b = seededRandom(7);
