@@ -128,6 +128,35 @@ describe('Kubelet on the fakes', () => {
     await eventually(() => (existsSync(dir) ? undefined : true));
   });
 
+  it('marks a container ready after its readiness probe succeeds and restarts one that fails liveness', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('probed', {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          { name: 'web', image: 'registry.local/web:1', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } },
+          {
+            name: 'sick',
+            image: 'registry.local/busybox:1.36',
+            command: ['sh', '-c', 'sleep 3600'],
+            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 },
+          },
+        ],
+      }),
+    });
+    const pod = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'probed', namespace: 'default' });
+      const web = p.status?.containerStatuses?.find((c) => c.name === 'web');
+      const sick = p.status?.containerStatuses?.find((c) => c.name === 'sick');
+      return web?.ready && (sick?.restartCount ?? 0) >= 1 ? p : undefined;
+    }, 15_000);
+    expect(pod.status?.containerStatuses?.find((c) => c.name === 'web')?.started).toBe(true);
+    expect(node.kubelet.events.events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed'))).toBe(true);
+    expect(node.kubelet.events.events.some((e) => e.reason === 'Killing' && e.message === 'Container sick failed liveness probe, will be restarted')).toBe(true);
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');

@@ -27,7 +27,7 @@ import type { PodVolumeManager } from './podworkers/volumes.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { apiVolumeObjectSource } from './volumes/api-objects.js';
 import type { CsiDriverRegistration } from './volumes/csi-drivers.js';
-import { ProbeManager } from './prober/manager.js';
+import { RunningProbeManager } from './prober/running-manager.js';
 import { parseQuantity } from './resources/quantity.js';
 import { podQOSClass } from './resources/qos.js';
 import { createCriClient, type CriClient } from './runtime/cri-client.js';
@@ -77,7 +77,7 @@ export class Kubelet {
   readonly podWorkers: PodWorkers;
   readonly runtime: KubeRuntimeManager;
   readonly runtimeHealth: RuntimeHealthTracker;
-  readonly probes = new ProbeManager();
+  readonly probes: RunningProbeManager;
   readonly pleg: Pleg;
   readonly machine: MachineInfo;
   readonly syncer: KubeletPodSyncer;
@@ -165,6 +165,17 @@ export class Kubelet {
       return mirror.metadata.uid;
     };
     this.statusManager = new StatusManager(clients ? new ApiPodStatusWriter(clients, apiUid) : null, this.clock, this.metrics, (m) => this.log(m));
+    this.probes = new RunningProbeManager({
+      clock: this.clock,
+      podStatus: (uid) => this.statusManager.getPodStatus(uid),
+      cri: this.cri,
+      kubeletVersion: o.kubeletVersion ?? KUBELET_VERSION,
+      metrics: this.metrics,
+      recorder: this.recorder,
+      log: (m) => this.log(m),
+    });
+    // A probe result changes readiness or asks for a kill: sync the pod now (upstream syncLoop's probe channels).
+    this.probes.onResult((update) => this.podWorkers.wake(update.podUid));
     if (o.volumes) {
       this.volumes = o.volumes;
       this.ownVolumeManager = null;
@@ -193,6 +204,7 @@ export class Kubelet {
       hostIPs: () => this.machine.addresses,
       metrics: this.metrics,
       isStatic: isStaticPod,
+      onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
     });
@@ -339,6 +351,7 @@ export class Kubelet {
     this.nodeStatus?.stop();
     this.runtimeHealth.stop();
     this.podWorkers.stop();
+    this.probes.stop();
     await this.podSource?.stop();
     await this.apiRecorder?.flush();
     await this.healthServer?.close();

@@ -37,6 +37,8 @@ export interface PodSyncerDeps {
   readonly data: ObjectDataSource;
   readonly hostIPs: () => readonly string[];
   readonly metrics?: KubeletMetrics;
+  /** Called with every status generated for a pod (the prober's early readiness trigger). */
+  readonly onStatus?: (pod: V1Pod, status: V1PodStatus) => void;
   /** Called before each sync of a static pod (mirror pod upkeep). */
   readonly onStaticPodSync?: (pod: V1Pod) => Promise<void>;
   readonly isStatic?: (pod: V1Pod) => boolean;
@@ -68,7 +70,7 @@ export class KubeletPodSyncer implements PodSyncer {
 
   /** The status the kubelet would publish for `pod` given the runtime state now. */
   generateStatus(pod: V1Pod, runtime: RuntimePodStatus, podIsTerminal: boolean): V1PodStatus {
-    return generateApiPodStatus({
+    const status = generateApiPodStatus({
       pod,
       runtime,
       oldStatus: this.d.statusManager.getPodStatus(podUid(pod)),
@@ -78,8 +80,14 @@ export class KubeletPodSyncer implements PodSyncer {
       startFailures: this.startFailures.get(podUid(pod)) ?? new Map(),
       probes: this.probeStatus(pod),
       hostIPs: this.d.hostIPs(),
+      eviction: this.evictions.get(podUid(pod)),
     });
+    this.d.onStatus?.(pod, status);
+    return status;
   }
+
+  /** Evictions decided for pods (phase Failed, reason Evicted), applied to every later status. */
+  readonly evictions = new Map<string, { reason: string; message: string }>();
 
   private async runtimeStatus(pod: V1Pod): Promise<RuntimePodStatus> {
     return this.d.runtime.getPodStatus(podUid(pod), podName(pod), podNamespace(pod));
