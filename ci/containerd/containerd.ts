@@ -124,7 +124,6 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     cniBinDir: paths.cniBinDir,
     cniConfFile,
     cgroupBaseline: runtimeCgroupDirs(),
-    runContainerdExisted: existsSync('/run/containerd'),
     natChainBaseline: currentNatChains(),
   };
   // Recorded before anything is created outside runDir, so a killed run can be swept by the next one.

@@ -6,12 +6,15 @@
  * network namespaces from the bundles in the run's state dir, the bridge by its per-run name.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { removeAddedCgroupDirs } from '../host/cgroups.js';
 import { removeIdlePortmapChains } from '../host/iptables.js';
 import { isBelow, unmountAllBelow } from '../host/mounts.js';
 import { killQuietly, listProcesses, withDescendants } from '../host/proc.js';
+import { liveRunDirs } from '../host/run-record.js';
 
 export interface ContainerdRunDetails {
   readonly runDir: string;
@@ -23,8 +26,6 @@ export interface ContainerdRunDetails {
   readonly cniConfFile: string;
   /** Runtime cgroup directories that existed before the run (see host/cgroups.ts). */
   readonly cgroupBaseline: readonly string[];
-  /** Whether /run/containerd (where shims keep sockets and runc its state) existed before the run. */
-  readonly runContainerdExisted: boolean;
   /** nat chains that existed before the run (portmap's shared chains are removed only if the run added them). */
   readonly natChainBaseline: readonly string[];
 }
@@ -32,6 +33,24 @@ export interface ContainerdRunDetails {
 export interface SandboxBundle {
   readonly id: string;
   readonly netnsPath: string | undefined;
+}
+
+/** Ids of every task (sandbox or container) with a bundle in the run's state dir. */
+export function taskBundleIds(stateDir: string): string[] {
+  try {
+    return readdirSync(join(stateDir, 'io.containerd.runtime.v2.task', 'k8s.io'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Files outside the run dir that a task keeps while it runs and that nobody removes when its shim is killed:
+ * runc's state directory and the shim's socket (named by a hash of containerd's address, namespace and task id).
+ */
+export function taskRuntimeFiles(socket: string, id: string): string[] {
+  const shimSocket = createHash('sha256').update(join(socket, 'k8s.io', id)).digest('hex');
+  return [join('/run/containerd/runc/k8s.io', id), join('/run/containerd/s', shimSocket)];
 }
 
 /** Pod sandboxes with a task bundle in the run's state dir, with the network namespace their spec names. */
@@ -154,19 +173,20 @@ function linkExists(name: string): boolean {
   return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
 }
 
-/** Removes empty directories below `dir` (deepest first) and `dir` itself when empty. */
-function removeEmptyDirs(dir: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  } catch {
-    return;
-  }
-  for (const name of names) removeEmptyDirs(join(dir, name));
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty: in use by someone else
+/**
+ * Directories containerd, its shims, runc and libcni create on first use and never remove: shim sockets, runc's
+ * state root, the CNI result cache. Each is recreated on demand (MkdirAll) by whoever needs it next, so removing
+ * one that is empty is safe even while another runtime is running; a non-empty one is left alone. Deepest first.
+ */
+export const ON_DEMAND_RUNTIME_DIRS = ['/run/containerd/s', '/run/containerd/runc/k8s.io', '/run/containerd/runc', '/run/containerd', '/var/lib/cni/results', '/var/lib/cni', '/run/netns'];
+
+export function removeEmptyOnDemandDirs(dirs: readonly string[] = ON_DEMAND_RUNTIME_DIRS): void {
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // absent, or in use (not empty)
+    }
   }
 }
 
@@ -197,6 +217,9 @@ export function forceCleanupContainerdRun(details: ContainerdRunDetails): string
     // no log: only the bundles name sandboxes
   }
   problems.push(...removeCachedCniResults([...bundles.map((bundle) => bundle.id), ...sandboxIdsFromLog(logText)]));
+  for (const id of taskBundleIds(details.stateDir)) {
+    for (const path of taskRuntimeFiles(details.socket, id)) rmSync(path, { recursive: true, force: true });
+  }
 
   // 3. Every mount below the run directory (rootfs overlays, shm, netns if any were there).
   problems.push(...unmountAllBelow(details.runDir));
@@ -213,8 +236,11 @@ export function forceCleanupContainerdRun(details: ContainerdRunDetails): string
   // 6. portmap's shared chains, if this run created them and no port mapping is left on the host.
   problems.push(...removeIdlePortmapChains(details.natChainBaseline ?? []));
 
-  // 7. Shim sockets and runc state directories, when /run/containerd was ours to begin with.
-  if (!details.runContainerdExisted) removeEmptyDirs('/run/containerd');
+  // 7. Shim socket, runc state and CNI cache directories, if empty and no other runtime may be about to use them
+  //    (between a MkdirAll and the file it makes room for).
+  const parents = [...new Set([tmpdir(), dirname(details.runDir)])];
+  const otherRuns = parents.flatMap((parent) => liveRunDirs('containerd', parent)).filter(({ dir }) => dir !== details.runDir);
+  if (otherRuns.length === 0 && !existsSync('/run/containerd/containerd.sock')) removeEmptyOnDemandDirs();
 
   // 8. The run directory itself.
   try {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packagePath } from '../../agent/util/package-root.js';
-import { CNI_RESULTS_DIR } from '../containerd/force-cleanup.js';
+import { CNI_RESULTS_DIR, taskRuntimeFiles } from '../containerd/force-cleanup.js';
 import { sweepOrphanedRuns } from '../environment.js';
 import { listProcesses } from './proc.js';
 import { runtimeCgroupDirs } from './cgroups.js';
@@ -50,7 +50,9 @@ function leftovers(created: Created): string[] {
     if (p.argv.some((arg) => arg.includes(created.runDir) || arg.includes(created.registryDir))) found.push(`process ${p.pid} ${p.argv.join(' ')}`);
   }
   for (const dir of runtimeCgroupDirs()) if (dir.includes(created.podUid)) found.push(`cgroup ${dir}`);
-  for (const name of readdirSync(CNI_RESULTS_DIR)) if (name.includes(created.sandboxId)) found.push(`CNI result cache ${name}`);
+  for (const path of taskRuntimeFiles(join(created.runDir, 'containerd.sock'), created.sandboxId)) if (existsSync(path)) found.push(`task file ${path}`);
+  const results = existsSync(CNI_RESULTS_DIR) ? readdirSync(CNI_RESULTS_DIR) : [];
+  for (const name of results) if (name.includes(created.sandboxId)) found.push(`CNI result cache ${name}`);
   return found;
 }
 
@@ -70,7 +72,13 @@ describe('the environment when its process ends without a teardown', () => {
   it('cleans up from its signal handler on SIGTERM', { timeout: 120_000 }, async () => {
     const { created, exited, kill } = await startChild(privateParent());
     // The fixture really created things, the CNI result cache included.
-    expect(leftovers(created)).toEqual(expect.arrayContaining([`run dir ${created.runDir}`, `CNI result cache cni-loopback-${created.sandboxId}-lo`]));
+    expect(leftovers(created)).toEqual(
+      expect.arrayContaining([
+        `run dir ${created.runDir}`,
+        `CNI result cache cni-loopback-${created.sandboxId}-lo`,
+        ...taskRuntimeFiles(join(created.runDir, 'containerd.sock'), created.sandboxId).map((path) => `task file ${path}`),
+      ]),
+    );
     kill('SIGTERM');
     expect(await exited).toEqual([null, 'SIGTERM']);
     expect(leftovers(created)).toEqual([]);

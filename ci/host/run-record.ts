@@ -37,6 +37,15 @@ export function readOwnerRecord(dir: string): OwnerRecord<unknown> | undefined {
 
 /** Harness directories of `kind` in `parent` whose owning process no longer runs. */
 export function orphanedRunDirs(kind: string, parent: string = tmpdir()): { dir: string; record: OwnerRecord<unknown> }[] {
+  return runDirs(kind, parent).filter(({ record }) => !isAlive(record.ownerPid, record.ownerStartTime));
+}
+
+/** Harness directories of `kind` in `parent` whose owning process still runs. */
+export function liveRunDirs(kind: string, parent: string = tmpdir()): { dir: string; record: OwnerRecord<unknown> }[] {
+  return runDirs(kind, parent).filter(({ record }) => isAlive(record.ownerPid, record.ownerStartTime));
+}
+
+function runDirs(kind: string, parent: string): { dir: string; record: OwnerRecord<unknown> }[] {
   const found: { dir: string; record: OwnerRecord<unknown> }[] = [];
   let names: string[] = [];
   try {
@@ -48,7 +57,7 @@ export function orphanedRunDirs(kind: string, parent: string = tmpdir()): { dir:
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(parent, name);
     const record = readOwnerRecord(dir);
-    if (record?.kind === kind && !isAlive(record.ownerPid, record.ownerStartTime)) found.push({ dir, record });
+    if (record?.kind === kind) found.push({ dir, record });
   }
   return found;
 }
