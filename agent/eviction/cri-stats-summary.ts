@@ -19,6 +19,10 @@ export interface FilesystemInfo {
   /** Total inodes; without it the *.inodesFree signals are not observed. */
   readonly inodes?: bigint;
   readonly inodesUsed?: bigint;
+  /** Measured free bytes (statfs on a real host): used as is, CRI usage is not added on top. */
+  readonly availableBytes?: bigint;
+  /** Measured free inodes, likewise. */
+  readonly inodesFree?: bigint;
 }
 
 /** What the eviction manager needs to know about the node (declared for a fake machine in tests). */
@@ -26,6 +30,8 @@ export interface EvictionMachineInfo {
   readonly memoryCapacityBytes: bigint;
   /** Working set outside pods (system daemons, kernel caches); default 0. */
   readonly systemMemoryWorkingSetBytes?: bigint;
+  /** Measured working set of the whole node (a real host): replaces system + pods. */
+  readonly memoryWorkingSetBytes?: bigint;
   /** The pods cgroup's memory limit (capacity − kube-reserved − system-reserved); without it allocatableMemory.available is not observed. */
   readonly podsMemoryLimitBytes?: bigint;
   /** The filesystem of the kubelet root dir and the pod logs. */
@@ -36,6 +42,8 @@ export interface EvictionMachineInfo {
   readonly maxPid?: number;
   /** Processes outside pods; default 0. */
   readonly systemProcesses?: number;
+  /** Measured processes of the whole node (a real host): replaces system + pods. */
+  readonly runningProcesses?: number;
 }
 
 /** The CRI stats of one round. */
@@ -63,12 +71,13 @@ function nonNegative(n: bigint): bigint {
 }
 
 function fsStats(fs: FilesystemInfo, usedBytes: bigint, usedInodes: bigint, time: number): SummaryFsStats {
-  const used = (fs.usedBytes ?? 0n) + usedBytes;
-  const inodes =
-    fs.inodes === undefined
-      ? {}
-      : { inodes: fs.inodes, inodesUsed: (fs.inodesUsed ?? 0n) + usedInodes, inodesFree: nonNegative(fs.inodes - (fs.inodesUsed ?? 0n) - usedInodes) };
-  return { time, capacityBytes: fs.capacityBytes, usedBytes: used, availableBytes: nonNegative(fs.capacityBytes - used), ...inodes };
+  const available = fs.availableBytes ?? nonNegative(fs.capacityBytes - (fs.usedBytes ?? 0n) - usedBytes);
+  let inodes = {};
+  if (fs.inodes !== undefined) {
+    const free = fs.inodesFree ?? nonNegative(fs.inodes - (fs.inodesUsed ?? 0n) - usedInodes);
+    inodes = { inodes: fs.inodes, inodesUsed: fs.inodes - free, inodesFree: free };
+  }
+  return { time, capacityBytes: fs.capacityBytes, usedBytes: fs.capacityBytes - available, availableBytes: available, ...inodes };
 }
 
 /**
@@ -126,7 +135,8 @@ export function criStatsSummary(machine: EvictionMachineInfo, snapshot: CriStats
     });
   }
 
-  const nodeWorkingSet = (machine.systemMemoryWorkingSetBytes ?? 0n) + podsWorkingSet;
+  const nodeWorkingSet = machine.memoryWorkingSetBytes ?? (machine.systemMemoryWorkingSetBytes ?? 0n) + podsWorkingSet;
+  const curproc = machine.runningProcesses !== undefined ? BigInt(machine.runningProcesses) : BigInt(machine.systemProcesses ?? 0) + podProcesses;
   const images = snapshot.imageFs?.imageFilesystems?.[0];
   const imageBytes = amount(images?.usedBytes) ?? 0n;
   const imageInodes = amount(images?.inodesUsed) ?? 0n;
@@ -147,7 +157,7 @@ export function criStatsSummary(machine: EvictionMachineInfo, snapshot: CriStats
         : { systemContainers: [{ name: 'pods', memory: { time, workingSetBytes: podsWorkingSet, availableBytes: nonNegative(machine.podsMemoryLimitBytes - podsWorkingSet) } }] }),
       fs: nodefs,
       runtime: { imageFs: imagefs, containerFs: imagefs },
-      ...(machine.maxPid === undefined ? {} : { rlimit: { time, maxpid: BigInt(machine.maxPid), curproc: BigInt(machine.systemProcesses ?? 0) + podProcesses } }),
+      ...(machine.maxPid === undefined ? {} : { rlimit: { time, maxpid: BigInt(machine.maxPid), curproc } }),
     },
     pods: [...podStats.values()],
   };

@@ -49,6 +49,7 @@ export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } 
 export { evictionMessage, type ContainerUsage, type EvictionMessage, type EvictionMessageInput } from './message.js';
 export { localVolumeNames, podUsageFromStats, signalObservationsFromSummary, type StatsSummary, type SummaryPodStats } from './observations.js';
 export { criStatsSummary, type CriStatsSnapshot, type EvictionMachineInfo, type FilesystemInfo } from './cri-stats-summary.js';
+export { declaredEvictionMachine, hostEvictionMachine, measuredFilesystem, type MachineReservations } from './machine.js';
 export {
   EVICTION_MONITORING_INTERVAL_MS,
   EvictionManager,
