@@ -18,8 +18,9 @@ const streamedResponses = new WeakSet<Response>();
 const watchSources = new WeakMap<Response, WatchStream>();
 /**
  * The bytes of a request body and the text of a JSON response, kept beside the Fetch objects so the
- * adapter and the handlers need not pump them through web streams a second time. The Fetch objects
- * still carry the same bodies for any handler that reads them the standard way.
+ * adapter and the handlers need not pump them through web streams. Handlers read request bodies with
+ * requestBytes(), which falls back to the Request's own body when msw is used in-process (setupServer);
+ * Responses still carry their bodies for such consumers.
  */
 const requestBodies = new WeakMap<Request, Buffer>();
 const responseTexts = new WeakMap<Response, string>();
@@ -176,8 +177,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Adapte
     });
     init.signal = aborter.signal;
   }
-  // DELETE may carry DeleteOptions; Fetch allows a body on DELETE.
-  if (body !== undefined && (body.length > 0 || !BODYLESS.has(method))) init.body = body;
+  // The body travels beside the Request (requestBytes() reads it): giving it to the Request as well
+  // would make msw tee it into a clone nobody reads, on every write.
   const baseUrl = options.baseUrl();
   const request = new Request(`${baseUrl}${req.url ?? '/'}`, init);
   if (body !== undefined) requestBodies.set(request, body);
