@@ -35,6 +35,7 @@ export interface EmbeddedNodeOptions {
   /** Bind pods created without spec.nodeName to this node (a one-node scheduler); default true. */
   readonly bindPods?: boolean;
   readonly volumes?: PodVolumeManager;
+  readonly evictionMonitoringIntervalMs?: number;
   /** Start the fake CSI driver and register it as FAKE_CSI_DRIVER (default true). */
   readonly csi?: boolean;
   readonly log?: (msg: string) => void;
@@ -87,6 +88,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     ...(options.volumes ? { volumes: options.volumes } : {}),
     ...(csi ? { csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: `unix://${csi.socketPath}` }] } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.evictionMonitoringIntervalMs !== undefined ? { evictionMonitoringIntervalMs: options.evictionMonitoringIntervalMs } : {}),
   });
   await kubelet.start();
   await kubelet.podSourceSynced();

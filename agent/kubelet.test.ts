@@ -157,6 +157,34 @@ describe('Kubelet on the fakes', () => {
     expect(node.kubelet.events.events.some((e) => e.reason === 'Killing' && e.message === 'Container sick failed liveness probe, will be restarted')).toBe(true);
   });
 
+  it('evicts a pod when memory.available crosses the hard threshold and reports MemoryPressure on the node', async () => {
+    node = await startEmbeddedNode({
+      machine: { memory: 1024n * 1024n * 1024n },
+      configOverrides: { evictionHard: { 'memory.available': '100Mi' } },
+      evictionMonitoringIntervalMs: 500,
+    });
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('hog', {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'app', image: 'registry.local/app:1', env: [{ name: 'FAKE_MEMORY_SCHEDULE', value: '10Mi for 1s then 980Mi' }] }],
+      }),
+    });
+    const evicted = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'hog', namespace: 'default' });
+      return p.status?.phase === 'Failed' ? p : undefined;
+    }, 15_000);
+    expect(evicted.status?.reason).toBe('Evicted');
+    expect(evicted.status?.message).toMatch(/^The node was low on resource: memory\./);
+    expect(evicted.status?.conditions?.some((c) => c.type === 'DisruptionTarget')).toBe(true);
+    const n = await eventually(async () => {
+      const got = await core.readNode({ name: 'harness-node' });
+      return got.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'True' ? got : undefined;
+    }, 10_000);
+    expect(n.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.reason).toBe('KubeletHasInsufficientMemory');
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');

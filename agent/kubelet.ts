@@ -32,6 +32,11 @@ import { parseQuantity } from './resources/quantity.js';
 import { podQOSClass } from './resources/qos.js';
 import { createCriClient, type CriClient } from './runtime/cri-client.js';
 import { StatusManager } from './status/status-manager.js';
+import { EvictionManager, type EvictionKill } from './eviction/manager.js';
+import { parseEvictionThresholds } from './eviction/thresholds.js';
+import type { EvictionMachineInfo } from './eviction/cri-stats-summary.js';
+import type { Threshold } from './eviction/thresholds.js';
+import { statfsSync } from 'node:fs';
 import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
@@ -62,6 +67,8 @@ export interface KubeletOptions {
   /** CSI drivers registered with the built-in volume manager. */
   readonly csiDrivers?: readonly CsiDriverRegistration[];
   readonly kubeletVersion?: string;
+  /** Eviction monitoring interval (fixed at 10 s upstream; tests shorten it). */
+  readonly evictionMonitoringIntervalMs?: number;
   /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
   readonly serveHealthz?: boolean;
   readonly log?: (msg: string) => void;
@@ -85,6 +92,7 @@ export class Kubelet {
   readonly volumes: PodVolumeManager;
   private readonly ownVolumeManager: VolumeManager | null;
   readonly nodeStatus: NodeStatusManager | null;
+  readonly eviction: EvictionManager;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
   readonly staticPods: StaticPodFileSource | null;
@@ -254,12 +262,34 @@ export class Kubelet {
             kubeletVersion: o.kubeletVersion ?? KUBELET_VERSION,
             kubeletPort: config.port,
             runtime: this.runtimeHealth.health(),
-            pressure: { memory: false, disk: false, pid: false },
+            pressure: {
+              memory: this.eviction.isUnderMemoryPressure(),
+              disk: this.eviction.isUnderDiskPressure(),
+              pid: this.eviction.isUnderPIDPressure(),
+            },
             otherErrors: this.pleg.healthy().ok ? [] : [`PLEG is not healthy: ${this.pleg.healthy().message}`],
           }),
           log: (m) => this.log(m),
         })
       : null;
+    this.eviction = new EvictionManager({
+      clock: this.clock,
+      cri: this.cri,
+      machine: () => this.evictionMachine(),
+      thresholds: this.evictionThresholds(),
+      pressureTransitionPeriodSeconds: config.evictionPressureTransitionPeriod / 1000,
+      maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
+      activePods: () => this.activePods(),
+      killPod: (pod, kill) => this.evictPod(pod, kill),
+      metrics: this.metrics,
+      recorder: this.recorder,
+      nodeName: o.nodeName,
+      localStorageCapacityIsolation: config.localStorageCapacityIsolation,
+      ...(o.evictionMonitoringIntervalMs !== undefined ? { monitoringIntervalMs: o.evictionMonitoringIntervalMs } : {}),
+      log: (m) => this.log(m),
+    });
+    // Pressure changes the node's conditions: write them now rather than at the next update.
+    this.eviction.onNodeConditionsChange(() => void this.nodeStatus?.updateStatus());
     this.staticPods = config.staticPodPath
       ? new StaticPodFileSource(config.staticPodPath, o.nodeName, this.clock, config.fileCheckFrequency, {
           add: (p) => this.handleStaticPodAddition(p),
@@ -270,6 +300,60 @@ export class Kubelet {
           },
         })
       : null;
+  }
+
+  private evictionThresholds(): Threshold[] {
+    const c = this.o.config;
+    try {
+      return parseEvictionThresholds({
+        evictionHard: c.evictionHard,
+        evictionSoft: c.evictionSoft,
+        evictionSoftGracePeriod: c.evictionSoftGracePeriod,
+        evictionMinimumReclaim: c.evictionMinimumReclaim,
+        enforceNodeAllocatable: c.enforceNodeAllocatable,
+      });
+    } catch (e) {
+      this.log(`eviction thresholds ignored: ${(e as Error).message}`);
+      this.metrics.nodeConfigError.set(1);
+      return [];
+    }
+  }
+
+  /** The machine as the eviction manager sees it; a host machine's nodefs usage is read each round. */
+  private evictionMachine(): EvictionMachineInfo {
+    const m = this.machine;
+    let nodefs = { capacityBytes: m.ephemeralStorageBytes } as EvictionMachineInfo['nodefs'];
+    if (!m.declared) {
+      try {
+        const fs = statfsSync(this.o.rootDir);
+        const capacity = BigInt(fs.blocks) * BigInt(fs.bsize);
+        nodefs = { capacityBytes: capacity, usedBytes: capacity - BigInt(fs.bavail) * BigInt(fs.bsize), inodes: BigInt(fs.files), inodesUsed: BigInt(fs.files - fs.ffree) };
+      } catch {
+        // keep the capacity-only view
+      }
+    }
+    return { memoryCapacityBytes: m.memoryBytes, nodefs };
+  }
+
+  /** Pods admitted whose containers may still run (upstream activePods). */
+  activePods(): V1Pod[] {
+    return [...this.admitted.values()].filter((p) => this.podWorkers.couldHaveRunningContainers(podUid(p)));
+  }
+
+  /** killPodNow for an eviction: Failed/Evicted status with DisruptionTarget, kill with the override, wait. */
+  private async evictPod(pod: V1Pod, kill: EvictionKill): Promise<void> {
+    const uid = podUid(pod);
+    this.syncer.evictions.set(uid, { reason: kill.status.reason ?? 'Evicted', message: kill.status.message ?? '' });
+    const current = this.statusManager.getPodStatus(uid) ?? pod.status ?? {};
+    this.statusManager.setPodStatus(pod, {
+      ...current,
+      phase: 'Failed',
+      reason: kill.status.reason ?? 'Evicted',
+      message: kill.status.message ?? '',
+      conditions: [...(current.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), ...(kill.status.conditions ?? [])],
+    });
+    this.podWorkers.killPod(this.admitted.get(uid) ?? pod, kill.gracePeriodOverrideSeconds);
+    await this.podWorkers.terminated(uid);
   }
 
   /** A static pod appeared in staticPodPath. */
@@ -339,6 +423,7 @@ export class Kubelet {
     }
     if (this.nodeStatus) await this.nodeStatus.start();
     this.pleg.start();
+    this.eviction.start();
     if (this.staticPods) await this.staticPods.start();
     if (this.podSource) await this.podSource.start();
     this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
@@ -347,6 +432,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
     this.staticPods?.stop();
+    this.eviction.stop();
     this.pleg.stop();
     this.nodeStatus?.stop();
     this.runtimeHealth.stop();
@@ -400,8 +486,7 @@ export class Kubelet {
     if (this.rejected.has(uid)) return;
     const phase = pod.status?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp == null) {
-      const active = [...this.admitted.values()].filter((p) => this.podWorkers.couldHaveRunningContainers(podUid(p)));
-      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods: active, nodeConditions: [] });
+      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods: this.activePods(), nodeConditions: this.eviction.nodeConditions() });
       if (!verdict.admit) {
         this.rejectPod(pod, verdict.reason, verdict.message);
         return;

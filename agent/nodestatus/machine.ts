@@ -20,6 +20,8 @@ export interface MachineInfo {
   readonly hostname: string;
   /** Node IPs, primary first. */
   readonly addresses: readonly string[];
+  /** True for a declared (fake) machine: its filesystems report no usage beyond what the CRI counts. */
+  readonly declared?: boolean;
 }
 
 /** A declared machine for tests and `up` (capacity independent of the host). */
@@ -105,5 +107,6 @@ export function fakeMachine(spec: FakeMachineSpec = {}): MachineInfo {
     architecture: goArch(process.arch),
     hostname: spec.hostname ?? 'harness-node',
     addresses: [spec.address ?? '127.0.0.1'],
+    declared: true,
   };
 }

@@ -137,6 +137,14 @@ export class PodWorkers {
     await new Promise<void>((resolve) => w.idle.push(resolve));
   }
 
+  /** Resolves once the pod's containers are stopped (its worker is past terminating) or it has no worker. */
+  async terminated(uid: string): Promise<void> {
+    while (this.couldHaveRunningContainers(uid) && !this.stopped) {
+      await this.idle(uid);
+      if (this.couldHaveRunningContainers(uid)) await this.options.clock.sleep(10);
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const w of this.workers.values()) w.timer?.cancel();
