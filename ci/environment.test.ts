@@ -38,7 +38,7 @@ function attributable(diff: HostDiff, marks: readonly string[]): Partial<HostDif
 }
 
 describe('the provisioned containerd environment', () => {
-  it('runs a pod on the bridge network with a busybox container, then leaves nothing behind', { timeout: 180_000 }, async () => {
+  it('runs a pod on the bridge network (echo, and httpd behind a 127.0.0.1 port mapping), then leaves nothing behind', { timeout: 180_000 }, async () => {
     const before = takeHostSnapshot();
     const target: ProvisionedTarget = await provisionContainerdTarget();
     const containerd = target.containerd;
@@ -91,6 +91,26 @@ describe('the provisioned containerd environment', () => {
       expect(exited?.state).toBe('CONTAINER_EXITED');
       expect(exited?.exitCode).toBe(0);
       expect(readFileSync(join(logDir, 'echo.log'), 'utf8')).toMatch(/^\S+ stdout F hi\n$/);
+
+      // busybox httpd in the pod, reached from the host through the 127.0.0.1 port mapping (portmap).
+      const server = await cri.createContainer({
+        podSandboxId,
+        config: {
+          metadata: { name: 'httpd', attempt: 0 },
+          image: { image: target.info.images.busybox },
+          command: ['sh', '-c', 'echo served-by-busybox > /tmp/index.html && exec httpd -f -p 8080 -h /tmp'],
+          logPath: 'httpd.log',
+        },
+        sandboxConfig,
+      });
+      ids.push(server.containerId);
+      await cri.startContainer({ containerId: server.containerId });
+      let body = '';
+      for (let i = 0; i < 50 && body === ''; i++) {
+        body = await fetch(`http://127.0.0.1:${hostPort}/index.html`).then((r) => r.text(), () => '');
+        if (body === '') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(body).toBe('served-by-busybox\n');
     } finally {
       cri.close();
       report = await target.stop();
