@@ -145,3 +145,22 @@ export { InformerProbe } from '../fakes/apiserver/informer-probe.js';
 export { startJournalSink, type JournalSink } from '../fakes/journal/sink.js';
 // Volume manager (emptyDir, hostPath, configMap, secret, CSI inline and PVC-backed volumes).
 export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, apiVolumeObjectSource, type MountedVolume, type VolumeObjectSource, type CsiDriverRegistration } from './volumes/index.js';
+// Reference kubelet (issue 5): the pure decisions it runs on, and the agent itself.
+export { computePodActions, podSandboxChanged, shouldContainerBeRestarted as shouldRuntimeContainerBeRestarted, type PodActions, type ContainerToKill, type ProbeResultsView } from './kuberuntime/compute-pod-actions.js';
+export type { RuntimePodStatus, RuntimeContainerStatus, RuntimeSandboxStatus, RuntimeContainerState } from './kuberuntime/runtime-status.js';
+export { milliCpuToShares, milliCpuToQuota, burstableOomScoreAdj, podPidsLimit, GUARANTEED_OOM_SCORE_ADJ, BESTEFFORT_OOM_SCORE_ADJ } from './kuberuntime/cpu-memory.js';
+export { containerLinuxResources, containerOomScoreAdj, sandboxLinuxResources, sandboxOverheadResources, podCgroupResources, podLimits, type CriLinuxResources, type CriResourceOptions } from './kuberuntime/resources.js';
+export { generatePodSandboxConfig, type SandboxConfigOptions } from './kuberuntime/sandbox-config.js';
+export { generateContainerConfig, type ContainerConfigOptions } from './kuberuntime/container-config.js';
+export { podCgroupParent, type CgroupDriver } from './kuberuntime/cgroup-name.js';
+export { podDnsConfig, parseResolvConf, type DnsSettings } from './kuberuntime/dns.js';
+export { expandVars } from './kuberuntime/expansion.js';
+export { generateApiPodStatus, type GenerateStatusInput, type ProbeStatusView } from './status/generate.js';
+export { getPhase, type PodPhase as KubeletPodPhase } from './status/phase.js';
+export { buildNodeStatus, initialNode, type NodeStatusInput, type RuntimeHealth } from './nodestatus/node-status.js';
+export { fakeMachine, hostMachine, type MachineInfo, type FakeMachineSpec } from './nodestatus/machine.js';
+export { admitPod, type AdmitResult } from './admission/admit.js';
+export { parseStaticPodManifest } from './staticpods/manifest.js';
+export { relistDiff, type PlegEvent } from './pleg/relist-diff.js';
+export { Kubelet, KUBELET_VERSION, type KubeletOptions } from './kubelet.js';
+export { startEmbeddedNode, FAKE_CSI_DRIVER, type EmbeddedNode, type EmbeddedNodeOptions } from './embedded-node.js';
