@@ -354,6 +354,28 @@ describe('the running prober', () => {
     expect(grpcChecks.map((e) => (e.request as { status?: string }).status)).toEqual(['SERVING', 'SERVING', 'SERVING', 'NOT_SERVING', 'NOT_SERVING']);
   });
 
+  it('starts the valid workers of a pod whose other probe is invalid, and reports the invalid one by field', async () => {
+    const h = await harness();
+    const container = await runContainer(h.fixture, { pod: 'half', name: 'app', command: ['sh', '-c', 'touch /tmp/ok; sleep 600'] });
+    const pod = podWith('half', {
+      liveness: { exec: { command: ['cat', '/tmp/ok'] }, periodSeconds: 5 },
+      readiness: { exec: { command: ['cat', '/tmp/ok'] }, periodSeconds: -1 },
+    });
+    await h.add(podWith('half', {}), container);
+    expect(() => h.prober.addPod(pod)).toThrow('spec.containers[0].readinessProbe.periodSeconds');
+    expect(h.prober.loopCount).toBe(1);
+    await h.prober.idle();
+    await h.step(11_000);
+    expect(h.runs.map((r) => [r.t, r.probeType])).toEqual([
+      [0, 'Liveness'],
+      [5, 'Liveness'],
+      [10, 'Liveness'],
+    ]);
+    // The next sync's AddPod neither duplicates the loop nor loses it.
+    expect(() => h.prober.addPod(pod)).toThrow();
+    expect(h.prober.loopCount).toBe(1);
+  });
+
   it('draws jitter from a seeded generator that repeats with the seed', () => {
     const a = seededRandom(7);
     const b = seededRandom(7);

@@ -85,8 +85,15 @@ export class RunningProbeManager extends ProbeManager {
    */
   override addPod(pod: V1Pod): WorkerKey[] {
     if (this.closed) return [];
-    const added = super.addPod(pod);
     const uid = pod.metadata?.uid ?? '';
+    let added: WorkerKey[];
+    try {
+      added = super.addPod(pod);
+    } catch (err) {
+      // An invalid probe stops AddPod part-way: start the workers it did create before reporting it.
+      this.startMissingLoops(pod);
+      throw err;
+    }
     for (const loop of this.loops.values()) {
       if (loop.key.podUid !== uid) continue;
       const found = findContainer(pod, loop.key.containerName);
@@ -162,6 +169,17 @@ export class RunningProbeManager extends ProbeManager {
   }
 
   // ---- loops -------------------------------------------------------------------------------------
+
+  private startMissingLoops(pod: V1Pod): void {
+    const podUid = pod.metadata?.uid ?? '';
+    const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+    for (const containerName of names) {
+      for (const probeType of PROBE_TYPES) {
+        const key: WorkerKey = { podUid, containerName, probeType };
+        if (this.hasWorker(key) && !this.loops.has(loopKey(key))) this.startLoop(key, pod);
+      }
+    }
+  }
 
   private startLoop(key: WorkerKey, pod: V1Pod): void {
     const container = findContainer(pod, key.containerName);
