@@ -279,7 +279,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
         if (type.namespaced && namespace === '') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
         requireJsonContent(request);
         const body = await readJson(request, 'object');
-        const created = registry.create(type, namespace, body, { dryRun: dryRun(url) });
+        const created = registry.create(type, namespace, body, { dryRun: dryRun(url), ownedBody: true });
         journal(ctx, 'create', target, created.name, 201);
         return objectResponse(created, 201);
       }

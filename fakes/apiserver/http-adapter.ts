@@ -102,14 +102,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
-function toHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
+/** Connection-level headers are meaningless on a Fetch Request (and some are forbidden there). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);
+
+function toHeaders(req: IncomingMessage): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    // Connection-level headers are meaningless on a Fetch Request (and some are forbidden there).
-    if (/^(connection|keep-alive|transfer-encoding|upgrade|host|content-length|expect)$/i.test(name)) continue;
-    headers.append(name, raw[i + 1] as string);
+    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push([name, raw[i + 1] as string]);
   }
   return headers;
 }

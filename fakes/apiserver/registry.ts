@@ -45,6 +45,8 @@ export interface DeleteResult {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The body was decoded for this call alone (the HTTP layer's): it may be used without a copy. */
+  ownedBody?: boolean;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -166,7 +168,7 @@ export class ApiRegistry {
   // ------------------------------------------------------------------ create
 
   create(type: ResourceType, namespace: string, body: unknown, options: WriteOptions = {}): StoredObject {
-    const prepared = this.prepareCreate(type, namespace, body, false);
+    const prepared = this.prepareCreate(type, namespace, body, false, options.ownedBody === true);
     if (options.dryRun) return new StoredObject(prepared, this.store.resourceVersion);
     return this.insert(type, prepared);
   }
@@ -175,8 +177,8 @@ export class ApiRegistry {
     return this.store.create(resourceKey(type), (rv) => withResourceVersion(prepared, rv));
   }
 
-  private prepareCreate(type: ResourceType, namespace: string, body: unknown, system: boolean): KubeObject {
-    const object = decodeObject(type, body);
+  private prepareCreate(type: ResourceType, namespace: string, body: unknown, system: boolean, owned = false): KubeObject {
+    const object = decodeObject(type, body, owned);
     const meta = object.metadata;
     if (type.namespaced) {
       if (meta.namespace && meta.namespace !== namespace) {
@@ -548,7 +550,7 @@ const OBJECT_FIELDS = ['metadata', 'spec', 'status'] as const;
  * Turns a decoded request body into an object of `type`: the kind and apiVersion must be the
  * endpoint's (or absent), top-level fields must have the right JSON types, as kube's decoder insists.
  */
-export function decodeObject(type: ResourceType, body: unknown): KubeObject {
+export function decodeObject(type: ResourceType, body: unknown, owned = false): KubeObject {
   const expected = apiVersionOf(type);
   if (!isJsonObject(body)) {
     throw errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: the body is not a JSON object`);
@@ -568,7 +570,7 @@ export function decodeObject(type: ResourceType, body: unknown): KubeObject {
       throw errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${type.kind}.${field} of type object`);
     }
   }
-  const copy = cloneJson(body);
+  const copy = owned ? body : cloneJson(body);
   const metadata = isJsonObject(copy['metadata']) ? copy['metadata'] : {};
   for (const field of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid'] as const) {
     const value = metadata[field];
