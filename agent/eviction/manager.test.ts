@@ -243,4 +243,16 @@ describe('the eviction manager', () => {
     expect((await h.metrics.evictions.get()).values).toEqual([{ labels: { eviction_signal: 'ephemeralpodfs.limit' }, value: 1 }]);
     expect(report.nodeConditions).toEqual([]);
   });
+
+  it('runs overlapping synchronize calls one after the other, without needing the clock to move', async () => {
+    const h = await setup([{ pod: podSpec('a'), memory: '10Mi' }], machine);
+    const statsCalls = () => fixture!.fake.journal.entries((e) => e.source === 'cri' && ['ListPodSandboxStats', 'ListContainerStats', 'ImageFsInfo'].includes(e.name)).map((e) => e.name);
+    const [first, second] = await Promise.all([h.manager.synchronize(), h.manager.synchronize()]);
+    expect(first.evicted).toEqual([]);
+    expect(second.evicted).toEqual([]);
+    const calls = statsCalls();
+    expect(calls).toHaveLength(6);
+    expect(new Set(calls.slice(0, 3)).size).toBe(3);
+    expect(new Set(calls.slice(3)).size).toBe(3);
+  });
 });

@@ -102,7 +102,7 @@ export class EvictionManager {
   private conditions: readonly PressureCondition[] = [];
   private readonly listeners = new Set<NodeConditionsListener>();
   private timer: TimerHandle | null = null;
-  private running = false;
+  private current: Promise<EvictionRoundReport> | null = null;
   private pass: Promise<void> | null = null;
   private stopped = true;
 
@@ -156,12 +156,16 @@ export class EvictionManager {
 
   /** One round (upstream synchronize). Rounds never overlap: a call during a round waits for it. */
   async synchronize(): Promise<EvictionRoundReport> {
-    while (this.running) await this.o.clock.sleep(10);
-    this.running = true;
+    const previous = this.current;
+    const next = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      return this.round();
+    })();
+    this.current = next;
     try {
-      return await this.round();
+      return await next;
     } finally {
-      this.running = false;
+      if (this.current === next) this.current = null;
     }
   }
 
