@@ -76,3 +76,47 @@ describe('watch streams', () => {
     }
   });
 });
+
+describe('watch backpressure over HTTP', () => {
+  it('disconnects a watcher that stops reading once it is further behind than the limit, after delivering what was queued', async () => {
+    const { request } = await import('node:http');
+    const server = await startMockApiServer({ watchMaxPendingBytes: 256 * 1024 });
+    try {
+      const rv = server.store.resourceVersion;
+      const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+        const req = request(`${server.url}/api/v1/configmaps?watch=true&resourceVersion=${rv}`, resolve);
+        req.on('error', reject);
+        req.end();
+      });
+      res.pause();
+      const cms = server.registry.type('', 'configmaps');
+      const filler = 'x'.repeat(4096);
+      let written = 0;
+      for (let i = 0; i < 4000 && server.watchCount('configmaps') > 0; i++) {
+        server.registry.create(cms, 'default', { metadata: { name: `c${i}` }, data: { filler } });
+        written++;
+        if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(server.watchCount('configmaps')).toBe(0);
+      expect(written).toBeLessThan(4000);
+      let lines = 0;
+      let tail = '';
+      res.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString();
+        const parts = text.split('\n');
+        tail = parts.pop() ?? '';
+        lines += parts.length;
+      });
+      res.resume();
+      await new Promise<void>((resolve, reject) => {
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      expect(tail).toBe('');
+      expect(lines).toBeGreaterThan(0);
+      expect(lines).toBeLessThanOrEqual(written);
+    } finally {
+      await server.close();
+    }
+  });
+});
