@@ -8,6 +8,7 @@ import type { EvictionMachineInfo } from './cri-stats-summary.js';
 import { EvictionManager, type EvictionKill, type EvictionManagerOptions } from './manager.js';
 import type { PressureCondition } from './signals.js';
 import { parseEvictionThresholds } from './thresholds.js';
+import { parseQuantity } from '../resources/quantity.js';
 
 /**
  * The eviction manager on a virtual clock against the fake CRI, whose containers report the memory
@@ -254,5 +255,45 @@ describe('the eviction manager', () => {
     expect(calls).toHaveLength(6);
     expect(new Set(calls.slice(0, 3)).size).toBe(3);
     expect(new Set(calls.slice(3)).size).toBe(3);
+  });
+
+  it('deletes unused images before evicting for nodefs pressure, and evicts nobody when that frees enough', async () => {
+    let capacity = 1000n * Gi;
+    const dynamic: EvictionMachineInfo = {
+      memoryCapacityBytes: 2n * Gi,
+      get nodefs() {
+        return { capacityBytes: capacity };
+      },
+    };
+    const reclaimed: string[] = [];
+    const h = await setup([{ pod: podSpec('user'), memory: '10Mi' }], dynamic, {
+      thresholds: { evictionHard: { 'nodefs.available': '1Mi' } },
+      extra: {
+        nodeReclaim: {
+          deleteUnusedContainers: async () => {
+            reclaimed.push('containers');
+          },
+          deleteUnusedImages: async () => {
+            reclaimed.push('images');
+            await fixture!.cri.removeImage({ image: { image: 'docker.io/library/unused:1' } });
+          },
+        },
+      },
+    });
+    await fixture!.cri.pullImage({ image: { image: 'docker.io/library/unused:1' } });
+    const size = BigInt((await fixture!.cri.imageStatus({ image: { image: 'docker.io/library/unused:1' } })).image!.size);
+    expect(size).toBeGreaterThan(0n);
+    // Size the disk so that the unused image is what tips it under the threshold.
+    const probe = await h.manager.synchronize();
+    const used = capacity - parseQuantity(String(probe.observations['nodefs.available']!.available)).value();
+    capacity = used + 1n * Mi - size / 2n;
+
+    await h.clock.advance(10_000);
+    const report = await h.manager.synchronize();
+    expect(report.nodeConditions).toEqual(['DiskPressure']);
+    expect(reclaimed).toEqual(['containers', 'images']);
+    expect(report.evicted).toEqual([]);
+    expect(h.kills).toEqual([]);
+    expect((await fixture!.cri.imageStatus({ image: { image: 'docker.io/library/unused:1' } })).image).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import {
   INITIAL_EVICTION_ROUND_STATE,
   evaluateEvictionRound,
   thresholdToReclaim,
+  thresholdsMet,
   type EvictionRoundState,
   type SignalObservations,
 } from './evaluation.js';
@@ -66,6 +67,11 @@ export interface EvictionManagerOptions {
   };
   /** Called once per eviction with the signal (an alternative or addition to `metrics`). */
   readonly onEviction?: (pod: V1Pod, signal: EvictionSignal | LocalStorageEvictionSignal, message: string) => void;
+  /** Node-level reclaim tried before evicting for a disk signal (the kubelet's container and image GC). */
+  readonly nodeReclaim?: {
+    readonly deleteUnusedContainers?: () => Promise<void>;
+    readonly deleteUnusedImages?: () => Promise<void>;
+  };
   /** LocalStorageCapacityIsolation (default on): evict pods over their ephemeral-storage limits first. */
   readonly localStorageCapacityIsolation?: boolean;
   /** EvictionThresholdMet on the node, Evicted on the pod. */
@@ -251,6 +257,10 @@ export class EvictionManager {
     if (threshold === null) return report;
     const resource = signalResource(threshold.signal);
     this.o.recorder?.event(nodeRef(this.o.nodeName ?? ''), 'Warning', 'EvictionThresholdMet', `Attempting to reclaim ${resource}`);
+    if (await this.reclaimNodeLevelResources(threshold.signal, activePods)) {
+      this.o.log?.(`eviction manager: reduced ${resource} pressure without evicting pods`);
+      return report;
+    }
     if (activePods.length === 0) {
       this.o.log?.('eviction manager: thresholds met, but no pods are active to evict');
       return report;
@@ -286,6 +296,37 @@ export class EvictionManager {
     }
     this.o.log?.('eviction manager: unable to evict any pods from the node');
     return report;
+  }
+
+  /**
+   * Upstream reclaimNodeLevelResources: for disk signals, delete dead containers and unused images first;
+   * if fresh stats then meet no threshold (min reclaim included), nobody is evicted this round.
+   */
+  private async reclaimNodeLevelResources(signal: EvictionSignal, activePods: readonly V1Pod[]): Promise<boolean> {
+    const reclaim = this.o.nodeReclaim;
+    if (!reclaim) return false;
+    const fs = signal.split('.')[0];
+    if (fs !== 'nodefs' && fs !== 'imagefs' && fs !== 'containerfs') return false;
+    const machine = this.o.machine();
+    // With a dedicated imagefs, nodefs holds no images: only dead containers' logs can go.
+    const steps = fs === 'nodefs' && machine.imagefs ? [reclaim.deleteUnusedContainers] : [reclaim.deleteUnusedContainers, reclaim.deleteUnusedImages];
+    const funcs = steps.filter((f): f is () => Promise<void> => f !== undefined);
+    if (funcs.length === 0) return false;
+    for (const f of funcs) {
+      try {
+        await f();
+      } catch (err) {
+        this.o.log?.(`eviction manager: node-level reclaim failed: ${(err as Error).message}`);
+      }
+    }
+    const now = this.o.clock.now() / 1000;
+    const [sandboxes, containers, imageFs] = await Promise.all([
+      this.o.cri.listPodSandboxStats({}),
+      this.o.cri.listContainerStats({}),
+      this.o.cri.imageFsInfo({}),
+    ]);
+    const summary = criStatsSummary(this.o.machine(), { sandboxes: sandboxes.stats, containers: containers.stats, imageFs, time: now }, activePods);
+    return thresholdsMet(this.o.thresholds, signalObservationsFromSummary(summary), true).length === 0;
   }
 
   private async evict(
