@@ -1,4 +1,4 @@
-import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InformerProbe } from './informer-probe.js';
 import { startMockApiServer, type MockApiServer } from './server.js';
@@ -113,6 +113,24 @@ describe('client-node CoreV1Api against the mock API server', () => {
 
 describe('client-node informer against the mock API server', () => {
   const listPods = (): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> => core.listPodForAllNamespaces();
+
+  it('works as makeInformer builds it, with a label selector, for nodes', async () => {
+    await core.createNode({ body: { metadata: { name: 'n1', labels: { pool: 'a' } } } });
+    await core.createNode({ body: { metadata: { name: 'n2', labels: { pool: 'b' } } } });
+    const informer = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode({ labelSelector: 'pool=a' }), 'pool=a');
+    const seen: string[] = [];
+    informer.on('add', (n) => seen.push(`add ${n.metadata?.name ?? ''}`));
+    informer.on('update', (n) => seen.push(`update ${n.metadata?.name ?? ''} ${n.metadata?.labels?.['pool'] ?? ''}`));
+    informer.on('delete', (n) => seen.push(`delete ${n.metadata?.name ?? ''}`));
+    await informer.start();
+    await eventually(() => expect(server.watchCount('nodes')).toBe(1));
+    await core.patchNode({ name: 'n2', body: { metadata: { labels: { pool: 'a' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNode({ name: 'n1', body: { metadata: { labels: { zone: 'z1' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNode({ name: 'n1', body: { metadata: { labels: { pool: 'c' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await eventually(() => expect(seen).toEqual(['add n1', 'add n2', 'update n1 a', 'delete n1']));
+    expect(informer.list().map((n) => n.metadata?.name)).toEqual(['n2']);
+    await informer.stop();
+  });
 
   it('fills its cache from list+watch and follows creates, updates and deletes', async () => {
     await core.createNamespacedPod({ namespace: 'default', body: pod('before') });
