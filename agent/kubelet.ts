@@ -213,6 +213,7 @@ export class Kubelet {
       metrics: this.metrics,
       isStatic: isStaticPod,
       onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
+      runtimeKnownEmpty: (uid) => this.pleg.hasRelisted() && !this.pleg.sawPod(uid),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
     });

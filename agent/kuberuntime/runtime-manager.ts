@@ -124,31 +124,36 @@ export class KubeRuntimeManager {
     return m ? m.timeRuntimeOperation(op, this.deps.clock, call) : call();
   }
 
-  /** The runtime's view of one pod: its sandboxes and containers by the pod UID label. */
+  /**
+   * The runtime's view of one pod: its sandboxes and containers by the pod UID label. The lists and
+   * then the per-object statuses are read concurrently; an object removed in between is skipped.
+   */
   async getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus> {
     const cri = this.deps.cri;
     const selector = { labelSelector: { [POD_UID_LABEL]: uid } };
-    const sandboxes = await this.timed('list_podsandbox', () => cri.listPodSandbox({ filter: selector }));
-    const sandboxStatuses = [];
-    for (const sb of sandboxes.items) {
+    const [sandboxes, containers] = await Promise.all([
+      this.timed('list_podsandbox', () => cri.listPodSandbox({ filter: selector })),
+      this.timed('list_containers', () => cri.listContainers({ filter: selector })),
+    ]);
+    const skipMissing = async <T>(read: () => Promise<T>): Promise<T | null> => {
       try {
-        const s = await this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId: sb.id }));
-        if (s.status) sandboxStatuses.push(s.status);
+        return await read();
       } catch (e) {
-        if (!isNotFound(e)) throw e;
+        if (isNotFound(e)) return null;
+        throw e;
       }
-    }
-    const containers = await this.timed('list_containers', () => cri.listContainers({ filter: selector }));
-    const containerStatuses = [];
-    for (const c of containers.containers) {
-      try {
-        const s = await this.timed('container_status', () => cri.containerStatus({ containerId: c.id }));
-        if (s.status) containerStatuses.push(s.status);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
-    return buildRuntimePodStatus(uid, name, namespace, sandboxStatuses, containerStatuses);
+    };
+    const [sandboxStatuses, containerStatuses] = await Promise.all([
+      Promise.all(sandboxes.items.map((sb) => skipMissing(() => this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId: sb.id }))))),
+      Promise.all(containers.containers.map((c) => skipMissing(() => this.timed('container_status', () => cri.containerStatus({ containerId: c.id }))))),
+    ]);
+    return buildRuntimePodStatus(
+      uid,
+      name,
+      namespace,
+      sandboxStatuses.flatMap((s) => (s?.status ? [s.status] : [])),
+      containerStatuses.flatMap((s) => (s?.status ? [s.status] : [])),
+    );
   }
 
   sandboxConfig(pod: V1Pod, attempt: number): PodSandboxConfig {

@@ -38,6 +38,16 @@ export class Pleg {
     this.timer = undefined;
   }
 
+  /** Whether a relist has completed since this PLEG started (its snapshot then covers every pod). */
+  hasRelisted(): boolean {
+    return this.lastRelistDone !== undefined;
+  }
+
+  /** Whether the last relist saw any sandbox or container of the pod. */
+  sawPod(uid: string): boolean {
+    return this.previous.has(uid);
+  }
+
   /** Healthy while the last relist finished within the threshold. */
   healthy(): { ok: boolean; message: string } {
     if (this.lastRelistDone === undefined) return { ok: true, message: 'pleg has yet to be successful' };

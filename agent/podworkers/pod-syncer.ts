@@ -5,7 +5,7 @@ import type { ProbeResultsView } from '../kuberuntime/compute-pod-actions.js';
 import { isHostNetwork, podName, podNamespace, podUid } from '../kuberuntime/pod-helpers.js';
 import type { RuntimeHealthTracker } from '../kuberuntime/runtime-health.js';
 import type { KubeRuntimeManager } from '../kuberuntime/runtime-manager.js';
-import type { RuntimePodStatus } from '../kuberuntime/runtime-status.js';
+import { emptyRuntimePodStatus, type RuntimePodStatus } from '../kuberuntime/runtime-status.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { ProbeManager } from '../prober/manager.js';
 import { podQOSClass } from '../resources/qos.js';
@@ -42,6 +42,11 @@ export interface PodSyncerDeps {
   /** Called before each sync of a static pod (mirror pod upkeep). */
   readonly onStaticPodSync?: (pod: V1Pod) => Promise<void>;
   readonly isStatic?: (pod: V1Pod) => boolean;
+  /**
+   * True when the runtime certainly has nothing for this pod yet (the PLEG's complete relist saw none
+   * of it and this kubelet never synced it), so the first sync can skip reading the runtime.
+   */
+  readonly runtimeKnownEmpty?: (uid: string) => boolean;
   readonly log?: (msg: string) => void;
 }
 
@@ -122,8 +127,10 @@ export class KubeletPodSyncer implements PodSyncer {
 
   async syncPod(pod: V1Pod, kind: 'create' | 'update' | 'sync'): Promise<SyncOutcome> {
     const uid = podUid(pod);
-    if (kind === 'create' && !this.firstSeen.has(uid)) this.firstSeen.set(uid, this.d.clock.monotonic());
-    const runtime = await this.runtimeStatus(pod);
+    const firstSync = kind === 'create' && !this.firstSeen.has(uid);
+    if (firstSync) this.firstSeen.set(uid, this.d.clock.monotonic());
+    const runtime =
+      firstSync && this.d.runtimeKnownEmpty?.(uid) ? emptyRuntimePodStatus(uid, podName(pod), podNamespace(pod)) : await this.runtimeStatus(pod);
     const status = this.generateStatus(pod, runtime, false);
     this.d.statusManager.setPodStatus(pod, status);
     this.observeStart(pod, status);
