@@ -186,21 +186,23 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       return fn(request as never);
     };
     // Version is the hot path of a kubelet's health checks: answer it synchronously when no fault applies.
+    // The answer goes out first and the journal entry right after, in the same synchronous step:
+    // no other call can be journaled in between, and the client does not wait for the bookkeeping.
     if (fast && faults.size === 0) {
       const response = fn(request as never);
-      record(method, request, response, null);
       callback(null, response);
+      record(method, request, response, null);
       return;
     }
     run().then(
       (response) => {
-        record(method, request, response, null);
         callback(null, response);
+        record(method, request, response, null);
       },
       (err: unknown) => {
         const status = toStatus(err);
-        record(method, request, null, status);
         if (!call.cancelled) callback({ code: status.code, details: status.message });
+        record(method, request, null, status);
       },
     );
     };
