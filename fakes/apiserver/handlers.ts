@@ -6,7 +6,7 @@ import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from
 import type { FaultInjector } from './faults.js';
 import { patchTypeOf } from './patch.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
-import { apiVersionOf, findResourceType, RESOURCE_TYPES, type ResourceType } from './resources.js';
+import { apiVersionOf, findResourceType, resourceKey, type ResourceType } from './resources.js';
 import { ApiError, errors } from './status.js';
 import type { StoredObject } from './store.js';
 import { tableEncoderFor, tableForList, wantsTable, type IncludeObject } from './table.js';
@@ -309,7 +309,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
     case 'PUT': {
       requireJsonContent(request);
       const body = await readJson(request, 'object');
-      const existed = registry.store.get(keyOf(type), namespace, name) !== undefined;
+      const existed = registry.store.get(resourceKey(type), namespace, name) !== undefined;
       const stored = registry.update(type, namespace, name, body, status, { dryRun: dryRun(url) });
       journal(ctx, 'update', target, name, existed ? 200 : 201);
       return objectResponse(stored, existed ? 200 : 201);
@@ -348,10 +348,6 @@ async function createBinding(ctx: HandlerContext, request: Request, namespace: s
   const pods = ctx.registry.type('', 'pods');
   journal(ctx, 'create', { type: pods, namespace, name, subresource: 'binding', watchPath: false }, name, 201);
   return json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
-}
-
-function keyOf(type: ResourceType): string {
-  return type.group ? `${type.plural}.${type.group}` : type.plural;
 }
 
 function deleteOptions(url: URL, body: JsonValue | undefined): DeleteOptions {
@@ -425,4 +421,3 @@ function startWatch(ctx: HandlerContext, request: Request, url: URL, target: Tar
   return streamed(new Response(stream.body, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-cache, private' } }), stream);
 }
 
-export { RESOURCE_TYPES };

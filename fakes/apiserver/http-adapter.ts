@@ -12,8 +12,6 @@ import type { WatchStream } from './watch-stream.js';
 
 /** Responses whose connection must be destroyed without an answer (fault injection). */
 const droppedResponses = new WeakSet<Response>();
-/** Responses whose body is long-lived and must be streamed rather than buffered. */
-const streamedResponses = new WeakSet<Response>();
 /** Watch responses whose source the adapter can write to the socket directly. */
 const watchSources = new WeakMap<Response, WatchStream>();
 /**
@@ -43,9 +41,9 @@ export function dropConnection(): Response {
   return response;
 }
 
-export function streamed(response: Response, source?: WatchStream): Response {
-  streamedResponses.add(response);
-  if (source) watchSources.set(response, source);
+/** Marks a watch Response whose bytes the adapter writes to the socket straight from `source`. */
+export function streamed(response: Response, source: WatchStream): Response {
+  watchSources.set(response, source);
   return response;
 }
 
@@ -115,37 +113,6 @@ function toHeaders(req: IncomingMessage): Array<[string, string]> {
   return headers;
 }
 
-async function pipeBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
-  const reader = body.getReader();
-  const onClose = (): void => {
-    reader.cancel().catch(() => undefined);
-  };
-  res.once('close', onClose);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) return;
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const settle = (): void => {
-            res.off('drain', settle);
-            res.off('close', settle);
-            resolve();
-          };
-          res.on('drain', settle);
-          res.on('close', settle);
-        });
-      }
-    }
-    res.end();
-  } catch {
-    // The producer aborted the stream (a dropped-connection fault): cut the connection mid-body.
-    res.destroy();
-  } finally {
-    res.off('close', onClose);
-  }
-}
 
 export function createRequestListener(options: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -207,12 +174,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Adapte
       end: () => res.end(),
       destroy: () => res.destroy(),
     });
-    return;
-  }
-  if (streamedResponses.has(response) && response.body) {
-    res.writeHead(response.status, headers);
-    res.flushHeaders();
-    await pipeBody(response.body, res);
     return;
   }
   const text = responseTexts.get(response);
