@@ -162,8 +162,8 @@ export interface DriveLimits {
 }
 
 /**
- * Runs the node until `done` returns a value. Virtual time stands still while anything happens
- * (the journal grows: calls, events); once nothing was journaled for a few event-loop turns the
+ * Runs the node until `done` returns a value. Virtual time creeps (1 ms per step) while anything
+ * happens (the journal grows: calls, events); once nothing was journaled for a few event-loop turns the
  * clock jumps to the next timer. So real I/O (gRPC, HTTP, watches) completes "instantly" and a
  * backoff of minutes costs a handful of iterations.
  */
@@ -187,6 +187,11 @@ export async function drive<T>(node: LifecycleNode, what: string, done: () => T 
       const next = clock.nextDue();
       await clock.advanceTo(next === null ? clock.monotonic() + 100 : Math.max(clock.monotonic(), next));
       quiet = 0;
+    } else if (quiet === 0) {
+      // Work takes time: without this, every runtime object created in one burst of activity would
+      // carry the same timestamp, which no real runtime produces (the kubelet, like upstream, finds
+      // a container's latest instance by creation time).
+      await clock.advance(1);
     }
   }
 }
