@@ -50,8 +50,9 @@ export class CriLogWriter {
       newline = buffer.indexOf('\n');
     }
     while (Buffer.byteLength(buffer) > this.maxLine) {
-      this.entry(stream, 'P', buffer.slice(0, this.maxLine));
-      buffer = buffer.slice(this.maxLine);
+      const [head, rest] = splitAtBytes(buffer, this.maxLine);
+      this.entry(stream, 'P', head);
+      buffer = rest;
     }
     this.pending[stream] = buffer;
   }
@@ -77,9 +78,10 @@ export class CriLogWriter {
 
   private emitLine(stream: LogStream, line: string): void {
     let rest = line;
-    while (rest.length > this.maxLine) {
-      this.entry(stream, 'P', rest.slice(0, this.maxLine));
-      rest = rest.slice(this.maxLine);
+    while (Buffer.byteLength(rest) > this.maxLine) {
+      const [head, tail] = splitAtBytes(rest, this.maxLine);
+      this.entry(stream, 'P', head);
+      rest = tail;
     }
     this.entry(stream, 'F', rest);
   }
@@ -92,6 +94,22 @@ export class CriLogWriter {
       this.failures++;
     }
   }
+}
+
+/**
+ * Splits off the longest prefix of at most `maxBytes` UTF-8 bytes that ends on a code point boundary
+ * (at least one code point, so progress is guaranteed). The limit is in bytes, as containerd's is.
+ */
+export function splitAtBytes(text: string, maxBytes: number): [string, string] {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > maxBytes && end > 0) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return [text.slice(0, end), text.slice(end)];
 }
 
 /** Parses one CRI log line (for tests and tools). */
