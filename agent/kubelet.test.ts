@@ -185,6 +185,27 @@ describe('Kubelet on the fakes', () => {
     expect(n.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.reason).toBe('KubeletHasInsufficientMemory');
   });
 
+  it('rotates a container log over containerLogMaxSize through ReopenContainerLog', async () => {
+    node = await startEmbeddedNode({ configOverrides: { containerLogMaxSize: '1Ki', containerLogMaxFiles: 3, containerLogMonitorInterval: 200 } });
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('chatty', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'registry.local/busybox:1.36', command: ['sh', '-c', 'echo hello; sleep 3600'] }] }),
+    });
+    const p = await eventually(async () => {
+      const got = await core.readNamespacedPod({ name: 'chatty', namespace: 'default' });
+      return got.status?.phase === 'Running' ? got : undefined;
+    });
+    const { appendFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(node.kubelet.config.podLogsDir, `default_chatty_${p.metadata!.uid!}`, 'app');
+    appendFileSync(join(dir, '0.log'), `${new Date().toISOString()} stdout F ${'x'.repeat(2048)}\n`);
+    const rotated = await eventually(() => readdirSync(dir).find((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)));
+    expect(rotated).toBeTruthy();
+    expect(node.journal.entries((e) => e.source === 'cri' && e.name === 'ReopenContainerLog' && !e.error).length).toBeGreaterThan(0);
+    expect(readdirSync(dir)).toContain('0.log');
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');

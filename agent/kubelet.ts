@@ -11,6 +11,7 @@ import { ApiPodStatusWriter } from './api/status-writer.js';
 import type { KubeletConfiguration } from './config/types.js';
 import { parseResolvConf } from './kuberuntime/dns.js';
 import { ImagePuller } from './kuberuntime/image-puller.js';
+import { ContainerLogManager } from './kuberuntime/log-manager.js';
 import { isMirrorPod, isStaticPod, podName, podNamespace, podUid } from './kuberuntime/pod-helpers.js';
 import { RuntimeHealthTracker } from './kuberuntime/runtime-health.js';
 import { KubeRuntimeManager, type RuntimeSettings } from './kuberuntime/runtime-manager.js';
@@ -93,6 +94,7 @@ export class Kubelet {
   private readonly ownVolumeManager: VolumeManager | null;
   readonly nodeStatus: NodeStatusManager | null;
   readonly eviction: EvictionManager;
+  readonly logs: ContainerLogManager;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
   readonly staticPods: StaticPodFileSource | null;
@@ -289,6 +291,14 @@ export class Kubelet {
       ...(o.evictionMonitoringIntervalMs !== undefined ? { monitoringIntervalMs: o.evictionMonitoringIntervalMs } : {}),
       log: (m) => this.log(m),
     });
+    this.logs = new ContainerLogManager(
+      this.cri,
+      this.clock,
+      quantityBytes(config.containerLogMaxSize),
+      config.containerLogMaxFiles,
+      config.containerLogMonitorInterval,
+      (m) => this.log(m),
+    );
     // Pressure changes the node's conditions: write them now rather than at the next update.
     this.eviction.onNodeConditionsChange(() => void this.nodeStatus?.updateStatus());
     this.staticPods = config.staticPodPath
@@ -425,6 +435,7 @@ export class Kubelet {
     if (this.nodeStatus) await this.nodeStatus.start();
     this.pleg.start();
     this.eviction.start();
+    this.logs.start();
     if (this.staticPods) await this.staticPods.start();
     if (this.podSource) await this.podSource.start();
     this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
@@ -434,6 +445,7 @@ export class Kubelet {
     this.housekeeping?.cancel();
     this.staticPods?.stop();
     this.eviction.stop();
+    this.logs.stop();
     this.pleg.stop();
     this.nodeStatus?.stop();
     this.runtimeHealth.stop();
@@ -621,6 +633,14 @@ function safeQos(pod: V1Pod): string {
     return podQOSClass(pod);
   } catch {
     return 'BestEffort';
+  }
+}
+
+function quantityBytes(text: string): bigint {
+  try {
+    return parseQuantity(text).value();
+  } catch {
+    return 0n; // validated with the configuration; 0 disables rotation
   }
 }
 
