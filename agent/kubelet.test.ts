@@ -206,6 +206,24 @@ describe('Kubelet on the fakes', () => {
     expect(readdirSync(dir)).toContain('0.log');
   });
 
+  it('reports a missing RuntimeClass as FailedCreatePodSandBox and keeps running other pods', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({ namespace: 'default', body: podSpec('gvisor', { runtimeClassName: 'gvisor' }) });
+    await core.createNamespacedPod({ namespace: 'default', body: podSpec('plain') });
+    await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'plain', namespace: 'default' });
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const failed = await eventually(() =>
+      node!.kubelet.events.events.find((e) => e.reason === 'FailedCreatePodSandBox' && e.ref.name === 'gvisor'),
+    );
+    expect(failed.message).toBe('Failed to create pod sandbox: RuntimeClass "gvisor" not found');
+    const stuck = await core.readNamespacedPod({ name: 'gvisor', namespace: 'default' });
+    expect(stuck.status?.phase).toBe('Pending');
+    expect(stuck.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ContainerCreating');
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');

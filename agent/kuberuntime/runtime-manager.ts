@@ -206,10 +206,10 @@ export class KubeRuntimeManager {
     let sandboxId = actions.sandboxId;
     let podIPs = [...runtime.ips];
     if (actions.createSandbox) {
-      const config = this.sandboxConfig(pod, actions.attempt);
+      this.deps.metrics?.startedPods.inc();
       try {
+        const config = this.sandboxConfig(pod, actions.attempt);
         const handler = await this.deps.runtimeHandler(pod);
-        this.deps.metrics?.startedPods.inc();
         const created = await this.timed('run_podsandbox', () => this.deps.cri.runPodSandbox({ config, runtimeHandler: handler }));
         sandboxId = created.podSandboxId;
       } catch (e) {
@@ -229,7 +229,12 @@ export class KubeRuntimeManager {
       }
     }
     if (sandboxId === '') return result();
-    const sandboxConfig = this.sandboxConfig(pod, actions.createSandbox ? actions.attempt : (runtime.sandboxStatuses[0]?.attempt ?? 0));
+    let sandboxConfig: PodSandboxConfig;
+    try {
+      sandboxConfig = this.sandboxConfig(pod, actions.createSandbox ? actions.attempt : (runtime.sandboxStatuses[0]?.attempt ?? 0));
+    } catch (e) {
+      return result(e as Error);
+    }
     const podIP = isHostNetwork(pod) ? (this.deps.hostIPs()[0] ?? '') : (podIPs[0] ?? '');
     const effectivePodIPs = isHostNetwork(pod) ? [...this.deps.hostIPs()] : podIPs;
 
