@@ -224,6 +224,23 @@ describe('Kubelet on the fakes', () => {
     expect(stuck.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ContainerCreating');
   });
 
+  it('reports an image that cannot be pulled as ErrImagePull with Failed events', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: podSpec('nopull', { containers: [{ name: 'app', image: 'registry.local/does-not-exist:1' }] }),
+    });
+    const pod = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'nopull', namespace: 'default' });
+      return p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull' ? p : undefined;
+    });
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(/^Failed to pull image "registry.local\/does-not-exist:1"/);
+    const reasons = node.kubelet.events.events.filter((e) => e.ref.name === 'nopull').map((e) => `${e.type}/${e.reason}`);
+    expect(reasons).toEqual(expect.arrayContaining(['Normal/Pulling', 'Warning/Failed']));
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');

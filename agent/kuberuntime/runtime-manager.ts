@@ -253,10 +253,8 @@ export class KubeRuntimeManager {
       } catch (e) {
         const reason = e instanceof StartError ? e.reason : 'RunContainerError';
         this.deps.metrics?.startedContainersErrors.labels(kind, reason).inc();
-        if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') {
-          const at = this.deps.imagePuller.retryAt(pod, container.image ?? '');
-          if (at !== undefined) retryAt = retryAt === undefined ? at : Math.min(retryAt, at);
-        }
+        // Pull failures are retried on the pod worker's error backoff (10 s), as upstream: syncs that land
+        // inside the doubling pull backoff report ImagePullBackOff, the others pull again (ErrImagePull).
         starts.set(container.name, { reason, message: (e as Error).message });
         return false;
       }
