@@ -10,6 +10,7 @@ import {
   specEntries,
   shellContainer,
   startAgent,
+  FAKE_CSI_DRIVER,
   waitForPod,
   waitForPodGone,
   type AgentUnderTest,
@@ -129,6 +130,40 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       assert.deepEqual(items.map((s) => s.id), [], 'no sandbox of the pod is left');
       const { containers } = await ctx.cri.listContainers({ filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
       assert.deepEqual(containers.map((c) => c.id), [], 'no container of the pod is left');
+    },
+  },
+  {
+    title: 'a CSI volume is published before the sandbox is created and unpublished after the sandbox is removed',
+    timeoutMs: 60_000,
+    run: async (ctx) => {
+      const agent = await startAgent(ctx);
+      const image = ctx.target.images.busybox;
+      const name = ctx.uniqueName('kh-volume');
+      const pod = await runningPod(ctx, agent, {
+        metadata: { name },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          volumes: [{ name: 'data', csi: { driver: FAKE_CSI_DRIVER } }],
+          containers: [shellContainer('app', image, 'sleep 3600', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+        },
+      });
+      const uid = pod.metadata!.uid!;
+      const csiCall = (rpc: string) => (e: JournalEntry) => e.source === 'csi' && e.name === rpc && !e.error && e.subject['podUid'] === uid;
+      const publish = specEntries(agent, csiCall('NodePublishVolume'))[0];
+      assert.ok(publish, 'the volume was published for the pod');
+      const sandbox = firstCall(agent, 'RunPodSandbox', 'create the pod sandbox');
+      const app = created(agent, 'app');
+      before(publish, sandbox, 'the volume is published before the sandbox');
+      before(sandbox, app.entry, 'the sandbox exists before the container');
+      const mounts = (app.entry.request as { config?: { mounts?: Array<{ containerPath?: string }> } }).config?.mounts ?? [];
+      assert.ok(mounts.some((m) => m.containerPath === '/data'), 'the container mounts the volume at /data');
+      await agent.core.deleteNamespacedPod({ name, namespace: agent.namespace });
+      await waitForPodGone(ctx, agent, name);
+      const sandboxId = (sandbox.response as { podSandboxId: string }).podSandboxId;
+      const removed = firstCall(agent, 'RemovePodSandbox', 'remove the sandbox', (e) => e.subject['podSandboxId'] === sandboxId);
+      const unpublish = specEntries(agent, csiCall('NodeUnpublishVolume'))[0];
+      assert.ok(unpublish, 'the volume was unpublished');
+      before(removed, unpublish, 'the volume is unpublished after the sandbox is removed');
     },
   },
   {

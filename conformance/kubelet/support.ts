@@ -14,11 +14,15 @@ import { fakeMachine } from '../../agent/nodestatus/machine.js';
 import { createCriClient } from '../../agent/runtime/cri-client.js';
 import { bindPodsToNode } from '../../agent/embedded-binder.js';
 import { startMockApiServer, type MockApiServer } from '../../fakes/apiserver/server.js';
+import { startFakeCsi } from '../../fakes/csi/server.js';
+import { FAKE_CSI_DRIVER } from '../../agent/embedded-node.js';
 import { Journal, type JournalEntry } from '../../fakes/journal/journal.js';
 import { eventually } from '../cri/support.js';
 import type { SpecContext } from '../framework/spec.js';
 
 export const SPEC_NODE = 'conformance-node';
+
+export { FAKE_CSI_DRIVER };
 
 export interface AgentUnderTest {
   readonly api: MockApiServer;
@@ -40,6 +44,9 @@ export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
   ctx.onCleanup(() => api.close());
   const loaded = loadKubeletConfig({});
   if (loaded.errors.length > 0) throw new Error(loaded.errors.join('\n'));
+  // A fake CSI driver for the agent's volume manager, journaling into the same journal (source 'csi').
+  const csi = await startFakeCsi({ socketPath: join(ctx.tmpDir, 'csi.sock'), journal, clock });
+  ctx.onCleanup(() => csi.stop());
   const cri = journalingCriClient(
     createCriClient({ runtimeEndpoint: ctx.target.runtimeEndpoint, imageEndpoint: ctx.target.imageEndpoint, clock }),
     journal,
@@ -57,6 +64,7 @@ export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
     cri,
     kubeClients: kubeClientsFromString(api.kubeconfig()),
     machine: fakeMachine({ hostname: SPEC_NODE }),
+    csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: csi.endpoint }],
     log: (m) => ctx.log(`agent: ${m}`),
   });
   ctx.onCleanup(async () => {
