@@ -6,8 +6,8 @@
  *     same size as the mock's create response;
  *   - the ratio of the two request rates (target: >= 25 % with 10 watchers attached), and the server thread's CPU
  *     time per request for both (process.threadCpuUsage), which holds steady when other processes load the machine.
- * Each server runs in its own worker thread (bench/apiserver-worker.ts); the load generator and the watch consumers
- * run here. The two servers are measured in alternating rounds so both see the same background load; the ratio
+ * Each server runs in its own worker thread (bench/apiserver-worker.ts), the watch consumers in another
+ * (bench/apiserver-watchers.ts), and the load generator here, so reading the streams does not slow the request loop. The two servers are measured in alternating rounds so both see the same background load; the ratio
  * reported is the median of the per-round ratios (robust to load that changes during the run).
  * Run: npm run bench:apiserver   (BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_WATCHERS, BENCH_CONCURRENCY:
  * defaults 8, 750, 10, 16)
@@ -115,29 +115,32 @@ async function round(w: StartedWorker, agent: Agent, totals: Totals, nextIndex: 
   return (totals.completed - completedBefore) / seconds;
 }
 
-interface WatchCounter {
-  events: number;
-  close(): void;
+interface Watchers {
+  worker: Worker;
+  countEvents(): Promise<number>;
+  close(): Promise<void>;
 }
 
-function openWatch(url: string, resourceVersion: string): Promise<WatchCounter> {
-  return new Promise((resolve, reject) => {
-    const counter: WatchCounter = { events: 0, close: () => undefined };
-    const req = request(`${url}/api/v1/pods?watch=true&resourceVersion=${resourceVersion}`, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`watch answered ${res.statusCode}`));
-        return;
-      }
-      res.on('data', (chunk: Buffer) => {
-        for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) counter.events++;
-      });
-      res.on('error', () => undefined);
-      counter.close = () => req.destroy();
-      resolve(counter);
-    });
-    req.on('error', reject);
-    req.end();
+/** WATCHERS pod watches from `resourceVersion`, read in their own worker thread. */
+async function startWatchers(url: string, resourceVersion: string): Promise<Watchers> {
+  const worker = new Worker(new URL('./apiserver-watchers.ts', import.meta.url), { workerData: { url, resourceVersion, count: WATCHERS } });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
   });
+  return {
+    worker,
+    countEvents: () =>
+      new Promise((resolve) => {
+        worker.once('message', (msg: { events: number }) => resolve(msg.events));
+        worker.postMessage('count');
+      }),
+    close: async () => {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('close');
+      await exited;
+    },
+  };
 }
 
 async function listResourceVersion(url: string): Promise<string> {
@@ -152,7 +155,7 @@ const sample = await post(new Agent({ keepAlive: false }), mock.url, podBody(1_0
 if (sample.status !== 201) throw new Error(`the sample pod creation answered ${sample.status}`);
 const bare = await startWorker('bare', sample.bytes);
 const rv = await listResourceVersion(mock.url);
-const watchers = await Promise.all(Array.from({ length: WATCHERS }, () => openWatch(mock.url, rv)));
+const watchers = await startWatchers(mock.url, rv);
 
 const mockTotals: Totals = { completed: 0, failures: 0, seconds: 0, cpuMicros: 0 };
 const bareTotals: Totals = { completed: 0, failures: 0, seconds: 0, cpuMicros: 0 };
@@ -174,10 +177,13 @@ const medianRatio = roundRatios.length % 2 === 1
 // Let the streams drain what was written before counting.
 const expectedEvents = mockTotals.completed * WATCHERS;
 const drainDeadline = performance.now() + 5_000;
-const delivered = (): number => watchers.reduce((sum, w) => sum + w.events, 0);
-while (delivered() < expectedEvents && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+let delivered = await watchers.countEvents();
+while (delivered < expectedEvents && performance.now() < drainDeadline) {
+  await new Promise((r) => setTimeout(r, 20));
+  delivered = await watchers.countEvents();
+}
 const watchSeconds = (performance.now() - watchStart) / 1000;
-for (const w of watchers) w.close();
+await watchers.close();
 mockAgent.destroy();
 bareAgent.destroy();
 await Promise.all([stopWorker(mock), stopWorker(bare)]);
@@ -193,13 +199,13 @@ process.stdout.write(
       `${WATCHERS} pod watchers on the mock, create response ${sample.bytes} bytes`,
     `  bare node:http, same-size JSON body  ${fmt(rate(bareTotals))} req/s     ${fmt(cpuPerRequest(bareTotals), 6)} µs server CPU/req  (${bareTotals.completed} ok, ${bareTotals.failures} failed)`,
     `  mock API server, pod creates         ${fmt(rate(mockTotals))} writes/s  ${fmt(cpuPerRequest(mockTotals), 6)} µs server CPU/req  (${mockTotals.completed} ok, ${mockTotals.failures} failed)`,
-    `  watch events delivered               ${fmt(delivered() / mockTotals.seconds)} events/s  (${delivered()} of ${expectedEvents} expected, over ${mockTotals.seconds.toFixed(1)}s of mock rounds; ${watchSeconds.toFixed(1)}s wall)`,
+    `  watch events delivered               ${fmt(delivered / mockTotals.seconds)} events/s  (${delivered} of ${expectedEvents} expected, over ${mockTotals.seconds.toFixed(1)}s of mock rounds; ${watchSeconds.toFixed(1)}s wall)`,
     `  ratio mock/bare, request rate        ${(ratio * 100).toFixed(1).padStart(7)} %   (median of rounds; range ${((roundRatios[0] ?? 0) * 100).toFixed(0)}-${((roundRatios[roundRatios.length - 1] ?? 0) * 100).toFixed(0)} %; target >= 25 %: ${ratio >= 0.25 ? 'met' : 'NOT met'})`,
     `  ratio mock/bare, server CPU per req  ${(cpuRatio * 100).toFixed(1).padStart(7)} %`,
     '',
   ].join('\n'),
 );
-if (delivered() !== expectedEvents) {
-  process.stderr.write(`watchers received ${delivered()} events, expected ${expectedEvents}\n`);
+if (delivered !== expectedEvents) {
+  process.stderr.write(`watchers received ${delivered} events, expected ${expectedEvents}\n`);
   process.exitCode = 1;
 }
