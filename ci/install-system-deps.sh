@@ -30,6 +30,10 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# kubectl drives the mock API server's kubectl specs. Machine images of this kind ship /usr/bin/kubectl; where it is
+# absent, Debian's kubernetes-client package provides one (v1.20, enough for get/describe/watch).
+if ! command -v kubectl >/dev/null 2>&1; then missing+=(kubernetes-client); fi
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-system-deps: all ${#packages[@]} packages present"
   exit 0
