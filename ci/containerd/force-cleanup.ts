@@ -114,6 +114,22 @@ export function removeCachedCniResults(sandboxIds: readonly string[], dir: strin
   return problems;
 }
 
+/**
+ * Network namespaces containerd's CRI recorded for this run's sandboxes. The sandbox metadata (with its netns
+ * path) is stored as JSON inside the bolt database, so the paths can be read from its bytes: this also finds
+ * the netns of sandboxes whose task bundle is already gone (an exited pause that was never stopped).
+ */
+export function netnsPathsFromMetadata(rootDir: string): string[] {
+  let bytes: string;
+  try {
+    bytes = readFileSync(join(rootDir, 'io.containerd.metadata.v1.bolt', 'meta.db'), 'latin1');
+  } catch {
+    return [];
+  }
+  const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+  return [...new Set([...bytes.matchAll(new RegExp(`/(?:var/)?run/netns/cni-${uuid}`, 'g'))].map((match) => match[0]))];
+}
+
 /** Pids of this run's containerd, its shims, and everything below them. */
 export function runProcesses(details: Pick<ContainerdRunDetails, 'configFile' | 'socket'>): number[] {
   const processes = listProcesses();
@@ -206,10 +222,9 @@ export function forceCleanupContainerdRun(details: ContainerdRunDetails): string
   // 2. Pod networks the runtime did not tear down: CNI DEL (veth, IPAM, portmap rules), then the netns mount,
   //    then libcni's result cache for every sandbox the run ever had.
   const bundles = sandboxBundles(details.stateDir);
-  for (const sandbox of bundles) {
-    problems.push(...cniDelete(details, sandbox));
-    if (sandbox.netnsPath !== undefined && !isBelow(sandbox.netnsPath, details.runDir)) problems.push(...removeNetns(sandbox.netnsPath));
-  }
+  for (const sandbox of bundles) problems.push(...cniDelete(details, sandbox));
+  const netnsPaths = new Set([...bundles.map((sandbox) => sandbox.netnsPath), ...netnsPathsFromMetadata(join(details.runDir, 'root'))]);
+  for (const path of netnsPaths) if (path !== undefined && !isBelow(path, details.runDir)) problems.push(...removeNetns(path));
   let logText = '';
   try {
     logText = readFileSync(join(details.runDir, 'containerd.log'), 'utf8');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeCachedCniResults, sandboxIdsFromLog } from '../containerd/force-cleanup.js';
+import { netnsPathsFromMetadata, removeCachedCniResults, sandboxIdsFromLog } from '../containerd/force-cleanup.js';
 import { parseLdd } from '../images/busybox.js';
 import { portmapRemovalScript, natChains } from './iptables.js';
 import { isBelow, parseMountPoints } from './mounts.js';
@@ -84,6 +84,21 @@ describe('host parsers', () => {
       expect(readdirSync(dir).sort()).toEqual([`cni-loopback-${idB}-lo`, 'unrelated']);
     } finally {
       rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('read the sandboxes\' netns paths from the bytes of containerd\'s metadata database', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kubelet-harness-meta-test-'));
+    try {
+      mkdirSync(join(root, 'io.containerd.metadata.v1.bolt'));
+      const json = (path: string): string => JSON.stringify({ Metadata: { ID: 'x', NetNSPath: path } });
+      const a = '/var/run/netns/cni-7721b2ac-1bbc-3f68-0927-a7c75a7b19b9';
+      const b = '/run/netns/cni-00000000-1111-2222-3333-444444444444';
+      writeFileSync(join(root, 'io.containerd.metadata.v1.bolt', 'meta.db'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(json(a)), Buffer.from([255]), Buffer.from(json(b)), Buffer.from(json(a))]));
+      expect(netnsPathsFromMetadata(root)).toEqual([a, b]);
+      expect(netnsPathsFromMetadata(join(root, 'absent'))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true });
     }
   });
 });
