@@ -214,7 +214,7 @@ export class KubeletPodSyncer implements PodSyncer {
 
   async finalizePod(pod: V1Pod): Promise<void> {
     await this.d.runtime.removePod(await this.runtimeStatus(pod));
-    await this.d.statusManager.whenSettled();
+    await this.d.statusManager.whenPodSettled(podUid(pod));
     await this.d.statusManager.deletePodObject(pod);
     this.firstSeen.delete(podUid(pod));
     this.startObserved.delete(podUid(pod));

@@ -83,6 +83,20 @@ export class StatusManager {
     return true;
   }
 
+  /**
+   * Resolves once the pod's latest status has been written, or after `timeoutMs` (a pod must not wait
+   * forever on an unreachable API server before its object is deleted).
+   */
+  async whenPodSettled(uid: string, timeoutMs = 5_000): Promise<void> {
+    const deadline = this.clock.monotonic() + timeoutMs;
+    for (;;) {
+      const e = this.entries.get(uid);
+      if (!e || !this.writer || (!e.syncing && e.syncedVersion === e.version)) return;
+      if (this.clock.monotonic() >= deadline) return;
+      await this.clock.sleep(10);
+    }
+  }
+
   /** Resolves once settled(). */
   async whenSettled(): Promise<void> {
     if (this.settled() || !this.writer) return;
