@@ -22,10 +22,10 @@ interface Created {
 }
 
 /** Starts the fixture process and resolves with what it created, once the pod runs. */
-async function startChild(parentDir: string): Promise<{ created: Created; exited: Promise<[number | null, string | null]>; kill: (signal: NodeJS.Signals) => void }> {
+async function startChild(parentDir: string, mode: 'wait' | 'exit' = 'wait'): Promise<{ created: Created; exited: Promise<[number | null, string | null]>; kill: (signal: NodeJS.Signals) => void }> {
   const child = spawn(
     process.execPath,
-    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('ci/scripts/source-loader.mjs'), packagePath('ci/testing/provision-child.ts'), parentDir],
+    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', packagePath('ci/scripts/source-loader.mjs'), packagePath('ci/testing/provision-child.ts'), parentDir, mode],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -81,6 +81,12 @@ describe('the environment when its process ends without a teardown', () => {
     );
     kill('SIGTERM');
     expect(await exited).toEqual([null, 'SIGTERM']);
+    expect(leftovers(created)).toEqual([]);
+  });
+
+  it('cleans up from its exit handler when the process exits without a teardown', { timeout: 120_000 }, async () => {
+    const { created, exited } = await startChild(privateParent(), 'exit');
+    expect(await exited).toEqual([0, null]);
     expect(leftovers(created)).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
 /**
  * Test fixture, run as a separate process: provisions the environment, starts one pod (so a shim, a netns,
  * rootfs mounts and a pod cgroup exist), prints what it created as one JSON line, then waits to be killed.
- * ci/host/process-end.test.ts kills it with SIGTERM (the exit handlers must clean up) or SIGKILL (the next
- * run's sweep must clean up).
+ * ci/host/process-end.test.ts kills it with SIGTERM (the signal handler must clean up) or SIGKILL (the next
+ * run's sweep must clean up), or lets it call process.exit() (the exit handler must clean up).
  */
 import { randomUUID } from 'node:crypto';
 import { createCriClient } from '../../agent/runtime/cri-client.js';
@@ -24,4 +24,6 @@ const netns = sandboxBundles(`${containerd.runDir}/state`).find((bundle) => bund
 process.stdout.write(
   `${JSON.stringify({ runDir: containerd.runDir, registryDir: target.registry.workDir, bridge: containerd.bridge, netns, containerdPid: containerd.pid, registryPid: target.registry.pid, podUid: uid, sandboxId: podSandboxId })}\n`,
 );
+// argv[3] === 'exit': leave through process.exit() without a teardown (the 'exit' safety net must clean up).
+if (process.argv[3] === 'exit') process.exit(0);
 setInterval(() => undefined, 60_000);
