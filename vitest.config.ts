@@ -11,6 +11,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
+    // The containerd project's teardown stops pods and daemons through the CRI; give it time before vitest gives up.
+    teardownTimeout: 60_000,
     outputFile: { junit: '.tmp/reports/vitest-junit.xml' },
     projects: [
       {
