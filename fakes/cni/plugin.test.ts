@@ -277,8 +277,11 @@ describe.runIf(canNetns)('chained after the real bridge plugin in a network name
     const id = `kh${process.pid % 100000}`;
     const run = (cmd: string, args: string[]): Promise<number | null> =>
       new Promise((resolve) => spawn(cmd, args, { stdio: 'ignore' }).on('close', resolve));
-    expect(await run('ip', ['netns', 'add', id])).toBe(0);
-    const netnsPath = `/var/run/netns/${id}`;
+    // A process in a fresh network namespace holds it; unlike `ip netns add`, this leaves no mount on the host.
+    const holder = spawn('unshare', ['--net', 'sleep', '120'], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(holder.exitCode).toBeNull();
+    const netnsPath = `/proc/${holder.pid}/ns/net`;
     const bridgeConfig = {
       cniVersion: '1.0.0',
       name: `khnet${id}`,
@@ -303,7 +306,7 @@ describe.runIf(canNetns)('chained after the real bridge plugin in a network name
       const del = await exec({ ...env, CNI_COMMAND: 'DEL' }, JSON.stringify({ ...bridgeConfig, prevResult: added.json }), bridge);
       expect(del.code, del.stdout).toBe(0);
     } finally {
-      await run('ip', ['netns', 'del', id]);
+      holder.kill('SIGKILL');
       await run('ip', ['link', 'del', bridgeConfig.bridge]);
     }
   });
