@@ -523,13 +523,16 @@ define(['printf'], (_sh, args, io) => {
   }
   let i = 0;
   let out = '';
-  do {
+  // The format is reused while arguments remain, but only if it consumes some (else printed once).
+  for (;;) {
+    const before = i;
     out += unescape(format).replace(/%([sdi%])/g, (_m, c: string) => {
       if (c === '%') return '%';
       const v = args[i++] ?? '';
       return c === 's' ? v : String(parseInt(v, 10) || 0);
     });
-  } while (i < args.length);
+    if (i >= args.length || i === before) break;
+  }
   io.stdout(out);
   return 0;
 });
