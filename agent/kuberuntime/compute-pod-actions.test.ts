@@ -168,3 +168,12 @@ describe('shouldContainerBeRestarted', () => {
     expect(shouldContainerBeRestarted(app, p, runtime([sandbox()], []))).toBe(false);
   });
 });
+
+describe('runtime status ordering', () => {
+  it('takes the instance with the higher restart count as newest when creation times are equal', async () => {
+    const { sortNewestFirst } = await import('./runtime-status.js');
+    const older = ctr(app, 'exited', { createdAt: 5, restartCount: 0, id: 'zzz' });
+    const newer = ctr(app, 'running', { createdAt: 5, restartCount: 1, id: 'aaa' });
+    expect(sortNewestFirst([older, newer]).map((c) => c.id)).toEqual(['aaa', 'zzz']);
+  });
+});

@@ -63,9 +63,16 @@ export function findContainerStatus(
   return status.containerStatuses.find((c) => c.name === name);
 }
 
-/** Orders statuses newest first, ties broken by id so the order is deterministic. */
-export function sortNewestFirst<T extends { createdAt: number; id: string }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+/**
+ * Orders statuses newest first. Equal creation times (a runtime with coarse timestamps, or virtual time)
+ * fall back to the higher restart count / attempt — the later instance — then to the id, so the order
+ * is deterministic and the newest instance still comes first.
+ */
+export function sortNewestFirst<T extends { createdAt: number; id: string; restartCount?: number; attempt?: number }>(items: readonly T[]): T[] {
+  const generation = (x: T): number => x.restartCount ?? x.attempt ?? 0;
+  return [...items].sort(
+    (a, b) => b.createdAt - a.createdAt || generation(b) - generation(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
 }
 
 export function emptyRuntimePodStatus(uid: string, name: string, namespace: string): RuntimePodStatus {
