@@ -22,3 +22,14 @@ export function overhead(agentMs: number, rawMs: number): number {
   if (rawMs <= 0) throw new Error('raw latency must be positive');
   return agentMs / rawMs - 1;
 }
+
+/**
+ * A plain-text table: a header row, a rule, then the rows; every column as wide as its widest cell
+ * (first column left-aligned, the others right-aligned, as figures read best).
+ */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    widths.map((w, i) => (i === 0 ? (cells[i] ?? '').padEnd(w) : (cells[i] ?? '').padStart(w))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
