@@ -205,6 +205,27 @@ describe('Kubelet on the fakes', () => {
     // The rename comes first, then the runtime is asked to reopen the log.
     await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'ReopenContainerLog' && !e.error));
     expect(readdirSync(dir)).toContain('0.log');
+    // Deleting the pod removes the current and rotated log files before RemoveContainer.
+    await core.deleteNamespacedPod({ name: 'chatty', namespace: 'default' });
+    const removed = await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'RemoveContainer' && !e.error), 15_000);
+    expect(removed).toBeTruthy();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('observes allocatableMemory.available and pid.available on a declared machine, from its reservations', async () => {
+    node = await startEmbeddedNode({
+      machine: { memory: 8n * 1024n * 1024n * 1024n },
+      configOverrides: { kubeReserved: { memory: '1Gi' }, systemReserved: { memory: '512Mi' } },
+    });
+    const machine = node.kubelet.evictionMachine();
+    expect(machine.podsMemoryLimitBytes).toBe(6656n * 1024n * 1024n);
+    expect(machine.maxPid).toBeGreaterThan(0);
+    const { observations } = await node.kubelet.eviction.synchronize();
+    expect(String(observations['allocatableMemory.available']?.capacity)).toBe('6656Mi');
+    expect(String(observations['allocatableMemory.available']?.available)).toBe('6656Mi');
+    expect(String(observations['pid.available']?.capacity)).toBe(String(machine.maxPid));
+    // Nothing runs: the node's usage is only what the runtime reports, nodefs is not measured twice.
+    expect(String(observations['nodefs.available']?.available)).toBe(String(observations['nodefs.available']?.capacity));
   });
 
   it('reports a missing RuntimeClass as FailedCreatePodSandBox and keeps running other pods', async () => {

@@ -11,10 +11,10 @@ import { ApiPodStatusWriter } from './api/status-writer.js';
 import type { KubeletConfiguration } from './config/types.js';
 import { parseResolvConf } from './kuberuntime/dns.js';
 import { ImagePuller } from './kuberuntime/image-puller.js';
-import { ContainerLogManager } from './kuberuntime/log-manager.js';
 import { isMirrorPod, isStaticPod, podName, podNamespace, podUid } from './kuberuntime/pod-helpers.js';
 import { RuntimeHealthTracker } from './kuberuntime/runtime-health.js';
 import { KubeRuntimeManager, type RuntimeSettings } from './kuberuntime/runtime-manager.js';
+import { ContainerLogManager } from './logs/index.js';
 import { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF } from './lifecycle/backoff.js';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { startHealthAndMetricsServer, type HealthAndMetricsServer } from './metrics/health-server.js';
@@ -36,8 +36,8 @@ import { StatusManager } from './status/status-manager.js';
 import { EvictionManager, type EvictionKill } from './eviction/manager.js';
 import { parseEvictionThresholds } from './eviction/thresholds.js';
 import type { EvictionMachineInfo } from './eviction/cri-stats-summary.js';
+import { declaredEvictionMachine, hostEvictionMachine } from './eviction/machine.js';
 import type { Threshold } from './eviction/thresholds.js';
-import { statfsSync } from 'node:fs';
 import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
@@ -166,6 +166,7 @@ export class Kubelet {
       runtimeHandler: (pod) => this.runtimeHandler(pod),
       metrics: this.metrics,
       runtimeName: () => this.runtimeHealth.runtimeName,
+      beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
     });
     this.mirrors = clients ? new MirrorPodManager(clients, o.nodeName, () => this.nodeStatus?.nodeUid) : null;
     const apiUid = (namespace: string, name: string, uid: string): string => {
@@ -291,14 +292,15 @@ export class Kubelet {
       ...(o.evictionMonitoringIntervalMs !== undefined ? { monitoringIntervalMs: o.evictionMonitoringIntervalMs } : {}),
       log: (m) => this.log(m),
     });
-    this.logs = new ContainerLogManager(
-      this.cri,
-      this.clock,
-      quantityBytes(config.containerLogMaxSize),
-      config.containerLogMaxFiles,
-      config.containerLogMonitorInterval,
-      (m) => this.log(m),
-    );
+    this.logs = new ContainerLogManager({
+      clock: this.clock,
+      cri: this.cri,
+      maxSize: config.containerLogMaxSize,
+      maxFiles: config.containerLogMaxFiles,
+      maxWorkers: config.containerLogMaxWorkers,
+      monitorIntervalMs: config.containerLogMonitorInterval,
+      log: (m) => this.log(m),
+    });
     // Pressure changes the node's conditions: write them now rather than at the next update.
     this.eviction.onNodeConditionsChange(() => void this.nodeStatus?.updateStatus());
     this.staticPods = config.staticPodPath
@@ -330,20 +332,15 @@ export class Kubelet {
     }
   }
 
-  /** The machine as the eviction manager sees it; a host machine's nodefs usage is read each round. */
-  private evictionMachine(): EvictionMachineInfo {
+  /**
+   * The machine as the eviction manager sees it, read each round: a declared machine's usage is what
+   * the CRI stats say; a host is measured (statfs, /proc) so CRI bytes are not counted twice.
+   */
+  evictionMachine(): EvictionMachineInfo {
     const m = this.machine;
-    let nodefs = { capacityBytes: m.ephemeralStorageBytes } as EvictionMachineInfo['nodefs'];
-    if (!m.declared) {
-      try {
-        const fs = statfsSync(this.o.rootDir);
-        const capacity = BigInt(fs.blocks) * BigInt(fs.bsize);
-        nodefs = { capacityBytes: capacity, usedBytes: capacity - BigInt(fs.bavail) * BigInt(fs.bsize), inodes: BigInt(fs.files), inodesUsed: BigInt(fs.files - fs.ffree) };
-      } catch {
-        // keep the capacity-only view
-      }
-    }
-    return { memoryCapacityBytes: m.memoryBytes, nodefs };
+    const c = this.o.config;
+    const r = { kubeReserved: c.kubeReserved, systemReserved: c.systemReserved, enforceNodeAllocatable: c.enforceNodeAllocatable };
+    return m.declared ? declaredEvictionMachine(m, r) : hostEvictionMachine(this.o.rootDir, r);
   }
 
   /** Pods admitted whose containers may still run (upstream activePods). */
@@ -633,14 +630,6 @@ function safeQos(pod: V1Pod): string {
     return podQOSClass(pod);
   } catch {
     return 'BestEffort';
-  }
-}
-
-function quantityBytes(text: string): bigint {
-  try {
-    return parseQuantity(text).value();
-  } catch {
-    return 0n; // validated with the configuration; 0 disables rotation
   }
 }
 

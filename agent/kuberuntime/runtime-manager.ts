@@ -62,6 +62,8 @@ export interface RuntimeManagerDeps {
   readonly metrics?: KubeletMetrics;
   /** CRI runtime name from Version (the containerID scheme). */
   readonly runtimeName: () => string;
+  /** Runs before every RemoveContainer (the kubelet removes the container's log files here). */
+  readonly beforeRemoveContainer?: (containerId: string) => Promise<void>;
 }
 
 /** Everything a sync needs besides the spec and the runtime state. */
@@ -470,7 +472,7 @@ export class KubeRuntimeManager {
   async removePod(runtime: RuntimePodStatus): Promise<void> {
     for (const c of runtime.containerStatuses) {
       try {
-        await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId: c.id }));
+        await this.removeContainer(c.id);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
@@ -505,9 +507,15 @@ export class KubeRuntimeManager {
     }
   }
 
+  /** Upstream removeContainer: the container's logs go first, then RemoveContainer. */
+  private async removeContainer(containerId: string): Promise<void> {
+    await this.deps.beforeRemoveContainer?.(containerId);
+    await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId }));
+  }
+
   private async removeQuietly(containerId: string): Promise<void> {
     try {
-      await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId }));
+      await this.removeContainer(containerId);
     } catch {
       // Pruning is an optimisation; garbage collection catches up later.
     }
