@@ -92,7 +92,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
   });
   await kubelet.start();
   await kubelet.podSourceSynced();
-  const unbind = options.bindPods === false ? () => undefined : bindPodsToNode(api, nodeName, () => clock.now());
+  const unbind = options.bindPods === false ? () => undefined : bindPodsToNode(api, nodeName);
   return {
     api,
     cri,

@@ -74,7 +74,7 @@ export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
   });
   await kubelet.start();
   await kubelet.podSourceSynced();
-  const unbind = bindPodsToNode(api, SPEC_NODE, () => clock.now());
+  const unbind = bindPodsToNode(api, SPEC_NODE);
   ctx.onCleanup(unbind);
   return { api, kubelet, core: kubeClientsFromString(api.kubeconfig()).core, journal, since, namespace: 'default' };
 }
