@@ -266,6 +266,20 @@ describe('journal ordering across the process boundary', { timeout: 60_000 }, ()
     expect(del.code).toBe(0);
     expect(del.stderr).toContain('journal sink unavailable');
   });
+
+  it('goes on with ADD when the config marks the journal sink optional, saying so on stderr', async () => {
+    const config = net({ journalSocket: join(dir, 'nobody.sock'), journalSocketOptional: true });
+    const add = await call('ADD', config);
+    expect(add.code).toBe(0);
+    expect(add.json).toMatchObject({ ips: [{ address: expect.stringMatching(/^10\.77\.0\.\d+\/24$/) }] });
+    expect(add.stderr).toContain('journal sink unavailable');
+    expect((await call('DEL', config)).code).toBe(0);
+  });
+
+  it('rejects a journalSocketOptional that is not a boolean, naming the field', async () => {
+    const add = await call('ADD', net({ journalSocketOptional: 'yes' }));
+    expect(add.json).toMatchObject({ code: 7, msg: 'invalid network config: journalSocketOptional must be a boolean' });
+  });
 });
 
 const bridge = '/usr/lib/cni/bridge';

@@ -15,6 +15,11 @@ export interface PluginInvocation {
   stdin: string;
   /** How fault delays wait (real time in the plugin process; injectable for tests). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * In-process callers (the fake CRI) hand the entry straight to their journal instead of a socket;
+   * when set it replaces `journalSocket`.
+   */
+  journal?: (entry: SinkEntry) => void;
 }
 
 export interface PluginOutcome {
@@ -52,13 +57,15 @@ export async function runCniPlugin(inv: PluginInvocation): Promise<PluginOutcome
     outcome = { error: err instanceof CniError ? err : new CniError(CniErrorCode.Internal, (err as Error).message) };
   }
 
-  if (config?.journalSocket && env) {
+  if (inv.journal && config && env) inv.journal(journalEntry(config, env, outcome));
+  else if (config?.journalSocket && env) {
     try {
       await sendToJournalSink(config.journalSocket, journalEntry(config, env, outcome));
     } catch (err) {
       const message = `journal sink unavailable: ${(err as Error).message}`;
-      // Teardown must not fail for want of a journal; everything else reports it.
-      if (env.command === 'DEL' || env.command === 'GC') stderr += `${message}\n`;
+      // Teardown must not fail for want of a journal, nor anything when the config says the sink is optional
+      // (a harness that journals only while its specs run); otherwise a missing journal is an error.
+      if (env.command === 'DEL' || env.command === 'GC' || config.journalSocketOptional === true) stderr += `${message}\n`;
       else if (!outcome.error) outcome = { error: new CniError(CniErrorCode.IoFailure, message) };
     }
   }
@@ -221,6 +228,9 @@ function parseConfig(stdin: string): CniNetworkConfig {
     if (c[field] !== undefined && typeof c[field] !== 'string') {
       throw new CniError(CniErrorCode.InvalidNetworkConfig, `invalid network config: ${field} must be a string`);
     }
+  }
+  if (c.journalSocketOptional !== undefined && typeof c.journalSocketOptional !== 'boolean') {
+    throw new CniError(CniErrorCode.InvalidNetworkConfig, 'invalid network config: journalSocketOptional must be a boolean');
   }
   if (c.prevResult !== undefined && (typeof c.prevResult !== 'object' || c.prevResult === null || Array.isArray(c.prevResult))) {
     throw new CniError(CniErrorCode.DecodingFailure, 'failed to decode prevResult', 'expected a JSON object');

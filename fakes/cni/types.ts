@@ -13,6 +13,8 @@ export interface CniNetworkConfig {
   dataDir?: string;
   /** Unix socket of a harness journal sink; the entry is acknowledged before the result is written. */
   journalSocket?: string;
+  /** When true, an unreachable sink is reported on stderr and the call goes on (default: ADD/CHECK/STATUS fail). */
+  journalSocketOptional?: boolean;
   faults?: CniFaultRule[];
   /** GC (1.1): attachments still in use. */
   'cni.dev/valid-attachments'?: Array<{ containerID: string; ifname: string }>;

@@ -4,6 +4,7 @@ import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import type * as W from './wire-types.js';
 import { decideBehaviour, envMap, type ContainerBehaviour } from './behaviour.js';
+import type { SandboxNetwork, SandboxNetworkSubject } from './cni-network.js';
 import { CriLogWriter } from './cri-log.js';
 import { Code, CriError, invalidArgument, notFound, unknown } from './errors.js';
 import { DEFAULT_PULL_RULES, ImageStore, type ImagePullRule, type StoredImage } from './image-store.js';
@@ -44,6 +45,11 @@ export interface FakeRuntimeOptions {
   readonly cgroupDriver?: 'cgroupfs' | 'systemd';
   /** Seed of the deterministic ID generator. */
   readonly idSeed?: string;
+  /**
+   * Pod network set-up through CNI (fakes/cri/cni-network.ts) for sandboxes that are not host-network:
+   * ADD inside RunPodSandbox, DEL inside StopPodSandbox. Without one, pods just get a loopback address.
+   */
+  readonly podNetwork?: SandboxNetwork;
 }
 
 type SandboxState = Extract<SandboxStateName, string>;
@@ -59,6 +65,8 @@ interface Sandbox {
   readonly ip: string;
   state: SandboxState;
   network: PodNetwork;
+  /** CNI ADD succeeded and no DEL has since: the next stop tears the network down. */
+  cniAttached?: boolean;
 }
 
 interface Container {
@@ -198,7 +206,63 @@ export class FakeRuntime {
 
   // ---- pod sandboxes ---------------------------------------------------------------------------
 
+  /**
+   * RunPodSandbox without a pod network (synchronous). A runtime with a `podNetwork` serves
+   * runPodSandboxAsync instead, which sets the network up before answering.
+   */
   runPodSandbox(req: W.RunPodSandboxRequest__Output): W.RunPodSandboxResponse {
+    const sandbox = this.admitSandbox(req);
+    if (this.options.podNetwork && !sandbox.hostNetwork) {
+      this.releaseAdmitted(sandbox);
+      throw new Error('runPodSandbox: this runtime has a pod network to set up; call runPodSandboxAsync');
+    }
+    return this.commitSandbox(sandbox);
+  }
+
+  /** RunPodSandbox as containerd runs it: the sandbox exists only once its network is set up through CNI. */
+  async runPodSandboxAsync(req: W.RunPodSandboxRequest__Output): Promise<W.RunPodSandboxResponse> {
+    const sandbox = this.admitSandbox(req);
+    const network = this.options.podNetwork;
+    if (network && !sandbox.hostNetwork) {
+      let ip: string;
+      try {
+        ip = await network.setUp(this.networkSubject(sandbox));
+      } catch (err) {
+        // containerd tears a failed set-up down again (CNI DEL) before it gives the sandbox up.
+        await network.tearDown(this.networkSubject(sandbox)).catch(() => undefined);
+        this.releaseAdmitted(sandbox);
+        throw unknown(`failed to setup network for sandbox "${sandbox.id}": ${(err as Error).message}`);
+      }
+      if (ip !== sandbox.ip) {
+        await network.tearDown(this.networkSubject(sandbox)).catch(() => undefined);
+        this.releaseAdmitted(sandbox);
+        throw unknown(`failed to setup network for sandbox "${sandbox.id}": CNI result IP ${ip} is not the allocated ${sandbox.ip}`);
+      }
+      sandbox.cniAttached = true;
+    }
+    return this.commitSandbox(sandbox);
+  }
+
+  private networkSubject(s: Sandbox): SandboxNetworkSubject {
+    const md = s.config.metadata;
+    return {
+      sandboxId: s.id,
+      podName: md?.name ?? '',
+      podNamespace: md?.namespace ?? '',
+      podUid: md?.uid ?? '',
+      ip: s.ip,
+      prefix: Number(this.ips.cidr.split('/')[1]),
+    };
+  }
+
+  /** Undoes admitSandbox for a sandbox that never became visible. */
+  private releaseAdmitted(s: Sandbox): void {
+    if (this.sandboxNames.get(s.name) === s.id) this.sandboxNames.delete(s.name);
+    if (!s.hostNetwork) this.ips.release(s.ip);
+  }
+
+  /** Validates the request, reserves the name and the address; the sandbox is not listed yet. */
+  private admitSandbox(req: W.RunPodSandboxRequest__Output): Sandbox {
     const config = req.config;
     if (!config) throw invalidArgument('config is required');
     const md = config.metadata;
@@ -228,9 +292,13 @@ export class FakeRuntime {
       network: new PodNetwork(ip, id, this.journal),
     };
     this.sandboxNames.set(name, id);
-    this.sandboxes.set(id, sandbox);
-    this.event('SandboxReady', { podSandboxId: id, podUid: md.uid }, { ip: hostNetwork ? '' : ip });
-    return { podSandboxId: id };
+    return sandbox;
+  }
+
+  private commitSandbox(sandbox: Sandbox): W.RunPodSandboxResponse {
+    this.sandboxes.set(sandbox.id, sandbox);
+    this.event('SandboxReady', { podSandboxId: sandbox.id, podUid: sandbox.config.metadata?.uid ?? '' }, { ip: sandbox.hostNetwork ? '' : sandbox.ip });
+    return { podSandboxId: sandbox.id };
   }
 
   async stopPodSandbox(req: W.StopPodSandboxRequest__Output): Promise<W.StopPodSandboxResponse> {
@@ -242,6 +310,17 @@ export class FakeRuntime {
     }
     // containerd kills every container of the sandbox at once (stopContainer with timeout 0).
     await Promise.all([...this.containers.values()].filter((c) => c.sandboxId === sandbox.id).map((c) => this.stopContainerNow(c, 0)));
+    const network = this.options.podNetwork;
+    if (network && sandbox.cniAttached) {
+      // Once per attachment (a second stop finds it gone); a failed DEL fails the stop and is retried by the next.
+      sandbox.cniAttached = false;
+      try {
+        await network.tearDown(this.networkSubject(sandbox));
+      } catch (err) {
+        sandbox.cniAttached = true;
+        throw unknown(`failed to destroy network for sandbox "${sandbox.id}": ${(err as Error).message}`);
+      }
+    }
     if (sandbox.state === 'SANDBOX_READY') {
       sandbox.state = 'SANDBOX_NOTREADY';
       sandbox.network.closeAll();

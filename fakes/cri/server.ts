@@ -6,11 +6,12 @@ import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import { loadCriProto } from '../../agent/runtime/proto.js';
 import { Journal } from '../journal/journal.js';
+import { cniSandboxNetwork, type CniSandboxNetworkOptions } from './cni-network.js';
 import { Code, codeName, CriError, parseCode } from './errors.js';
 import { FaultInjector, type FaultEffect, type FaultRule } from './faults.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './runtime.js';
 
-export interface StartFakeCriOptions extends Partial<Omit<FakeRuntimeOptions, 'clock' | 'journal'>> {
+export interface StartFakeCriOptions extends Partial<Omit<FakeRuntimeOptions, 'clock' | 'journal' | 'podNetwork'>> {
   /** Where to listen; default a fresh private directory under the OS temp dir. */
   readonly socketPath?: string;
   readonly journal?: Journal;
@@ -20,6 +21,11 @@ export interface StartFakeCriOptions extends Partial<Omit<FakeRuntimeOptions, 'c
   readonly faultSeed?: number;
   /** Record request/response bodies in the journal (default true; off makes benches cheaper). */
   readonly journalBodies?: boolean;
+  /**
+   * Pod networks through the project's CNI plugin run in-process (ADD/DEL journaled as source 'cni'),
+   * as containerd runs its CNI chain. Default on; false gives pods a loopback address with no CNI call.
+   */
+  readonly cniNetwork?: boolean | Omit<CniSandboxNetworkOptions, 'journal' | 'clock'>;
 }
 
 export interface FakeCri {
@@ -45,7 +51,7 @@ function implementations(rt: FakeRuntime): Record<string, UnaryHandler> {
     Status: (r) => rt.status(r),
     RuntimeConfig: () => rt.runtimeConfig(),
     UpdateRuntimeConfig: (r) => rt.updateRuntimeConfig(r),
-    RunPodSandbox: (r) => rt.runPodSandbox(r),
+    RunPodSandbox: (r) => rt.runPodSandboxAsync(r),
     StopPodSandbox: (r) => rt.stopPodSandbox(r),
     RemovePodSandbox: (r) => rt.removePodSandbox(r),
     PodSandboxStatus: (r) => rt.podSandboxStatus(r),
@@ -91,7 +97,9 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     ownDir = mkdtempSync(join(tmpdir(), 'fake-cri-'));
     socketPath = join(ownDir, 'cri.sock');
   }
-  const runtime = new FakeRuntime({ ...options, clock, journal });
+  const cni = options.cniNetwork ?? true;
+  const podNetwork = cni === false ? undefined : cniSandboxNetwork({ ...(cni === true ? {} : cni), journal, clock });
+  const runtime = new FakeRuntime({ ...options, clock, journal, ...(podNetwork ? { podNetwork } : {}) });
   const faults = new FaultInjector(options.faults ?? [], options.faultSeed ?? 1);
   const bodies = options.journalBodies ?? true;
   const proto = loadCriProto();
@@ -264,6 +272,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
         });
       }
       runtime.reset();
+      podNetwork?.close();
       removeSocket(socketPath);
       if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     },
