@@ -3,11 +3,13 @@
  *   - unary Version RPCs per second at concurrency 1 and 16, against the fake runtime and against a bare
  *     @grpc/grpc-js server answering the same message on a unix socket (target: fake >= 80 % of bare);
  *   - full pod lifecycles per second (runp → create → start → stop → rm → stopp → rmp, the same
- *     sequence as bench/cri-roundtrip) on the fake, and on containerd when CRI_ENDPOINT names one
- *     (or BENCH_CONTAINERD=1 provisions one through ci/), with the ratio (target: fake >= 100x).
+ *     sequence as bench/cri-roundtrip), sequentially and with BENCH_LIFECYCLE_CONCURRENCY (default 4)
+ *     in flight, on the fake and on containerd when CRI_ENDPOINT names one (or BENCH_CONTAINERD=1
+ *     provisions one through ci/), with the ratios (target: fake >= 100x).
  * Servers run in worker threads; the load generator uses bare generated stubs (no retry or deadline
  * bookkeeping), identically for every target, so the figures are the runtimes' and not the client's.
- * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES, BENCH_ROUNDS)
+ * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
+ *   BENCH_LIFECYCLE_CONCURRENCY)
  */
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -113,15 +115,20 @@ async function podLifecycle(cri: RawCri, image: string, logDir: string, i: numbe
   await cri.call('runtime', 'RemovePodSandbox', { podSandboxId });
 }
 
-/** Sequential lifecycles per second. */
-async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number): Promise<number> {
+/** Lifecycles per second, `concurrency` of them in flight at a time (1 = sequential). */
+async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1): Promise<number> {
   const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
   const cri = rawCri(runtimeEndpoint, imageEndpoint);
   try {
     await cri.call('image', 'PullImage', { image: { image } });
     await podLifecycle(cri, image, logDir, -1); // warm-up (pulls the pause image on a real runtime)
+    let next = 0;
     const start = clock.monotonic();
-    for (let i = 0; i < n; i++) await podLifecycle(cri, image, logDir, i);
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) await podLifecycle(cri, image, logDir, next++);
+      }),
+    );
     return (n / (clock.monotonic() - start)) * 1000;
   } finally {
     cri.close();
@@ -165,14 +172,17 @@ async function main(): Promise<void> {
     );
   }
 
+  const concurrency = count('BENCH_LIFECYCLE_CONCURRENCY', 4);
   let fakeRate: number;
+  let fakeRateParallel: number;
   try {
     fakeRate = await lifecycleRate(fake.endpoint, fake.endpoint, 'docker.io/library/busybox:1.36', lifecycles);
+    fakeRateParallel = await lifecycleRate(fake.endpoint, fake.endpoint, 'docker.io/library/busybox:1.36', lifecycles, concurrency);
   } finally {
     await stopWorker(fake);
   }
-  console.log(`\npod lifecycles (runp→create→start→stop→rm→stopp→rmp), sequential:`);
-  console.log(`  fake        ${fmt(fakeRate)} lifecycles/s  (${lifecycles} lifecycles)`);
+  console.log(`\npod lifecycles (runp→create→start→stop→rm→stopp→rmp):`);
+  console.log(`  fake        ${fmt(fakeRate)} lifecycles/s sequential, ${fmt(fakeRateParallel)} with ${concurrency} in flight  (${lifecycles} lifecycles each)`);
 
   const endpoint = process.env['CRI_ENDPOINT'];
   if (!endpoint && process.env['BENCH_CONTAINERD'] !== '1') {
@@ -184,8 +194,9 @@ async function main(): Promise<void> {
   try {
     const n = count('BENCH_CONTAINERD_LIFECYCLES', 10);
     const realRate = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
-    console.log(`  containerd  ${fmt(realRate)} lifecycles/s  (${n} lifecycles at ${target.info.runtimeEndpoint})`);
-    console.log(`  fake/containerd ${(fakeRate / realRate).toFixed(0)}x  (target >= 100x)`);
+    const realRateParallel = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n, concurrency);
+    console.log(`  containerd  ${fmt(realRate)} lifecycles/s sequential, ${fmt(realRateParallel)} with ${concurrency} in flight  (${n} lifecycles each at ${target.info.runtimeEndpoint})`);
+    console.log(`  fake/containerd ${(fakeRate / realRate).toFixed(0)}x sequential, ${(fakeRateParallel / realRateParallel).toFixed(0)}x with ${concurrency} in flight  (target >= 100x)`);
   } finally {
     await target.stop();
   }
