@@ -96,6 +96,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
   if (!socketPath) {
     ownDir = mkdtempSync(join(tmpdir(), 'fake-cri-'));
     socketPath = join(ownDir, 'cri.sock');
+    removeAtExit(ownDir);
   }
   const cni = options.cniNetwork ?? true;
   const podNetwork = cni === false ? undefined : cniSandboxNetwork({ ...(cni === true ? {} : cni), journal, clock });
@@ -274,7 +275,10 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       runtime.reset();
       podNetwork?.close();
       removeSocket(socketPath);
-      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      if (ownDir) {
+        rmSync(ownDir, { recursive: true, force: true });
+        pendingDirs.delete(ownDir);
+      }
     },
   };
 }
@@ -290,6 +294,19 @@ function crash(server: grpc.Server): void {
     for (const session of sessions.keys()) session.socket?.destroy();
   }
   setImmediate(() => server.forceShutdown());
+}
+
+/** Private socket directories of fakes not closed yet; removed when the process exits (one listener for all). */
+const pendingDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function removeAtExit(dir: string): void {
+  pendingDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const d of pendingDirs) rmSync(d, { recursive: true, force: true });
+  });
 }
 
 function toStatus(err: unknown): { code: number; message: string } {
