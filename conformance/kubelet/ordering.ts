@@ -17,9 +17,15 @@ import {
 } from './support.js';
 
 /**
- * Happens-before on the journal for a pod's life in the kubelet: sandbox → each init container
- * created, started and seen exited 0 before the next is created → app containers → postStart; and on
- * deletion preStop → StopContainer → StopPodSandbox → RemovePodSandbox → the pod object removed.
+ * Happens-before on the journal for a pod's life in the kubelet: sandbox (with its CNI ADD) → each init
+ * container created, started and seen exited 0 before the next is created → app containers → postStart;
+ * and on deletion preStop → StopContainer → StopPodSandbox (with its CNI DEL) → RemovePodSandbox → the
+ * pod object removed.
+ *
+ * The agent journals a CRI call when it returns (source 'agent'), the CNI plugin when the runtime runs it
+ * (source 'cni', acknowledged before the plugin answers), both into one journal. So a CNI entry before an
+ * agent entry means the plugin ran before that call returned; that the ADD names the sandbox ID the
+ * runtime made shows it ran after RunPodSandbox was sent.
  */
 
 function before(a: JournalEntry, b: JournalEntry, what: string): void {
@@ -33,6 +39,22 @@ function exitedZeroBefore(agent: AgentUnderTest, containerId: string, limit: Jou
   });
   assert.ok(seen, `the agent never saw container ${containerId.slice(0, 12)} exited with 0 before seq ${limit.seq} (${limit.name})`);
   return seen;
+}
+
+function cniCalls(agent: AgentUnderTest, command: 'ADD' | 'DEL', sandboxId: string): JournalEntry[] {
+  return specEntries(agent, (e) => e.source === 'cni' && e.name === command && e.subject['podSandboxId'] === sandboxId);
+}
+
+/** The one successful CNI ADD of the sandbox, which completed inside RunPodSandbox. */
+function networkAdded(agent: AgentUnderTest, sandbox: JournalEntry): JournalEntry {
+  const sandboxId = (sandbox.response as { podSandboxId: string }).podSandboxId;
+  const adds = cniCalls(agent, 'ADD', sandboxId);
+  assert.equal(adds.length, 1, `one CNI ADD for sandbox ${sandboxId.slice(0, 12)}, saw ${adds.length}`);
+  const add = adds[0]!;
+  assert.equal(add.error, undefined, `CNI ADD succeeded: ${JSON.stringify(add.error)}`);
+  assert.equal(add.subject['ifname'], 'eth0', 'the pod network is attached as eth0');
+  before(add, sandbox, 'CNI ADD runs inside RunPodSandbox (it has finished before the call returns)');
+  return add;
 }
 
 function created(agent: AgentUnderTest, name: string): { id: string; entry: JournalEntry } {
@@ -49,13 +71,13 @@ async function runningPod(ctx: SpecContext, agent: AgentUnderTest, pod: V1Pod): 
 
 export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
   {
-    title: 'a pod starts in the kubelet order: sandbox, init containers one at a time each exited 0 before the next, app containers, then postStart',
+    title: 'a pod starts in the kubelet order: sandbox with its CNI ADD, init containers one at a time each exited 0 before the next, app containers, then postStart',
     timeoutMs: 60_000,
     run: async (ctx) => {
       const agent = await startAgent(ctx);
       const image = ctx.target.images.busybox;
       const name = ctx.uniqueName('kh-order');
-      await runningPod(ctx, agent, {
+      const running = await runningPod(ctx, agent, {
         metadata: { name },
         spec: {
           initContainers: [shellContainer('init-1', image, 'exit 0'), shellContainer('init-2', image, 'exit 0')],
@@ -71,7 +93,12 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       const init1 = created(agent, 'init-1');
       const init2 = created(agent, 'init-2');
       const app = created(agent, 'app');
+      const add = networkAdded(agent, sandbox);
+      before(add, init1.entry, 'the pod network is set up before the first init container is created');
       before(sandbox, init1.entry, 'the sandbox exists before the first init container');
+      const podIp = running.status?.podIP ?? '';
+      assert.ok(podIp, 'the running pod reports a pod IP');
+      assert.ok(JSON.stringify(add.response).includes(`"${podIp}/`), `the CNI ADD result holds the pod IP ${podIp}: ${JSON.stringify(add.response)}`);
       for (const [c, image] of [[init1, 'init-1'], [init2, 'init-2'], [app, 'app']] as const) {
         const check = firstCall(agent, 'ImageStatus', `image check for ${image}`, (e) => e.seq < c.entry.seq && e.seq > sandbox.seq);
         before(check, c.entry, `the image of ${image} is ensured before it is created`);
@@ -89,7 +116,7 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
     },
   },
   {
-    title: 'deleting a pod runs preStop, stops its containers within the grace period, stops and removes the sandbox, then removes the pod object',
+    title: 'deleting a pod runs preStop, stops its containers within the grace period, stops the sandbox (CNI DEL) and removes it, then removes the pod object',
     timeoutMs: 90_000,
     run: async (ctx) => {
       const agent = await startAgent(ctx);
@@ -122,6 +149,17 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       before(preStop, stop, 'preStop runs before StopContainer');
       before(stop, stopSandbox, 'containers stop before the sandbox');
       before(stopSandbox, removeSandbox, 'the sandbox stops before it is removed');
+      networkAdded(agent, sandbox);
+      const dels = cniCalls(agent, 'DEL', sandboxId);
+      assert.ok(dels.length >= 1, 'the pod network is torn down with a CNI DEL');
+      before(stop, dels[0]!, 'the containers stop before the pod network is torn down');
+      before(dels[0]!, stopSandbox, 'CNI DEL runs inside StopPodSandbox (it has finished before the call returns)');
+      for (const del of dels) {
+        // A runtime may repeat DEL (it is idempotent), but only while stopping: never once the sandbox is gone.
+        assert.equal(del.error, undefined, `CNI DEL succeeded: ${JSON.stringify(del.error)}`);
+        before(stop, del, 'no CNI DEL before the containers stopped');
+        before(del, removeSandbox, 'no CNI DEL after the sandbox is removed');
+      }
       const deletes = specEntries(agent, (e) => e.source === 'apiserver' && /^delete pods$/i.test(e.name) && e.subject['name'] === name);
       const last = deletes.at(-1);
       assert.ok(last, 'the pod object was deleted through the API');
@@ -154,6 +192,7 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       const sandbox = firstCall(agent, 'RunPodSandbox', 'create the pod sandbox');
       const app = created(agent, 'app');
       before(publish, sandbox, 'the volume is published before the sandbox');
+      before(publish, networkAdded(agent, sandbox), 'the volume is published before the pod network is set up');
       before(sandbox, app.entry, 'the sandbox exists before the container');
       const mounts = (app.entry.request as { config?: { mounts?: Array<{ containerPath?: string }> } }).config?.mounts ?? [];
       assert.ok(mounts.some((m) => m.containerPath === '/data'), 'the container mounts the volume at /data');
