@@ -34,7 +34,7 @@ import { podQOSClass } from './resources/qos.js';
 import { createCriClient, type CriClient } from './runtime/cri-client.js';
 import { StatusManager } from './status/status-manager.js';
 import { EvictionManager, type EvictionKill } from './eviction/manager.js';
-import { parseEvictionThresholds } from './eviction/thresholds.js';
+import { evictionThresholdsOf } from './config/eviction-check.js';
 import type { EvictionMachineInfo } from './eviction/cri-stats-summary.js';
 import { declaredEvictionMachine, hostEvictionMachine } from './eviction/machine.js';
 import type { Threshold } from './eviction/thresholds.js';
@@ -318,13 +318,7 @@ export class Kubelet {
   private evictionThresholds(): Threshold[] {
     const c = this.o.config;
     try {
-      return parseEvictionThresholds({
-        evictionHard: c.evictionHard,
-        evictionSoft: c.evictionSoft,
-        evictionSoftGracePeriod: c.evictionSoftGracePeriod,
-        evictionMinimumReclaim: c.evictionMinimumReclaim,
-        enforceNodeAllocatable: c.enforceNodeAllocatable,
-      });
+      return evictionThresholdsOf(c);
     } catch (e) {
       this.log(`eviction thresholds ignored: ${(e as Error).message}`);
       this.metrics.nodeConfigError.set(1);

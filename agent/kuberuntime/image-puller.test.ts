@@ -44,6 +44,13 @@ describe('ImagePuller', () => {
     expect(await attempt()).toBe('ErrImagePull');
     expect(pulls.length).toBe(3);
     expect(recorder.events.map((e) => e.reason)).toEqual(['Pulling', 'Failed', 'BackOff', 'Pulling', 'Failed', 'BackOff', 'Pulling', 'Failed']);
+    expect(puller.retryAt(p, 'registry.local/missing:1')).toBe(clock.monotonic() + 40_000);
+    // More than 2 × 300 s after the last failure the sequence starts again at 10 s (not 80 s).
+    await clock.advance(700_000);
+    expect(await attempt()).toBe('ErrImagePull');
+    await clock.advance(10_000);
+    expect(await attempt()).toBe('ErrImagePull');
+    expect(await attempt()).toBe('ImagePullBackOff');
   });
 
   it('never pulls under policy Never and reports a missing image as ErrImageNeverPull', async () => {

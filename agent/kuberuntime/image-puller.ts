@@ -2,6 +2,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
 import type { PodSandboxConfig } from '../../proto/generated/cri/runtime/v1/PodSandboxConfig.js';
 import { EventReason, containerRef, type EventRecorder } from '../api/events.js';
+import { DEFAULT_CRASHLOOP_BACKOFF, isInBackOffSince, nextBackoff, type BackoffEntry, type BackoffPolicy } from '../lifecycle/backoff.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import { podUid } from './pod-helpers.js';
 
@@ -43,16 +44,14 @@ export function isValidImageName(image: string): boolean {
   return /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path);
 }
 
-const INITIAL_BACKOFF_MS = 10_000;
-const MAX_BACKOFF_MS = 300_000;
-
-interface PullBackoff {
-  backoffMs: number;
-  lastUpdate: number;
-}
+/**
+ * The image manager's flowcontrol.Backoff (10 s doubling to 300 s, forgotten after 2 × max without a
+ * failure): the same client-go backoff as CrashLoopBackOff, with times in seconds.
+ */
+const PULL_BACKOFF: BackoffPolicy = DEFAULT_CRASHLOOP_BACKOFF;
 
 export class ImagePuller {
-  private readonly backoff = new Map<string, PullBackoff>();
+  private readonly backoff = new Map<string, BackoffEntry>();
 
   constructor(
     private readonly cri: CriClient,
@@ -89,9 +88,10 @@ export class ImagePuller {
       throw new ImagePullError('ErrImageNeverPull', msg);
     }
     const key = `${podUid(pod)}_${image}`;
-    const now = this.clock.monotonic();
+    const now = this.clock.monotonic() / 1000;
     const entry = this.backoff.get(key);
-    if (entry && now - entry.lastUpdate < entry.backoffMs) {
+    // IsInBackOffSinceUpdate: the window runs from the last failed pull.
+    if (isInBackOffSince(entry, entry?.lastUpdate ?? now, now, PULL_BACKOFF)) {
       const msg = `Back-off pulling image "${image}"`;
       this.recorder.event(ref, 'Normal', EventReason.BackOff, msg);
       throw new ImagePullError('ImagePullBackOff', msg);
@@ -112,13 +112,8 @@ export class ImagePuller {
       this.backoff.delete(key);
       return pulled.imageRef || image;
     } catch (e) {
-      const at = this.clock.monotonic();
-      const prev = this.backoff.get(key);
-      const expired = prev !== undefined && at - prev.lastUpdate > 2 * MAX_BACKOFF_MS;
-      this.backoff.set(key, {
-        backoffMs: prev && !expired ? Math.min(prev.backoffMs * 2, MAX_BACKOFF_MS) : INITIAL_BACKOFF_MS,
-        lastUpdate: at,
-      });
+      const at = this.clock.monotonic() / 1000;
+      this.backoff.set(key, nextBackoff(this.backoff.get(key), at, at, PULL_BACKOFF));
       const msg = `Failed to pull image "${image}": ${(e as Error).message}`;
       this.recorder.event(ref, 'Warning', EventReason.Failed, msg);
       throw new ImagePullError('ErrImagePull', msg);
@@ -128,7 +123,7 @@ export class ImagePuller {
   /** When the pod's pull backoff for `image` ends (monotonic ms), for requeueing. */
   retryAt(pod: V1Pod, image: string): number | undefined {
     const e = this.backoff.get(`${podUid(pod)}_${image}`);
-    return e ? e.lastUpdate + e.backoffMs : undefined;
+    return e ? (e.lastUpdate + e.backoffSeconds) * 1000 : undefined;
   }
 
   forgetPod(uid: string): void {

@@ -1,5 +1,6 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
+import { formatGoDuration } from '../config/duration.js';
 import type { PodSandboxConfig } from '../../proto/generated/cri/runtime/v1/PodSandboxConfig.js';
 import { EventReason, containerRef, podRef, type EventRecorder } from '../api/events.js';
 import type { CrashLoopBackOff } from '../lifecycle/backoff.js';
@@ -94,15 +95,6 @@ export class StartError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Go's time.Duration String() for whole seconds: 10s, 1m20s, 5m0s. */
-export function goDurationSeconds(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60}s`;
-  return `${Math.floor(m / 60)}h${m % 60}m${s % 60}s`;
 }
 
 /** upstream format.Pod: name_namespace(uid). */
@@ -302,7 +294,7 @@ export class KubeRuntimeManager {
     const retryAtMono = this.deps.clock.monotonic() + (decision.retryAt - now) * 1000;
     return {
       retryAt: retryAtMono,
-      message: `back-off ${goDurationSeconds(decision.entry.backoffSeconds)} restarting failed container=${container.name} pod=${formatPod(pod)}`,
+      message: `back-off ${formatGoDuration(decision.entry.backoffSeconds * 1000)} restarting failed container=${container.name} pod=${formatPod(pod)}`,
     };
   }
 

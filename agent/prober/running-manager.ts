@@ -2,6 +2,7 @@ import type { V1Container, V1ContainerStatus, V1Pod, V1PodStatus, V1Probe } from
 import { containerRef, type EventRecorder } from '../api/events.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { ProbeObservation } from '../metrics/kubelet-metrics.js';
+import { isRestartableInitContainer, restartPolicyOf } from '../kuberuntime/pod-helpers.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import { probeEvent, probeOutcome, runProbeWithRetries, type ProbeTarget } from './handlers/run-probe.js';
 import { probeUserAgent, type ProbeRun } from './handlers/types.js';
@@ -309,7 +310,7 @@ export class RunningProbeManager extends ProbeManager {
       now,
       podPhase: status ? ((status.phase ?? 'Pending') as WorkerObservation['podPhase']) : null,
       container: containerObservation(findStatus(status, loop.key.containerName)),
-      restartPolicy: restartPolicyOf(loop.pod, loop.key.containerName),
+      restartPolicy: containerRestartPolicy(loop.pod, loop.key.containerName),
       podDeleting: loop.pod.metadata?.deletionTimestamp != null,
     };
   }
@@ -346,10 +347,10 @@ function findStatus(status: V1PodStatus | undefined, name: string): V1ContainerS
   return status?.containerStatuses?.find((c) => c.name === name) ?? status?.initContainerStatuses?.find((c) => c.name === name);
 }
 
-function restartPolicyOf(pod: V1Pod, containerName: string): RestartPolicy {
+/** The policy a container restarts by: sidecars always, others by the pod's (defaulted) policy. */
+function containerRestartPolicy(pod: V1Pod, containerName: string): RestartPolicy {
   const init = pod.spec?.initContainers?.find((c) => c.name === containerName);
-  if (init?.restartPolicy === 'Always') return 'Always'; // sidecars are always restarted
-  return (pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
+  return init && isRestartableInitContainer(init) ? 'Always' : restartPolicyOf(pod);
 }
 
 function bareContainerId(id: string | undefined): string {

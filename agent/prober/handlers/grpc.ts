@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { isIP } from 'node:net';
 import type { Clock } from '../../clock/clock.js';
+import { formatGoDuration } from '../../config/duration.js';
 import { PROTO_LOADER_OPTIONS } from '../../runtime/proto.js';
 import { packagePath } from '../../util/package-root.js';
 import type { ProbeRun } from './types.js';
@@ -47,7 +48,7 @@ export function grpcProbe(
   options: { timeoutMs: number; clock: Clock; userAgent: string },
 ): Promise<ProbeRun> {
   const address = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-  const timeout = goSeconds(options.timeoutMs);
+  const timeout = formatGoDuration(options.timeoutMs);
   const { Health } = loadHealthProto();
   const client = new Health(address, grpc.credentials.createInsecure(), {
     'grpc.primary_user_agent': options.userAgent,
@@ -101,7 +102,3 @@ function codeName(code: number): string {
     .join('');
 }
 
-/** Go's Duration formatting for whole seconds and milliseconds (`1s`, `500ms`). */
-function goSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
