@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../agent/clock/virtual-clock.js';
 import { assertHappensBefore, OrderViolation, step } from './happens-before.js';
-import { Journal, match } from './journal.js';
+import { Journal, journalJsonLine, match } from './journal.js';
 
 describe('Journal', () => {
   it('numbers entries in append order across sources and stamps them with the shared clock', async () => {
@@ -23,6 +23,15 @@ describe('Journal', () => {
     journal.append({ source: 'cni', kind: 'rpc', name: 'ADD', error: { code: 7, message: 'boom' } });
     const lines = journal.toJsonLines().split('\n').map((l) => JSON.parse(l) as { name: string });
     expect(lines.map((l) => l.name)).toEqual(['Version', 'ADD']);
+  });
+
+  it('writes one entry as a JSON line with bigints as decimal text and byte buffers as their length', () => {
+    const journal = new Journal();
+    const entry = journal.append({ source: 'cri', kind: 'rpc', name: 'ExecSync', response: { stdout: new Uint8Array(3), size: 10n ** 20n } });
+    const line = journalJsonLine(entry);
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toMatchObject({ name: 'ExecSync', response: { stdout: { bytes: 3 }, size: '100000000000000000000' } });
+    expect(journal.toJsonLines()).toBe(line);
   });
 
   it('resolves waitFor with an entry appended later', async () => {

@@ -99,9 +99,14 @@ export class Journal {
   /** JSON lines, one entry per line, for export and for attaching to failed test reports. */
   toJsonLines(predicate?: JournalPredicate): string {
     return this.entries(predicate)
-      .map((e) => JSON.stringify(e, jsonReplacer))
+      .map(journalJsonLine)
       .join('\n');
   }
+}
+
+/** One entry as a JSON line (no newline), as toJsonLines writes it: for appending a journal to a file. */
+export function journalJsonLine(entry: JournalEntry): string {
+  return JSON.stringify(entry, jsonReplacer);
 }
 
 /** Buffers and bigints are not JSON; render them readably instead of throwing. */

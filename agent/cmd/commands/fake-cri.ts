@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { faultRulesFromJson } from '../../../fakes/cri/faults.js';
 import { startFakeCri } from '../../../fakes/cri/server.js';
-import { Journal } from '../../../fakes/journal/journal.js';
+import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { harnessVersion } from '../version.js';
 
 interface FakeCriCliOptions {
@@ -15,17 +15,6 @@ interface FakeCriCliOptions {
   journal?: string;
   stopMissing: string;
   cgroupDriver: string;
-}
-
-/** Bigints as decimal strings; byte buffers (exec output) as their length, like Journal.toJsonLines. */
-function compactJson(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return { bytes: value.length };
-  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer') {
-    const data = (value as { data?: unknown }).data;
-    return { bytes: Array.isArray(data) ? data.length : 0 };
-  }
-  return value;
 }
 
 function socketPathOf(listen: string): string {
@@ -61,7 +50,7 @@ export function register(program: Command): void {
       const journal = new Journal();
       if (options.journal) {
         const file = options.journal;
-        journal.subscribe((entry) => appendFileSync(file, `${JSON.stringify(entry, compactJson)}\n`));
+        journal.subscribe((entry) => appendFileSync(file, `${journalJsonLine(entry)}\n`));
       }
       const fake = await startFakeCri({
         socketPath,

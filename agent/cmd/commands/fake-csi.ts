@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { startFakeCsi } from '../../../fakes/csi/server.js';
 import type { NodeCapability } from '../../../fakes/csi/driver.js';
 import { faultRulesFromJson } from '../../../fakes/cri/faults.js';
-import { Journal } from '../../../fakes/journal/journal.js';
+import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { harnessVersion } from '../version.js';
 
 interface FakeCsiCliOptions {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
       const journal = new Journal();
       if (options.journal) {
         const file = options.journal;
-        journal.subscribe((entry) => appendFileSync(file, `${JSON.stringify(entry)}\n`));
+        journal.subscribe((entry) => appendFileSync(file, `${journalJsonLine(entry)}\n`));
       }
       const node: NodeCapability[] = options.stageUnstage ? ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS'] : ['GET_VOLUME_STATS'];
       const csi = await startFakeCsi({

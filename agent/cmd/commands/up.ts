@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Journal } from '../../../fakes/journal/journal.js';
+import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { startEmbeddedNode } from '../../embedded-node.js';
 import { parseQuantity } from '../../resources/quantity.js';
 
@@ -42,7 +42,7 @@ export function register(program: Command): void {
       const journal = new Journal();
       if (options.journal) {
         const file = options.journal;
-        journal.subscribe((e) => appendFileSync(file, `${JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`));
+        journal.subscribe((e) => appendFileSync(file, `${journalJsonLine(e)}\n`));
       }
       const kubeconfigPath = resolve(options.kubeconfigOut);
       const node = await startEmbeddedNode({
