@@ -37,17 +37,26 @@ describe('the fake CRI pod network through the CNI plugin', () => {
     expect((add!.response as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]).toBe(ip);
   });
 
-  it('runs CNI DEL once, inside the first StopPodSandbox, not again on a second stop or on RemovePodSandbox', async () => {
+  it('runs CNI DEL inside every StopPodSandbox and the stop within RemovePodSandbox, as containerd 1.6 does, with no netns after the first', async () => {
     const { fake, cri } = await setup();
     const { podSandboxId } = await cri.runPodSandbox({ config: config('db') });
     await cri.stopPodSandbox({ podSandboxId });
-    const dels = fake.journal.entries(match('cni', 'DEL', { podSandboxId }));
+    const first = fake.journal.entries(match('cni', 'DEL', { podSandboxId }));
     const stop = fake.journal.first(match('cri', 'StopPodSandbox', { podSandboxId }))!;
-    expect(dels).toHaveLength(1);
-    expect(dels[0]!.seq).toBeLessThan(stop.seq);
-    await cri.stopPodSandbox({ podSandboxId });
+    expect(first).toHaveLength(1);
+    expect(first[0]!.seq).toBeLessThan(stop.seq);
+    expect(first[0]!.subject['netns']).toMatch(/^\/var\/run\/netns\/cni-/);
     await cri.removePodSandbox({ podSandboxId });
-    expect(seqOf(fake.journal.entries(match('cni', 'DEL', { podSandboxId })))).toEqual(seqOf(dels));
+    const dels = fake.journal.entries(match('cni', 'DEL', { podSandboxId }));
+    const remove = fake.journal.first(match('cri', 'RemovePodSandbox', { podSandboxId }))!;
+    expect(seqOf(dels)).toHaveLength(2);
+    expect(dels[1]!.seq).toBeGreaterThan(stop.seq);
+    expect(dels[1]!.seq).toBeLessThan(remove.seq);
+    expect(dels[1]!.subject['netns']).toBeUndefined();
+    expect(dels.every((d) => d.error === undefined)).toBe(true);
+    // Once removed, the sandbox is unknown: nothing more reaches the plugin.
+    await cri.removePodSandbox({ podSandboxId });
+    expect(fake.journal.entries(match('cni', 'DEL', { podSandboxId }))).toHaveLength(2);
   });
 
   it('makes no CNI call for a host-network sandbox', async () => {

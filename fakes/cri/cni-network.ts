@@ -23,8 +23,8 @@ export interface SandboxNetworkSubject {
 export interface SandboxNetwork {
   /** CNI ADD; resolves with the pod IP the result reports. Rejects with a message naming the plugin. */
   setUp(subject: SandboxNetworkSubject): Promise<string>;
-  /** CNI DEL; rejects with a message naming the plugin. */
-  tearDown(subject: SandboxNetworkSubject): Promise<void>;
+  /** CNI DEL (with no netns path once the namespace was removed); rejects with a message naming the plugin. */
+  tearDown(subject: SandboxNetworkSubject, options?: { netnsRemoved?: boolean }): Promise<void>;
   close(): void;
 }
 
@@ -59,7 +59,7 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
     return ownDataDir;
   };
 
-  const invoke = async (command: 'ADD' | 'DEL', s: SandboxNetworkSubject, prevResult?: CniResult): Promise<CniResult | undefined> => {
+  const invoke = async (command: 'ADD' | 'DEL', s: SandboxNetworkSubject, prevResult?: CniResult, netns = netnsPath(s.sandboxId)): Promise<CniResult | undefined> => {
     const dir = dataDir();
     const config: CniNetworkConfig = {
       cniVersion: CNI_VERSION,
@@ -73,7 +73,7 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
       env: {
         CNI_COMMAND: command,
         CNI_CONTAINERID: s.sandboxId,
-        CNI_NETNS: netnsPath(s.sandboxId),
+        CNI_NETNS: netns,
         CNI_IFNAME: 'eth0',
         CNI_PATH: '/opt/cni/bin',
         // What containerd's CRI plugin passes (pkg/cri/server: cniNamespaceOpts), so subjects match.
@@ -118,8 +118,8 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
       if (!ip) throw new Error(`plugin type="${CNI_PLUGIN_NAME}" name="${name}" failed (add): the result has no IP address`);
       return ip;
     },
-    async tearDown(s) {
-      await invoke('DEL', s);
+    async tearDown(s, opts = {}) {
+      await invoke('DEL', s, undefined, opts.netnsRemoved ? '' : netnsPath(s.sandboxId));
     },
     close() {
       if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });

@@ -65,8 +65,11 @@ interface Sandbox {
   readonly ip: string;
   state: SandboxState;
   network: PodNetwork;
-  /** CNI ADD succeeded and no DEL has since: the next stop tears the network down. */
-  cniAttached?: boolean;
+  /**
+   * Set once CNI ADD succeeded: every later stop runs DEL, as containerd 1.6 does (StopPodSandbox and again
+   * the stop inside RemovePodSandbox); after the first successful DEL the netns is gone and DEL gets no path.
+   */
+  cni?: 'attached' | 'detached';
 }
 
 interface Container {
@@ -238,7 +241,7 @@ export class FakeRuntime {
         this.releaseAdmitted(sandbox);
         throw unknown(`failed to setup network for sandbox "${sandbox.id}": CNI result IP ${ip} is not the allocated ${sandbox.ip}`);
       }
-      sandbox.cniAttached = true;
+      sandbox.cni = 'attached';
     }
     return this.commitSandbox(sandbox);
   }
@@ -311,15 +314,15 @@ export class FakeRuntime {
     // containerd kills every container of the sandbox at once (stopContainer with timeout 0).
     await Promise.all([...this.containers.values()].filter((c) => c.sandboxId === sandbox.id).map((c) => this.stopContainerNow(c, 0)));
     const network = this.options.podNetwork;
-    if (network && sandbox.cniAttached) {
-      // Once per attachment (a second stop finds it gone); a failed DEL fails the stop and is retried by the next.
-      sandbox.cniAttached = false;
+    if (network && sandbox.cni) {
+      // A failed DEL fails the stop and leaves the netns, so the next stop tears it down again.
+      const netnsRemoved = sandbox.cni === 'detached';
       try {
-        await network.tearDown(this.networkSubject(sandbox));
+        await network.tearDown(this.networkSubject(sandbox), { netnsRemoved });
       } catch (err) {
-        sandbox.cniAttached = true;
         throw unknown(`failed to destroy network for sandbox "${sandbox.id}": ${(err as Error).message}`);
       }
+      sandbox.cni = 'detached';
     }
     if (sandbox.state === 'SANDBOX_READY') {
       sandbox.state = 'SANDBOX_NOTREADY';
