@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import fc from 'fast-check';
 import { FUZZ_TARGET_NAMES, fuzzTargets, type FuzzTargetOptions } from '../../../property-tests/fuzz-registry.js';
 import type { FuzzTarget, NamedProperty } from '../../../property-tests/properties/types.js';
+import { integerFlag } from '../integer-flag.js';
 
 export interface FuzzOptions {
   readonly target: FuzzTarget;
@@ -140,13 +141,6 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo, source: Property
   return { passed, failed };
 }
 
-function parseInteger(flag: string, raw: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new Error(`${flag} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return Number(raw);
-}
-
 /** `kubelet-harness fuzz probes|eviction|qos|quantity`: the decision-logic properties, at any scale. */
 export function register(program: Command): void {
   program
@@ -163,11 +157,11 @@ export function register(program: Command): void {
         if (!(FUZZ_TARGET_NAMES as string[]).includes(target)) {
           throw new Error(`unknown fuzz target "${target}" (expected ${FUZZ_TARGET_NAMES.join(', ')})`);
         }
-        const seed = raw.seed === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0 : parseInteger('--seed', raw.seed, -(2 ** 31), 2 ** 31 - 1);
+        const seed = raw.seed === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0 : integerFlag('--seed', raw.seed, -(2 ** 31), 2 ** 31 - 1);
         const report = await runFuzz(
           {
             target: target as FuzzTarget,
-            runs: parseInteger('--runs', raw.runs, 1, 100_000_000),
+            runs: integerFlag('--runs', raw.runs, 1, 100_000_000),
             seed,
             ...(raw.path === undefined ? {} : { path: raw.path }),
             ...(raw.property === undefined ? {} : { property: raw.property }),

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { startMockApiServer } from '../../../fakes/apiserver/server.js';
+import { integerFlag } from '../integer-flag.js';
 
 interface MockApiServerCliOptions {
   host: string;
@@ -8,13 +9,6 @@ interface MockApiServerCliOptions {
   tls?: boolean;
   token?: string | boolean;
   historyLimit?: string;
-}
-
-function integer(flag: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new Error(`${flag} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return Number(raw);
 }
 
 /** `kubelet-harness mock-apiserver`: the mock Kubernetes API server, standalone, until interrupted. */
@@ -42,11 +36,11 @@ export function register(program: Command): void {
 async function serve(options: MockApiServerCliOptions): Promise<void> {
   const server = await startMockApiServer({
     host: options.host,
-    port: integer('--port', options.port, 0, 65_535),
+    port: integerFlag('--port', options.port, 0, 65_535),
     ...(options.tls ? { tls: true } : {}),
     ...(options.token === true ? { token: true } : typeof options.token === 'string' ? { token: options.token } : {}),
     ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}),
-    ...(options.historyLimit ? { historyLimit: integer('--history-limit', options.historyLimit, 1, 10_000_000) } : {}),
+    ...(options.historyLimit ? { historyLimit: integerFlag('--history-limit', options.historyLimit, 1, 10_000_000) } : {}),
   });
   process.stdout.write(`mock-apiserver listening on ${server.url}\n`);
   if (server.kubeconfigPath) process.stdout.write(`kubeconfig written to ${server.kubeconfigPath}\n`);

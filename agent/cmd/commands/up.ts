@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { startEmbeddedNode } from '../../embedded-node.js';
+import { integerFlag } from '../integer-flag.js';
 import { parseQuantity } from '../../resources/quantity.js';
 
 interface UpOptions {
@@ -34,10 +35,8 @@ export function register(program: Command): void {
     .option('--memory <quantity>', 'memory of the declared fake machine (a quantity)', '8Gi')
     .option('-v, --verbose', 'log the agent\'s internal messages to stderr')
     .action(async (options: UpOptions) => {
-      const apiPort = Number(options.apiPort);
-      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new Error(`--api-port must be a port number, got ${JSON.stringify(options.apiPort)}`);
-      const cpu = Number(options.cpu);
-      if (!Number.isInteger(cpu) || cpu < 1) throw new Error(`--cpu must be a positive integer, got ${JSON.stringify(options.cpu)}`);
+      const apiPort = integerFlag('--api-port', options.apiPort, 0, 65_535);
+      const cpu = integerFlag('--cpu', options.cpu, 1, 10_000);
       const memory = parseBytes(options.memory);
       const journal = new Journal();
       if (options.journal) {
