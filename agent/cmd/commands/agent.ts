@@ -9,6 +9,7 @@ import { createKubeletMetrics } from '../../metrics/kubelet-metrics.js';
 import { fakeMachine, hostMachine, type MachineInfo } from '../../nodestatus/machine.js';
 import { parseMapStringString } from '../../config/flag-syntax.js';
 import { parseQuantity } from '../../resources/quantity.js';
+import { untilSignal } from '../until-signal.js';
 
 /**
  * `kubelet-harness agent --config kubelet-config.yaml --kubeconfig FILE --runtime-endpoint unix:///...`:
@@ -67,15 +68,7 @@ export function register(program: Command): void {
       });
       await kubelet.start();
       process.stderr.write(`kubelet-harness agent: node ${nodeName} running against ${loaded.config.containerRuntimeEndpoint}\n`);
-      await new Promise<void>((done) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void kubelet.stop().then(done, done);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal(() => kubelet.stop());
     });
 }
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { startEmbeddedNode } from '../../embedded-node.js';
 import { integerFlag } from '../integer-flag.js';
+import { untilSignal } from '../until-signal.js';
 import { parseQuantity } from '../../resources/quantity.js';
 
 interface UpOptions {
@@ -68,15 +69,7 @@ export function register(program: Command): void {
           '',
         ].join('\n'),
       );
-      await new Promise<void>((done) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void node.close().then(done, done);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal(() => node.close());
     });
 }
 
