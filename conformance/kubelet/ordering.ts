@@ -41,6 +41,17 @@ function exitedZeroBefore(agent: AgentUnderTest, containerId: string, limit: Jou
   return seen;
 }
 
+/**
+ * The runtime's CNI calls reach the target's journal on the fakes and on the containerd the harness
+ * provisions (the project plugin is chained there); a foreign runtime keeps no journal, so only the CRI
+ * order can be checked on it.
+ */
+function cniVisible(ctx: SpecContext): boolean {
+  if (ctx.journal) return true;
+  ctx.log('CNI ADD/DEL not checked: this target keeps no journal of its CNI calls');
+  return false;
+}
+
 function cniCalls(agent: AgentUnderTest, command: 'ADD' | 'DEL', sandboxId: string): JournalEntry[] {
   return specEntries(agent, (e) => e.source === 'cni' && e.name === command && e.subject['podSandboxId'] === sandboxId);
 }
@@ -93,12 +104,14 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       const init1 = created(agent, 'init-1');
       const init2 = created(agent, 'init-2');
       const app = created(agent, 'app');
-      const add = networkAdded(agent, sandbox);
-      before(add, init1.entry, 'the pod network is set up before the first init container is created');
       before(sandbox, init1.entry, 'the sandbox exists before the first init container');
-      const podIp = running.status?.podIP ?? '';
-      assert.ok(podIp, 'the running pod reports a pod IP');
-      assert.ok(JSON.stringify(add.response).includes(`"${podIp}/`), `the CNI ADD result holds the pod IP ${podIp}: ${JSON.stringify(add.response)}`);
+      if (cniVisible(ctx)) {
+        const add = networkAdded(agent, sandbox);
+        before(add, init1.entry, 'the pod network is set up before the first init container is created');
+        const podIp = running.status?.podIP ?? '';
+        assert.ok(podIp, 'the running pod reports a pod IP');
+        assert.ok(JSON.stringify(add.response).includes(`"${podIp}/`), `the CNI ADD result holds the pod IP ${podIp}: ${JSON.stringify(add.response)}`);
+      }
       for (const [c, image] of [[init1, 'init-1'], [init2, 'init-2'], [app, 'app']] as const) {
         const check = firstCall(agent, 'ImageStatus', `image check for ${image}`, (e) => e.seq < c.entry.seq && e.seq > sandbox.seq);
         before(check, c.entry, `the image of ${image} is ensured before it is created`);
@@ -149,16 +162,18 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       before(preStop, stop, 'preStop runs before StopContainer');
       before(stop, stopSandbox, 'containers stop before the sandbox');
       before(stopSandbox, removeSandbox, 'the sandbox stops before it is removed');
-      networkAdded(agent, sandbox);
-      const dels = cniCalls(agent, 'DEL', sandboxId);
-      assert.ok(dels.length >= 1, 'the pod network is torn down with a CNI DEL');
-      before(stop, dels[0]!, 'the containers stop before the pod network is torn down');
-      before(dels[0]!, stopSandbox, 'CNI DEL runs inside StopPodSandbox (it has finished before the call returns)');
-      for (const del of dels) {
-        // A runtime may repeat DEL (it is idempotent), but only while stopping: never once the sandbox is gone.
-        assert.equal(del.error, undefined, `CNI DEL succeeded: ${JSON.stringify(del.error)}`);
-        before(stop, del, 'no CNI DEL before the containers stopped');
-        before(del, removeSandbox, 'no CNI DEL after the sandbox is removed');
+      if (cniVisible(ctx)) {
+        networkAdded(agent, sandbox);
+        const dels = cniCalls(agent, 'DEL', sandboxId);
+        assert.ok(dels.length >= 1, 'the pod network is torn down with a CNI DEL');
+        before(stop, dels[0]!, 'the containers stop before the pod network is torn down');
+        before(dels[0]!, stopSandbox, 'CNI DEL runs inside StopPodSandbox (it has finished before the call returns)');
+        for (const del of dels) {
+          // containerd 1.6 repeats DEL in the stop inside RemovePodSandbox (DEL is idempotent); never after removal.
+          assert.equal(del.error, undefined, `CNI DEL succeeded: ${JSON.stringify(del.error)}`);
+          before(stop, del, 'no CNI DEL before the containers stopped');
+          before(del, removeSandbox, 'no CNI DEL after the sandbox is removed');
+        }
       }
       const deletes = specEntries(agent, (e) => e.source === 'apiserver' && /^delete pods$/i.test(e.name) && e.subject['name'] === name);
       const last = deletes.at(-1);
@@ -192,7 +207,7 @@ export const kubeletOrderingSuite = defineSuite('kubelet/ordering', [
       const sandbox = firstCall(agent, 'RunPodSandbox', 'create the pod sandbox');
       const app = created(agent, 'app');
       before(publish, sandbox, 'the volume is published before the sandbox');
-      before(publish, networkAdded(agent, sandbox), 'the volume is published before the pod network is set up');
+      if (cniVisible(ctx)) before(publish, networkAdded(agent, sandbox), 'the volume is published before the pod network is set up');
       before(sandbox, app.entry, 'the sandbox exists before the container');
       const mounts = (app.entry.request as { config?: { mounts?: Array<{ containerPath?: string }> } }).config?.mounts ?? [];
       assert.ok(mounts.some((m) => m.containerPath === '/data'), 'the container mounts the volume at /data');
