@@ -30,6 +30,26 @@ describe('VirtualClock', () => {
     expect(seen).toEqual([100, 200, 300]);
   });
 
+  it('advances one due time at a time, awaiting real work a timer started before moving on', async () => {
+    const run = async (stepwise: boolean): Promise<number[]> => {
+      const clock = new VirtualClock();
+      const fired: number[] = [];
+      let work: Promise<void> = Promise.resolve();
+      clock.setTimeout(() => {
+        fired.push(clock.monotonic());
+        // Real I/O (a macrotask) before the next timer is set: a plain advance does not wait for it.
+        work = new Promise<void>((r) => setTimeout(r, 5)).then(() => void clock.setTimeout(() => fired.push(clock.monotonic()), 5));
+      }, 10);
+      if (stepwise) await clock.advanceSettling(20, () => work);
+      else await clock.advance(20);
+      await work;
+      expect(clock.monotonic()).toBe(20);
+      return fired;
+    };
+    expect(await run(true)).toEqual([10, 15]);
+    expect(await run(false)).toEqual([10]);
+  });
+
   it('repeats intervals until cancelled and never fires a cancelled timer', async () => {
     const clock = new VirtualClock();
     let ticks = 0;

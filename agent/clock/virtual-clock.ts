@@ -80,6 +80,21 @@ export class VirtualClock implements Clock {
     this.timers = this.timers.filter((t) => !t.cancelled);
   }
 
+  /**
+   * Like advance(ms), one due time at a time, awaiting `settle` after each: work a timer starts that
+   * waits on real I/O (a gRPC call, a file) finishes, and can set its next timer, before time moves on.
+   */
+  async advanceSettling(ms: number, settle: () => Promise<unknown>): Promise<void> {
+    const target = this.monotonicMs + ms;
+    for (;;) {
+      const due = this.nextDue();
+      if (due === null || due > target) break;
+      await this.advanceTo(due);
+      await settle();
+    }
+    await this.advanceTo(target);
+  }
+
   /** Fires timers until none is pending or `limitMs` of virtual time has passed. */
   async runAll(limitMs = 24 * 3600_000): Promise<void> {
     const stopAt = this.monotonicMs + limitMs;

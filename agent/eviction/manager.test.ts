@@ -87,16 +87,7 @@ async function setup(pods: Array<{ pod: V1Pod; memory: string; disk?: string }>,
   });
   manager.onNodeConditionsChange((c) => conditionChanges.push({ t: clock.monotonic() / 1000, conditions: c }));
   const m = manager;
-  const step = async (ms: number): Promise<void> => {
-    const target = clock.monotonic() + ms;
-    for (;;) {
-      const due = clock.nextDue();
-      if (due === null || due > target) break;
-      await clock.advanceTo(due);
-      await m.idle();
-    }
-    await clock.advanceTo(target);
-  };
+  const step = (ms: number): Promise<void> => clock.advanceSettling(ms, () => m.idle());
   return { clock, manager: m, kills, conditionChanges, metrics, recorder, step };
 }
 

@@ -47,14 +47,7 @@ describe('the container log manager', () => {
     const quietDir = join(fixture.logDir, 'quiet', 'app');
     const m = manager;
     const step = async (ms: number): Promise<void> => {
-      const target = clock.monotonic() + ms;
-      for (;;) {
-        const due = clock.nextDue();
-        if (due === null || due > target) break;
-        await clock.advanceTo(due);
-        await m.idle();
-      }
-      await clock.advanceTo(target);
+      await clock.advanceSettling(ms, () => m.idle());
       await m.idle();
     };
 

@@ -112,16 +112,11 @@ async function harness(options: { advanceBeforeStartMs?: number; triggerReadines
       await prober.idle();
     },
     async step(ms) {
-      const target = clock.monotonic() + ms;
-      for (;;) {
-        const due = clock.nextDue();
-        if (due === null || due > target) break;
-        await clock.advanceTo(due);
+      await clock.advanceSettling(ms, async () => {
         await prober.idle();
         await refresh();
         await prober.idle();
-      }
-      await clock.advanceTo(target);
+      });
     },
   };
   current = h;
