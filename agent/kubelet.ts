@@ -446,6 +446,8 @@ export class Kubelet {
     await this.apiRecorder?.flush();
     await this.healthServer?.close();
     this.ownVolumeManager?.close();
+    // A rotation pass under way finishes before its CRI client goes.
+    await this.logs.idle();
     if (this.ownsCri) this.cri.close();
   }
 
