@@ -12,13 +12,13 @@ import { runLifecycleCase } from './properties/pod-lifecycle.js';
  * settled status equals the independent model. The fake CRI runs no CNI plugin (pod IPs are loopback
  * addresses it hands out itself), so CNI faults do not apply on this target.
  *
- * A run costs about 0.8 s of CPU (fresh API server, fake CRI/CSI and agent; the real gRPC and HTTP
- * traffic of ~10–15 s of virtual time), so 60 runs fit a minute of one core; on the shared 2-core box
- * under load the wall time is longer. The seed is fixed; a failure names the seed and the case
+ * A run costs about 0.6 s of CPU (a fresh API server, fake CRI/CSI and agent, and the real gRPC and
+ * HTTP traffic of ~10–15 s of virtual time): 100 runs took 65 s (57 s CPU) on the shared 2-core box
+ * at load 4–6, and take longer when it is busier. The seed is fixed; a failure names the seed and the case
  * (fast-check's counterexample) and lists every broken property with the run's errors and events.
  * LIFECYCLE_RUNS / LIFECYCLE_SEED override; LIFECYCLE_SHRINK=1 shrinks a failure (slow: seconds per try).
  */
-const NUM_RUNS = Number(process.env['LIFECYCLE_RUNS'] ?? 60);
+const NUM_RUNS = Number(process.env['LIFECYCLE_RUNS'] ?? 100);
 const SEED = Number(process.env['LIFECYCLE_SEED'] ?? 20261127);
 
 describe('pod lifecycle through the reference kubelet on the fakes', () => {
