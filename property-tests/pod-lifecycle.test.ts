@@ -6,11 +6,11 @@ import { runLifecycleCase } from './properties/pod-lifecycle.js';
 /**
  * Issue 5's property: generated pods (1–4 init and 1–4 app containers, each policy, exit codes and
  * run-forever servers through the fake CRI's knobs, exec hooks, emptyDir and CSI inline volumes)
- * under random transient CRI and CSI faults run through the reference kubelet on fresh fakes with a
- * virtual clock, then are deleted. Every run checks (a) the kubelet order on the journal, (b) no
- * sandbox, container, CSI publication, volume directory or pod worker left after deletion, (c) the
- * settled status equals the independent model. The fake CRI runs no CNI plugin (pod IPs are loopback
- * addresses it hands out itself), so CNI faults do not apply on this target.
+ * under random transient CRI, CSI and CNI faults (the fake runtime chains the project's CNI plugin
+ * in-process) run through the reference kubelet on fresh fakes with a virtual clock, then are
+ * deleted. Every run checks (a) the kubelet order on the journal, (b) no sandbox, container, CNI
+ * attachment, CSI publication, volume directory or pod worker left after deletion, (c) the settled
+ * status equals the independent model.
  *
  * A run costs about 0.6 s of CPU (a fresh API server, fake CRI/CSI and agent, and the real gRPC and
  * HTTP traffic of ~10–15 s of virtual time): 100 runs took 65 s (57 s CPU) on the shared 2-core box

@@ -7,6 +7,7 @@
  */
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import fc from 'fast-check';
+import type { CniFaultRule } from '../../fakes/cni/types.js';
 import type { FaultRule } from '../../fakes/cri/faults.js';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -64,9 +65,17 @@ export interface FaultSpec<M extends string> {
   readonly effect: { readonly type: 'error'; readonly code: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' } | { readonly type: 'delay'; readonly ms: number };
 }
 
+/** A fault of the CNI plugin the fake runtime chains in: error 11 ("try again later") or a delay. */
+export interface CniFaultSpec {
+  readonly command: 'ADD' | 'DEL';
+  readonly nth: number;
+  readonly effect: { readonly type: 'error' } | { readonly type: 'delay'; readonly ms: number };
+}
+
 export interface FaultPlan {
   readonly cri: readonly FaultSpec<(typeof CRI_FAULT_METHODS)[number]>[];
   readonly csi: readonly FaultSpec<(typeof CSI_FAULT_METHODS)[number]>[];
+  readonly cni: readonly CniFaultSpec[];
 }
 
 export interface LifecycleCase {
@@ -114,9 +123,16 @@ function faultSpecArb<M extends string>(methods: readonly M[]): fc.Arbitrary<Fau
   });
 }
 
+const cniFaultArb: fc.Arbitrary<CniFaultSpec> = fc.record({
+  command: fc.constantFrom('ADD' as const, 'DEL' as const),
+  nth: fc.integer({ min: 1, max: 2 }),
+  effect: fc.oneof(fc.constant({ type: 'error' as const }), fc.record({ type: fc.constant('delay' as const), ms: fc.constantFrom(50, 1_000) })),
+});
+
 export const faultPlanArb: fc.Arbitrary<FaultPlan> = fc.record({
   cri: fc.array(faultSpecArb(CRI_FAULT_METHODS), { maxLength: 4 }),
   csi: fc.array(faultSpecArb(CSI_FAULT_METHODS), { maxLength: 2 }),
+  cni: fc.array(cniFaultArb, { maxLength: 2 }),
 });
 
 export const lifecycleCaseArb: fc.Arbitrary<LifecycleCase> = fc.record({ scenario: podScenarioArb, faults: faultPlanArb });
@@ -216,4 +232,13 @@ export function faultRules(specs: readonly FaultSpec<string>[]): FaultRule[] {
       ...(onlyPreStop ? { match: isPreStopExec } : {}),
     };
   });
+}
+
+/** The CNI part of the plan as the plugin's fault rules (code 11: "try again later" in the CNI spec). */
+export function cniFaultRules(specs: readonly CniFaultSpec[]): CniFaultRule[] {
+  return specs.map((f) =>
+    f.effect.type === 'error'
+      ? { command: f.command, nth: f.nth, code: 11, msg: `property fault: ${f.command} #${f.nth}` }
+      : { command: f.command, nth: f.nth, delayMs: f.effect.ms },
+  );
 }

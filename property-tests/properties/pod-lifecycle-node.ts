@@ -1,5 +1,6 @@
 /**
- * A throw-away node for one property run: mock API server, fake CRI, fake CSI and the reference
+ * A throw-away node for one property run: mock API server, fake CRI (with the project's CNI plugin
+ * chained in-process), fake CSI and the reference
  * kubelet (with its volume manager and the fake CSI driver registered), all on one virtual clock and
  * writing one journal. Each run gets a fresh node so a failing run cannot leak into the next.
  */
@@ -17,6 +18,7 @@ import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.
 import { VolumeManager } from '../../agent/volumes/volume-manager.js';
 import { startMockApiServer, type MockApiServer } from '../../fakes/apiserver/server.js';
 import { startFakeCri, type FakeCri } from '../../fakes/cri/index.js';
+import type { CniFaultRule } from '../../fakes/cni/types.js';
 import type { FaultRule } from '../../fakes/cri/faults.js';
 import { startFakeCsi, type FakeCsi } from '../../fakes/csi/server.js';
 import { Journal } from '../../fakes/journal/journal.js';
@@ -38,7 +40,10 @@ export interface LifecycleNode {
   close(): Promise<void>;
 }
 
-export async function startLifecycleNode(faults: { cri: readonly FaultRule[]; csi: readonly FaultRule[] }, log?: (m: string) => void): Promise<LifecycleNode> {
+export async function startLifecycleNode(
+  faults: { cri: readonly FaultRule[]; csi: readonly FaultRule[]; cni: readonly CniFaultRule[] },
+  log?: (m: string) => void,
+): Promise<LifecycleNode> {
   const clock = new VirtualClock();
   const journal = new Journal(clock);
   const rootDir = mkdtempSync(join(tmpdir(), 'kh-lifecycle-'));
@@ -55,7 +60,8 @@ export async function startLifecycleNode(faults: { cri: readonly FaultRule[]; cs
   try {
     const api = await startMockApiServer({ clock, journal });
     closers.push(() => api.close());
-    const cri = await startFakeCri({ clock, journal, faults: [...faults.cri] });
+    // The fake sets pod networks up through the project's CNI plugin (journaled as source 'cni').
+    const cri = await startFakeCri({ clock, journal, faults: [...faults.cri], cniNetwork: { faults: [...faults.cni] } });
     closers.push(() => cri.close());
     const csi = await startFakeCsi({ socketPath: join(rootDir, 'csi.sock'), journal, clock, faults: [...faults.csi], driverName: CSI_DRIVER, nodeId: NODE_NAME });
     closers.push(() => csi.stop());

@@ -5,11 +5,11 @@
  * an image pulled), the fake CSI driver's calls and the API server's requests. Returns the
  * violations as sentences naming the journal entries involved; empty = the order held.
  *
- * Start: volumes published → RunPodSandbox → per container start: its image ensured (pulled at
+ * Start: volumes published → RunPodSandbox (CNI ADD inside it) → per container start: its image ensured (pulled at
  * least once) → CreateContainer → StartContainer → postStart, one start at a time; init container k
  * is created only after every init container before it exited 0 and while no other init container
  * runs; app containers only after all of them. Deletion: preStop → StopContainer for every running
- * container → StopPodSandbox → RemovePodSandbox → NodeUnpublishVolume → the pod object removed,
+ * container → StopPodSandbox (CNI DEL inside it) → RemovePodSandbox → NodeUnpublishVolume → the pod object removed,
  * and nothing is created or started once the sandbox is being stopped.
  */
 import type { JournalEntry } from '../../fakes/journal/journal.js';
@@ -112,6 +112,16 @@ export function orderViolations(input: OrderInput): string[] {
     if (!firstPublish) v.push('the CSI volume was never published, yet a sandbox was created');
     else if (firstPublish.seq > firstSandboxBegin.seq) v.push(`volume published (${describe(firstPublish)}) after RunPodSandbox began (${describe(firstSandboxBegin)})`);
   }
+  // The pod network: CNI ADD while RunPodSandbox runs (the runtime's job), before any container.
+  const cni = (name: string): JournalEntry[] => entries.filter((e) => e.source === 'cni' && e.kind === 'rpc' && e.name === name);
+  const within = (e: JournalEntry, rpc: string): boolean => of(rpc).some((k) => k.begin.seq < e.seq && (k.end === undefined || k.end.seq > e.seq));
+  for (const add of cni('ADD')) {
+    if (!within(add, 'RunPodSandbox')) v.push(`${describe(add)} (CNI ADD) outside any RunPodSandbox call`);
+  }
+  const firstAdd = cni('ADD').find((e) => e.error === undefined);
+  const firstCreate = of('CreateContainer')[0];
+  if (firstCreate && (!firstAdd || firstAdd.seq > firstCreate.begin.seq)) v.push(`${describe(firstCreate.begin)} began before the pod network was added (${describe(firstAdd)})`);
+
   const creates = of('CreateContainer');
   for (const c of creates) {
     const name = (c.begin.request as { config?: { metadata?: { name?: string } } }).config?.metadata?.name ?? '';
@@ -217,6 +227,16 @@ export function orderViolations(input: OrderInput): string[] {
     }
     const graceSpent = s.begin.t - hook.begin.t >= grace * 1000 - 1;
     if ((!hook.end || hook.end.seq > s.begin.seq) && !graceSpent) v.push(`${describe(s.begin)} began while the preStop hook of ${name} still ran (${describe(hook.begin)}) within the grace period`);
+  }
+  for (const del of cni('DEL')) {
+    if (!within(del, 'StopPodSandbox') && !within(del, 'RemovePodSandbox') && !within(del, 'RunPodSandbox')) {
+      v.push(`${describe(del)} (CNI DEL) outside StopPodSandbox/RemovePodSandbox (or the cleanup of a failed RunPodSandbox)`);
+    }
+    if (teardown && del.seq > teardown.begin.seq) {
+      for (const s of of('StopContainer').filter((s) => s.begin.seq < teardown.begin.seq)) {
+        if (s.end && s.end.seq > del.seq) v.push(`${describe(del)} (CNI DEL) while ${describe(s.begin)} was still stopping a container`);
+      }
+    }
   }
   const stoppedOk = stopSandbox.find((c) => c.ok);
   const removes = of('RemovePodSandbox');

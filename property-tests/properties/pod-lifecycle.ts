@@ -10,7 +10,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { podVolumesDir } from '../../agent/volumes/paths.js';
-import { buildPod, faultRules, type LifecycleCase } from '../arbitraries/pod-spec.js';
+import { buildPod, cniFaultRules, faultRules, type LifecycleCase } from '../arbitraries/pod-spec.js';
 import { expectedStatus, observedStatus, statusDifferences } from './pod-lifecycle-model.js';
 import { NODE_NAME, drive, startLifecycleNode, type LifecycleNode } from './pod-lifecycle-node.js';
 import { orderViolations } from './pod-lifecycle-order.js';
@@ -48,6 +48,13 @@ function leaks(node: LifecycleNode, uid: string): string[] {
   const csi = node.csi.driver.snapshot();
   if (csi.published.length > 0) found.push(`CSI publications left: ${csi.published.map((p) => p.targetPath).join(', ')}`);
   if (csi.staged.length > 0) found.push(`CSI stagings left: ${csi.staged.map((p) => p.stagingTargetPath).join(', ')}`);
+  const attached = new Set<string>();
+  for (const e of node.journal.entries((x) => x.source === 'cni' && x.kind === 'rpc' && x.error === undefined)) {
+    const id = e.subject['containerId'] ?? '';
+    if (e.name === 'ADD') attached.add(id);
+    if (e.name === 'DEL') attached.delete(id);
+  }
+  if (attached.size > 0) found.push(`CNI attachments never deleted: ${[...attached].map((id) => id.slice(0, 12)).join(', ')}`);
   const volumesDir = podVolumesDir(node.rootDir, uid);
   if (existsSync(volumesDir)) {
     const left = readdirSync(volumesDir, { recursive: true });
@@ -65,7 +72,7 @@ function context(node: LifecycleNode): string[] {
 }
 
 export async function runLifecycleCase(c: LifecycleCase, log?: (m: string) => void): Promise<LifecycleOutcome> {
-  const node = await startLifecycleNode({ cri: faultRules(c.faults.cri), csi: faultRules(c.faults.csi) }, log);
+  const node = await startLifecycleNode({ cri: faultRules(c.faults.cri), csi: faultRules(c.faults.csi), cni: cniFaultRules(c.faults.cni) }, log);
   const failures: string[] = [];
   let phase = '(none)';
   try {
