@@ -59,6 +59,14 @@ function codeOf(fn: () => unknown): number | 'ok' {
 }
 
 describe('the fake runtime model', () => {
+  it('gives objects created in the same virtual instant strictly increasing creation times', () => {
+    const { sandbox, container, status } = setup();
+    const pod = sandbox();
+    const ids = [container(pod, { name: 'a' }), container(pod, { name: 'b' }), container(pod, { name: 'c' })];
+    const created = ids.map((id) => BigInt(status(id)['createdAt'] as string));
+    expect(created[0]! < created[1]! && created[1]! < created[2]!).toBe(true);
+  });
+
   it('makes StopContainer wait the full grace period for a PID 1 that ignores SIGTERM, then SIGKILLs it', async () => {
     const { clock, journal, sandbox, container, status, start, rt } = setup();
     const id = container(sandbox(), { command: ['sleep', '600'] });

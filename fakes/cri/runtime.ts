@@ -115,6 +115,8 @@ export class FakeRuntime {
   private readonly containerNames = new Map<string, string>();
   private readonly ips: PodIpAllocator;
   private idCounter = 0;
+  /** Last creation timestamp handed out; creation times strictly increase, as on a real runtime. */
+  private lastCreatedNs = 0n;
   private podCidr = '';
   /** Scripted image filesystem usage (bytes), replacing the sum of image sizes; null = derived. */
   private imageFsUsedBytes: number | null = null;
@@ -122,6 +124,16 @@ export class FakeRuntime {
     { type: 'RuntimeReady', status: true, reason: '', message: '' },
     { type: 'NetworkReady', status: true, reason: '', message: '' },
   ];
+
+  /**
+   * Under a virtual clock many objects are created in one instant; the kubelet picks a container's latest
+   * instance by creation time, so equal stamps would make that choice arbitrary.
+   */
+  private nextCreatedNs(): bigint {
+    const now = nowNs(this.clock);
+    this.lastCreatedNs = now > this.lastCreatedNs ? now : this.lastCreatedNs + 1n;
+    return this.lastCreatedNs;
+  }
 
   constructor(private readonly options: FakeRuntimeOptions) {
     this.images = new ImageStore([...(options.imageRules ?? []), ...DEFAULT_PULL_RULES]);
@@ -288,7 +300,7 @@ export class FakeRuntime {
       name,
       config,
       runtimeHandler: req.runtimeHandler,
-      createdAt: nowNs(this.clock),
+      createdAt: this.nextCreatedNs(),
       hostNetwork,
       ip,
       state: 'SANDBOX_READY',
@@ -443,7 +455,7 @@ export class FakeRuntime {
       config,
       image,
       logPath,
-      createdAt: nowNs(this.clock),
+      createdAt: this.nextCreatedNs(),
       behaviour,
       fs,
       state: 'CONTAINER_CREATED',
