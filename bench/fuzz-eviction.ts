@@ -10,7 +10,6 @@
  * (BENCH_EVICTION_CASES, BENCH_EVICTION_SEED to change the workload.)
  */
 import fc from 'fast-check';
-import { performance } from 'node:perf_hooks';
 import { thresholdsMet, type SignalObservations } from '../agent/eviction/evaluation.js';
 import { rankPodsForEviction } from '../agent/eviction/ranking.js';
 import type { EvictionSignal } from '../agent/eviction/signals.js';
@@ -18,6 +17,7 @@ import { parseEvictionThresholds } from '../agent/eviction/thresholds.js';
 import { Quantity } from '../agent/resources/quantity.js';
 import { rankingCaseArb, type RankedPodCase } from '../property-tests/arbitraries/eviction.js';
 import { evictionProperties } from '../property-tests/properties/eviction.js';
+import { positiveIntFromEnv, perSecond } from './measure.js';
 
 export interface EvictionBenchFigures {
   readonly rankingCasesPerSecond: number;
@@ -27,21 +27,7 @@ export interface EvictionBenchFigures {
   readonly thresholdsMetBaselinePerSecond: number;
 }
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
-function perSecond(count: number, fn: () => void): number {
-  fn(); // warm-up pass, not timed
-  const start = performance.now();
-  fn();
-  const seconds = (performance.now() - start) / 1000;
-  return count / seconds;
-}
 
 const SIGNALS: readonly EvictionSignal[] = ['memory.available', 'nodefs.available', 'pid.available'];
 
@@ -119,7 +105,7 @@ export function formatEvictionBench(f: EvictionBenchFigures, cases: number): str
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const cases = positiveInt('BENCH_EVICTION_CASES', 20_000);
-  const seed = positiveInt('BENCH_EVICTION_SEED', 1);
+  const cases = positiveIntFromEnv('BENCH_EVICTION_CASES', 20_000);
+  const seed = positiveIntFromEnv('BENCH_EVICTION_SEED', 1);
   console.log(formatEvictionBench(runEvictionBench({ cases, seed }), cases));
 }

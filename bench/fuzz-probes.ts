@@ -12,11 +12,11 @@
  * (BENCH_PROBE_SCENARIOS, BENCH_PROBE_SEED to change the workload.)
  */
 import fc from 'fast-check';
-import { performance } from 'node:perf_hooks';
 import { simulateProbes, type ProbeScenario } from '../agent/prober/index.js';
 import { probeScenarioArb } from '../property-tests/properties/probe-arbitraries.js';
 import { ProbeModel } from '../property-tests/properties/probe-model.js';
 import { PROBE_MODEL_PROPERTY, probeProperties } from '../property-tests/properties/probes.js';
+import { positiveIntFromEnv, perSecond } from './measure.js';
 
 export interface ProbeBenchFigures {
   readonly scenarios: number;
@@ -27,25 +27,7 @@ export interface ProbeBenchFigures {
   readonly fuzzCasesPerSecond: number;
 }
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
-/** Best of three timed passes after a warm-up: the machine is shared, so the fastest pass is the least disturbed. */
-function perSecond(count: number, fn: () => void): number {
-  fn();
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const start = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - start);
-  }
-  return count / (best / 1000);
-}
 
 /** Replays a scenario through the counting model (the baseline). */
 function runModel(scenario: ProbeScenario): number {
@@ -95,5 +77,5 @@ export function formatProbeBench(f: ProbeBenchFigures): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(formatProbeBench(runProbeBench({ scenarios: positiveInt('BENCH_PROBE_SCENARIOS', 20_000), seed: positiveInt('BENCH_PROBE_SEED', 1) })));
+  console.log(formatProbeBench(runProbeBench({ scenarios: positiveIntFromEnv('BENCH_PROBE_SCENARIOS', 20_000), seed: positiveIntFromEnv('BENCH_PROBE_SEED', 1) })));
 }
