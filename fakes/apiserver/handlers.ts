@@ -4,9 +4,11 @@ import type { Journal } from '../journal/journal.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from './http-adapter.js';
 import type { FaultInjector } from './faults.js';
+import { OpenApiDocuments } from './openapi.js';
 import { patchTypeOf } from './patch.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
 import { apiVersionOf, findResourceType, resourceKey, type ResourceType } from './resources.js';
+import { unknownFieldsOf } from './schemas.js';
 import { ApiError, errors } from './status.js';
 import type { StoredObject } from './store.js';
 import { tableEncoderFor, tableForList, wantsTable, type IncludeObject } from './table.js';
@@ -43,8 +45,8 @@ function json(body: unknown, status = 200): Response {
   return jsonText(JSON.stringify(body), status, JSON_HEADERS);
 }
 
-function rawJson(body: string, status = 200): Response {
-  return jsonText(body, status, JSON_HEADERS);
+function rawJson(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return jsonText(body, status, { ...JSON_HEADERS, ...headers });
 }
 
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/readyz', '/livez']);
@@ -62,6 +64,7 @@ function pathOf(request: Request): string {
   return query < 0 ? url.slice(from) : url.slice(from, query);
 }
 
+const OPENAPI_V3_DOCUMENT = /^\/openapi\/v3\/(.+)$/;
 const DISCOVERY_GROUP = /^\/apis\/([^/]+)$/;
 const DISCOVERY_GROUP_VERSION = /^\/apis\/([^/]+)\/([^/]+)$/;
 const GROUP_RESOURCES = /^\/apis\/([^/]+)\/([^/]+)\/(.+)$/;
@@ -72,6 +75,7 @@ const GROUP_RESOURCES = /^\/apis\/([^/]+)\/([^/]+)\/(.+)$/;
  * The busiest routes (resources) come first; auth and faults come before them only when enabled.
  */
 export function createHandlers(ctx: HandlerContext): RequestHandler[] {
+  const openapi = new OpenApiDocuments();
   const handlers: RequestHandler[] = [
     http.all(
       () => ctx.token !== undefined || ctx.faults.active,
@@ -109,6 +113,17 @@ export function createHandlers(ctx: HandlerContext): RequestHandler[] {
     http.get(({ request }) => pathOf(request) === '/version', () => json(SERVER_VERSION)),
     http.get(({ request }) => pathOf(request) === '/api', () => json(apiVersions(ctx.serverAddress()))),
     http.get(({ request }) => pathOf(request) === '/apis', () => json(apiGroupList())),
+    http.get(({ request }) => pathOf(request) === '/openapi/v3', () => json(openapi.index())),
+    http.get(
+      ({ request }) => OPENAPI_V3_DOCUMENT.test(pathOf(request)),
+      ({ request }) => {
+        const doc = openapi.document(OPENAPI_V3_DOCUMENT.exec(pathOf(request))?.[1] ?? '');
+        if (!doc) return statusResponse(errors.notFoundPath());
+        // Like kube-apiserver: a request naming the current hash may be cached for good.
+        const immutable = new URL(request.url).searchParams.get('hash') === doc.hash;
+        return rawJson(doc.json, 200, immutable ? { 'cache-control': 'public, immutable', etag: `"${doc.hash}"` } : { etag: `"${doc.hash}"` });
+      },
+    ),
     http.get(({ request }) => pathOf(request) === '/api/v1', () => json(apiResourceList('', 'v1'))),
     http.get(
       ({ request }) => DISCOVERY_GROUP.test(pathOf(request)),
@@ -201,6 +216,26 @@ async function readJson(request: Request, what: 'object' | 'patch' | 'options'):
   }
 }
 
+/**
+ * fieldValidation: Strict rejects unknown fields with kube-apiserver's strict decoding error; Ignore,
+ * Warn and no parameter keep them (this server sends no warnings).
+ */
+function strictFields(url: URL): boolean {
+  const value = url.searchParams.get('fieldValidation');
+  if (value === null || value === '' || value === 'Ignore' || value === 'Warn') return false;
+  if (value === 'Strict') return true;
+  throw errors.badRequest(`fieldValidation parameter unsupported: ${value} (supported values: Ignore, Warn, Strict)`);
+}
+
+function checkFields(type: ResourceType, object: JsonValue | undefined, strict: boolean): void {
+  if (!strict || object === undefined) return;
+  const unknown = unknownFieldsOf(type, object);
+  if (unknown.length === 0) return;
+  throw errors.badRequest(
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+  );
+}
+
 function requireJsonContent(request: Request): void {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type !== '' && type !== 'application/json' && type !== '*/*') throw errors.unsupportedMediaType(type);
@@ -279,6 +314,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
         if (type.namespaced && namespace === '') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
         requireJsonContent(request);
         const body = await readJson(request, 'object');
+        checkFields(type, body, strictFields(url));
         const created = registry.create(type, namespace, body, { dryRun: dryRun(url), ownedBody: true });
         journal(ctx, 'create', target, created.name, 201);
         return objectResponse(created, 201);
@@ -309,6 +345,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
     case 'PUT': {
       requireJsonContent(request);
       const body = await readJson(request, 'object');
+      checkFields(type, body, strictFields(url));
       const existed = registry.store.get(resourceKey(type), namespace, name) !== undefined;
       const stored = registry.update(type, namespace, name, body, status, { dryRun: dryRun(url) });
       journal(ctx, 'update', target, name, existed ? 200 : 201);
@@ -319,7 +356,11 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
       const patchType = patchTypeOf(contentType);
       if (!patchType) throw errors.unsupportedMediaType(contentType);
       const body = await readJson(request, 'patch');
-      const stored = registry.patch(type, namespace, name, patchType, body ?? null, status, { dryRun: dryRun(url) });
+      const strict = strictFields(url);
+      const stored = registry.patch(type, namespace, name, patchType, body ?? null, status, {
+        dryRun: dryRun(url),
+        ...(strict ? { checkPatched: (patched: JsonValue) => checkFields(type, patched, true) } : {}),
+      });
       journal(ctx, 'patch', target, name, 200);
       return objectResponse(stored);
     }

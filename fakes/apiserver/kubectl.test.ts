@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -162,6 +162,67 @@ describe('kubectl against the mock API server', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('apply -f creates a pod with validation on, and a re-apply with a changed label patches it', async () => {
+    const manifest = (tier: string, sideImage: string): string =>
+      [
+        'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: applied', '  namespace: default', `  labels: {app: applied, tier: ${tier}}`,
+        'spec:', '  containers:', '  - name: main', '    image: busybox:1.36', '    env: [{name: A, value: "1"}]',
+        '  - name: side', `    image: ${sideImage}`,
+      ].join('\n');
+    const file = join(dir, 'applied.yaml');
+    await writeFile(file, manifest('front', 'busybox:1.36'));
+    expect(await kubectl('apply', '-f', file)).toContain('pod/applied created');
+    const r = server.registry;
+    const first = r.get(r.type('', 'pods'), 'default', 'applied').object;
+    expect(first.metadata.labels).toEqual({ app: 'applied', tier: 'front' });
+    await writeFile(file, manifest('back', 'busybox:1.37'));
+    expect(await kubectl('apply', '-f', file)).toContain('pod/applied configured');
+    const second = r.get(r.type('', 'pods'), 'default', 'applied').object;
+    expect(second.metadata.labels).toEqual({ app: 'applied', tier: 'back' });
+    expect(second.metadata.uid).toBe(first.metadata.uid);
+    // The strategic merge matched containers by name: only the side container's image changed.
+    expect((second['spec'] as { containers: { name: string; image: string; env?: unknown }[] }).containers).toEqual([
+      expect.objectContaining({ name: 'main', image: 'busybox:1.36', env: [{ name: 'A', value: '1' }] }),
+      expect.objectContaining({ name: 'side', image: 'busybox:1.37' }),
+    ]);
+    expect(await kubectl('apply', '-f', file)).toContain('pod/applied unchanged');
+  });
+
+  it('create -f with an unknown field fails naming it, and --validate=false lets it through', async () => {
+    const file = join(dir, 'typo.yaml');
+    await writeFile(file, [
+      'apiVersion: v1', 'kind: Pod', 'metadata: {name: typo, namespace: default}',
+      'spec:', '  containers: [{name: main, image: busybox, imagePolicy: Always}]', '  restartPolicyy: Never',
+    ].join('\n'));
+    const failure = await kubectl('create', '-f', file).then(() => undefined, (err: unknown) => err as { stderr: string });
+    expect(failure?.stderr).toContain('strict decoding error');
+    expect(failure?.stderr).toContain('unknown field "spec.containers[0].imagePolicy"');
+    expect(failure?.stderr).toContain('unknown field "spec.restartPolicyy"');
+    const r = server.registry;
+    expect(r.store.get('pods', 'default', 'typo')).toBeUndefined();
+    expect(await kubectl('apply', '--validate=false', '-f', file)).toContain('pod/typo created');
+    expect(r.get(r.type('', 'pods'), 'default', 'typo').object['spec']).toMatchObject({ restartPolicyy: 'Never' });
+  });
+
+  it('apply -f validates the other served kinds against their schemas too', async () => {
+    const file = join(dir, 'others.yaml');
+    await writeFile(file, [
+      'apiVersion: v1', 'kind: Namespace', 'metadata: {name: applied-ns}', '---',
+      'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: cm1, namespace: default}', 'data: {a: b}', '---',
+      'apiVersion: v1', 'kind: Secret', 'metadata: {name: s1, namespace: default}', 'stringData: {a: b}', '---',
+      'apiVersion: scheduling.k8s.io/v1', 'kind: PriorityClass', 'metadata: {name: high}', 'value: 1000', '---',
+      'apiVersion: coordination.k8s.io/v1', 'kind: Lease', 'metadata: {name: l1, namespace: default}', 'spec: {holderIdentity: me}',
+    ].join('\n'));
+    const out = await kubectl('apply', '-f', file);
+    expect(out).toContain('namespace/applied-ns created');
+    expect(out).toContain('configmap/cm1 created');
+    expect(out).toContain('secret/s1 created');
+    expect(out).toContain('priorityclass.scheduling.k8s.io/high created');
+    expect(out).toContain('lease.coordination.k8s.io/l1 created');
+    await writeFile(file, ['apiVersion: node.k8s.io/v1', 'kind: RuntimeClass', 'metadata: {name: rc}', 'handlr: runc'].join('\n'));
+    await expect(kubectl('apply', '-f', file)).rejects.toMatchObject({ stderr: expect.stringContaining('unknown field "handlr"') });
   });
 
   it('reports API errors the way it does for a real cluster', async () => {

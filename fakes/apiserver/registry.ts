@@ -47,6 +47,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The body was decoded for this call alone (the HTTP layer's): it may be used without a copy. */
   ownedBody?: boolean;
+  /** Patch only: sees the patched object before anything else does (strict field validation). */
+  checkPatched?: (patched: JsonValue) => void;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -311,6 +313,7 @@ export class ApiRegistry {
   ): StoredObject {
     const existing = this.get(type, namespace, name);
     const patched = applyPatch(patchType, existing.object as unknown as JsonObject, patch);
+    options.checkPatched?.(patched);
     const next = decodeObject(type, patched);
     // A patch carries a resourceVersion precondition only when the patch itself names one.
     const patchRv = isJsonObject(patch) && isJsonObject(patch['metadata']) ? patch['metadata']['resourceVersion'] : undefined;
