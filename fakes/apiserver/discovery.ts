@@ -4,14 +4,15 @@ import { apiVersionOf, RESOURCE_TYPES, resourceGroups, type ResourceType } from 
  * Legacy discovery documents (/api, /apis, /api/v1, /apis/<group>/<version>) and /version, enough for
  * kubectl's RESTMapper and client-go's discovery client.
  */
+// The same minor version as the reference kubelet (agent/kubelet.ts): a kubelet must not be newer than its API server.
 export const SERVER_VERSION = {
   major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-kubelet-harness',
+  minor: '34',
+  gitVersion: 'v1.34.0-kubelet-harness',
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',
   buildDate: '2026-01-01T00:00:00Z',
-  goVersion: 'go1.23.0',
+  goVersion: 'go1.24.0',
   compiler: 'gc',
   platform: 'linux/amd64',
 };
