@@ -374,7 +374,7 @@ export class FakeRuntime {
         network: { ip: sandbox.hostNetwork ? '' : sandbox.ip, additionalIps: [] },
         linux: {
           namespaces: {
-            options: { network: ns?.network ?? 'POD', pid: ns?.pid ?? 'CONTAINER', ipc: ns?.ipc ?? 'POD', targetId: ns?.targetId ?? '' },
+            options: { network: ns?.network ?? 'POD', pid: ns?.pid ?? 'POD', ipc: ns?.ipc ?? 'POD', targetId: ns?.targetId ?? '' },
           },
         },
         labels: sandbox.config.labels,
