@@ -257,6 +257,8 @@ export class Kubelet {
           leaseDurationSeconds: config.nodeLeaseDurationSeconds,
           registerNode: config.registerNode,
           taints: config.registerWithTaints,
+          imageList: async () => (await this.cri.listImages({})).images,
+          maxImages: config.nodeStatusMaxImages,
           inputs: () => ({
             maxPods: config.maxPods,
             podsPerCore: config.podsPerCore,

@@ -196,6 +196,15 @@ describe('loadKubeletConfig rejects bad input naming the field', () => {
     ]);
   });
 
+  it('takes nodeStatusMaxImages from the file or --node-status-max-images, 50 by default, and rejects values below -1', () => {
+    expect(loadKubeletConfig({}).config.nodeStatusMaxImages).toBe(50);
+    expect(loadKubeletConfig({ fileText: `${HEADER}nodeStatusMaxImages: -1\n` }).config.nodeStatusMaxImages).toBe(-1);
+    expect(loadKubeletConfig({ fileText: `${HEADER}nodeStatusMaxImages: 0\n` }).config.nodeStatusMaxImages).toBe(0);
+    expect(loadKubeletConfig({ flags: { 'node-status-max-images': '7' } }).config.nodeStatusMaxImages).toBe(7);
+    expect(errorsOf('nodeStatusMaxImages: -2\n')).toEqual(['nodeStatusMaxImages: -2 must be -1 or greater']);
+    expect(errorsOf('nodeStatusMaxImages: many\n')).toEqual(['nodeStatusMaxImages: must be an integer (got string "many")']);
+  });
+
   it('rejects wrongly typed values', () => {
     expect(errorsOf('maxPods: "ten"\n')).toEqual(['maxPods: must be an integer (got string "ten")']);
     expect(errorsOf('syncFrequency: 10\n')).toEqual(['syncFrequency: must be a duration string such as "1m30s" (got number 10)']);

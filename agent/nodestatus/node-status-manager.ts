@@ -1,4 +1,4 @@
-import type { V1Node, V1NodeStatus } from '@kubernetes/client-node';
+import type { V1ContainerImage, V1Node, V1NodeStatus } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { EventReason, nodeRef, type EventRecorder } from '../api/events.js';
 import { httpCode, strategicMergePatch, type KubeClients } from '../api/kube-client.js';
@@ -6,6 +6,10 @@ import { statusToJson } from '../status/merge.js';
 import { LeaseRenewer } from './node-lease.js';
 import { buildNodeStatus, initialNode, nodeStatusChanged, type NodeStatusInput } from './node-status.js';
 import type { MachineInfo } from './machine.js';
+import { nodeStatusImages, type RuntimeImage } from './images.js';
+
+/** KubeletConfiguration nodeStatusMaxImages default. */
+export const DEFAULT_NODE_STATUS_MAX_IMAGES = 50;
 
 export interface NodeStatusManagerOptions {
   readonly clients: KubeClients;
@@ -21,7 +25,11 @@ export interface NodeStatusManagerOptions {
   readonly registerNode: boolean;
   readonly taints?: ReadonlyArray<{ key: string; value?: string; effect: string }>;
   /** Everything but machine, previous and now, read at each update. */
-  readonly inputs: () => Omit<NodeStatusInput, 'machine' | 'previous' | 'now'>;
+  readonly inputs: () => Omit<NodeStatusInput, 'machine' | 'previous' | 'now' | 'images'>;
+  /** The runtime's images (CRI ListImages), read at each update for node.status.images; absent = not reported. */
+  readonly imageList?: () => Promise<readonly RuntimeImage[]>;
+  /** nodeStatusMaxImages (default 50; -1 = all). */
+  readonly maxImages?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -88,8 +96,9 @@ export class NodeStatusManager {
     this.updating = true;
     try {
       if (this.o.registerNode && !this.registered) await this.register();
+      const images = await this.images();
       const now = this.o.clock.now();
-      const status = buildNodeStatus({ ...this.o.inputs(), machine: this.o.machine, previous: this.lastWritten, now });
+      const status = buildNodeStatus({ ...this.o.inputs(), ...(images ? { images } : {}), machine: this.o.machine, previous: this.lastWritten, now });
       const due = this.o.clock.monotonic() - this.lastWrittenAt >= this.o.reportFrequencyMs;
       if (!force && !due && !nodeStatusChanged(this.lastWritten, status)) return;
       const patched = await this.o.clients.core.patchNodeStatus(
@@ -110,6 +119,17 @@ export class NodeStatusManager {
       if (httpCode(e) === 404) this.registered = false;
     } finally {
       this.updating = false;
+    }
+  }
+
+  /** A failed listing reports no images (as upstream's setter does) and is logged; the rest of the status still goes out. */
+  private async images(): Promise<V1ContainerImage[] | undefined> {
+    if (!this.o.imageList) return undefined;
+    try {
+      return nodeStatusImages(await this.o.imageList(), this.o.maxImages ?? DEFAULT_NODE_STATUS_MAX_IMAGES);
+    } catch (e) {
+      this.log(`node status: error getting image list: ${(e as Error).message}`);
+      return [];
     }
   }
 

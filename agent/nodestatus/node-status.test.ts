@@ -71,6 +71,23 @@ describe('buildNodeStatus', () => {
   });
 });
 
+describe('node status images', () => {
+  it('carries the images it is given, an empty list included, and leaves the field out when images are not reported', () => {
+    const images = [{ names: ['busybox@sha256:ab', 'busybox:1.36'], sizeBytes: 4_261_550 }];
+    expect(buildNodeStatus(input({ images })).images).toEqual(images);
+    expect(buildNodeStatus(input({ images: [] })).images).toEqual([]);
+    expect(buildNodeStatus(input())).not.toHaveProperty('images');
+  });
+
+  it('counts a change in the image list as a status change to write', () => {
+    const first = buildNodeStatus(input({ images: [{ names: ['a:1'], sizeBytes: 1 }] }));
+    const same = buildNodeStatus(input({ previous: first, images: [{ names: ['a:1'], sizeBytes: 1 }] }));
+    const pulled = buildNodeStatus(input({ previous: first, images: [{ names: ['b:1'], sizeBytes: 2 }, { names: ['a:1'], sizeBytes: 1 }] }));
+    expect(nodeStatusChanged(first, same)).toBe(false);
+    expect(nodeStatusChanged(first, pulled)).toBe(true);
+  });
+});
+
 describe('initialNode', () => {
   it('registers with the well-known labels and configured taints', () => {
     const n = initialNode('node-a', fakeMachine(), { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] });

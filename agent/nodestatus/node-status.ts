@@ -1,4 +1,4 @@
-import type { V1Node, V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
+import type { V1ContainerImage, V1Node, V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
 import { nodeAllocatable } from '../resources/allocatable.js';
 import { Quantity } from '../resources/quantity.js';
 import type { MachineInfo } from './machine.js';
@@ -32,6 +32,8 @@ export interface NodeStatusInput {
   readonly pressure: { readonly memory: boolean; readonly disk: boolean; readonly pid: boolean };
   /** Extra reasons the node is not ready (PLEG unhealthy, ...). */
   readonly otherErrors?: readonly string[];
+  /** node.status.images, already sorted and cut to nodeStatusMaxImages (./images.ts); absent = not reported. */
+  readonly images?: readonly V1ContainerImage[];
   readonly previous: V1NodeStatus | undefined;
   readonly now: number;
 }
@@ -125,6 +127,8 @@ export function buildNodeStatus(input: NodeStatusInput): V1NodeStatus {
     conditions: [network, memory, disk, pid, ready],
     addresses: [...m.addresses.map((a) => ({ type: 'InternalIP', address: a })), { type: 'Hostname', address: m.hostname }],
     daemonEndpoints: { kubeletEndpoint: { Port: input.kubeletPort } },
+    // An empty list is sent as such: a patch that left the field out would keep images the runtime no longer has.
+    ...(input.images ? { images: input.images.map((i) => ({ names: [...(i.names ?? [])], sizeBytes: i.sizeBytes })) } : {}),
     nodeInfo: {
       machineID: m.machineID,
       systemUUID: m.systemUUID,
