@@ -197,6 +197,30 @@ describe('createCriClient', () => {
     expect((await expectCriError(pending)).kind).toBe('Cancelled');
   });
 
+  it('ends a call to a hung runtime when the injected clock passes its deadline', async () => {
+    const path = socketPath();
+    const hung: Array<() => void> = [];
+    await startServer(path, {
+      ListContainers: (_call, callback) => void hung.push(() => callback(null, { containers: [] })),
+    });
+    const clock = new VirtualClock();
+    const c = client({ runtimeEndpoint: path, clock, timeoutMs: 60_000 });
+    let settled = false;
+    const pending = c.listContainers({}).finally(() => {
+      settled = true;
+    });
+    pending.catch(() => {});
+    await delay(200);
+    expect(hung).toHaveLength(1);
+    await clock.advance(59_999);
+    await delay(100);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    const err = await expectCriError(pending);
+    expect(err.kind).toBe('DeadlineExceeded');
+    expect(err.message).toMatch(/deadline of 60000 ms exceeded/);
+  });
+
   it('reconnects when the runtime restarts on the same socket, resending idempotent calls', async () => {
     const path = socketPath();
     const first = await startServer(path, { Version: versionHandler('first') });

@@ -8,6 +8,7 @@
  * Deadlines: every call has one — `timeoutMs` from the options (default 30 s), overridable per call.
  * As the kubelet does, ExecSync and StopContainer get the request's own timeout (seconds) on top, and
  * PullImage uses `pullTimeoutMs` (default 5 min). GetContainerEvents has no deadline unless given one.
+ * Deadlines run on the injected clock (grpc-call.ts), so a hung runtime times out in virtual time too.
  *
  * Errors are CriError with `code` (number) and `kind` ('NotFound', 'Unavailable', ...).
  *

@@ -1,6 +1,6 @@
 /**
- * The mechanics shared by the CRI and CSI clients: unix endpoints, per-call deadlines, status codes as
- * typed errors, and retry of Unavailable with backoff while the server restarts.
+ * The mechanics shared by the CRI and CSI clients: unix endpoints, per-call deadlines on the injected
+ * clock, status codes as typed errors, and retry of Unavailable with backoff while the server restarts.
  */
 import { isAbsolute } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -132,8 +132,8 @@ export class RpcInvoker {
       async *[Symbol.asyncIterator]() {
         const { signal } = call.options;
         if (signal?.aborted) throw invoker.error(call.rpc, grpc.status.CANCELLED, 'cancelled before start', 1, signal.reason);
-        const callOptions: grpc.CallOptions =
-          call.timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + call.timeoutMs) };
+        const { timeoutMs } = call;
+        const callOptions: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: wireDeadline(timeoutMs) };
         let stream: grpc.ClientReadableStream<Res>;
         try {
           stream = call.client.makeServerStreamRequest(
@@ -152,14 +152,24 @@ export class RpcInvoker {
         stream.on('error', () => {});
         const onAbort = (): void => stream.cancel();
         signal?.addEventListener('abort', onAbort, { once: true });
+        let timedOut = false;
+        const deadline =
+          timeoutMs === undefined
+            ? undefined
+            : invoker.opts.clock.setTimeout(() => {
+                timedOut = true;
+                stream.cancel();
+              }, timeoutMs);
         let ended = false;
         try {
           for await (const message of stream) yield message as Res;
           ended = true;
         } catch (err) {
           ended = true;
+          if (timedOut && timeoutMs !== undefined) throw invoker.deadlineError(call.rpc, timeoutMs, err);
           throw invoker.toRpcError(call.rpc, err);
         } finally {
+          deadline?.cancel();
           signal?.removeEventListener('abort', onAbort);
           if (!ended) stream.cancel();
         }
@@ -176,7 +186,14 @@ export class RpcInvoker {
       }
       const metadata = new grpc.Metadata(call.idempotent ? {} : { waitForReady: true });
       let unaryCall: grpc.ClientUnaryCall;
+      let timedOut = false;
       const onAbort = (): void => unaryCall.cancel();
+      // The deadline is enforced on the injected clock, so under a virtual clock a hung runtime fails
+      // the call when virtual time passes the deadline, exactly as it would in real time.
+      const deadline = this.opts.clock.setTimeout(() => {
+        timedOut = true;
+        unaryCall.cancel();
+      }, remainingMs);
       try {
         unaryCall = call.client.makeUnaryRequest(
           call.method.path,
@@ -184,21 +201,28 @@ export class RpcInvoker {
           call.method.responseDeserialize,
           call.request,
           metadata,
-          { deadline: new Date(Date.now() + remainingMs) },
+          { deadline: wireDeadline(remainingMs) },
           (err, value) => {
+            deadline.cancel();
             signal?.removeEventListener('abort', onAbort);
-            if (err) reject(this.toRpcError(call.rpc, err));
+            if (timedOut) reject(this.deadlineError(call.rpc, remainingMs, err));
+            else if (err) reject(this.toRpcError(call.rpc, err));
             else if (value === undefined) reject(this.error(call.rpc, grpc.status.INTERNAL, 'empty response', 1));
             else resolve(value);
           },
         );
       } catch (err) {
+        deadline.cancel();
         // grpc-js throws synchronously when the channel was closed.
         reject(this.error(call.rpc, grpc.status.CANCELLED, describe(err), 1, err));
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private deadlineError(rpc: string, timeoutMs: number, cause: unknown): RpcError {
+    return this.error(rpc, grpc.status.DEADLINE_EXCEEDED, `deadline of ${Math.round(timeoutMs)} ms exceeded`, 1, cause);
   }
 
   private toRpcError(rpc: string, err: unknown): RpcError {
@@ -215,6 +239,17 @@ export class RpcInvoker {
   private error(rpc: string, code: number, details: string, attempts: number, cause?: unknown): RpcError {
     return new this.opts.errorClass({ rpc, code, details, attempts, cause });
   }
+}
+
+/**
+ * The deadline sent on the wire (grpc-timeout), so the runtime can abandon work the caller gave up on.
+ * The call itself ends on the injected clock's timer; grpc-js's own real-time timer for this deadline
+ * trails it by a margin and only matters when a virtual clock is never advanced past the deadline.
+ */
+const WIRE_DEADLINE_MARGIN_MS = 1_000;
+
+function wireDeadline(timeoutMs: number): Date {
+  return new Date(Date.now() + timeoutMs + WIRE_DEADLINE_MARGIN_MS);
 }
 
 function isServiceError(err: unknown): err is grpc.ServiceError {

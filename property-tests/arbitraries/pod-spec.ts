@@ -62,7 +62,11 @@ export interface FaultSpec<M extends string> {
   readonly method: M;
   readonly nth: number;
   readonly times: number;
-  readonly effect: { readonly type: 'error'; readonly code: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' } | { readonly type: 'delay'; readonly ms: number };
+  readonly effect:
+    | { readonly type: 'error'; readonly code: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' }
+    | { readonly type: 'delay'; readonly ms: number }
+    // No answer at all: the agent's deadline (on the virtual clock) ends the call.
+    | { readonly type: 'hang' };
 }
 
 /** A fault of the CNI plugin the fake runtime chains in: error 11 ("try again later") or a delay. */
@@ -119,6 +123,7 @@ function faultSpecArb<M extends string>(methods: readonly M[]): fc.Arbitrary<Fau
     effect: fc.oneof(
       fc.record({ type: fc.constant('error' as const), code: fc.constantFrom('UNAVAILABLE' as const, 'DEADLINE_EXCEEDED' as const) }),
       fc.record({ type: fc.constant('delay' as const), ms: fc.constantFrom(50, 500, 2_000) }),
+      fc.constant({ type: 'hang' as const }),
     ),
   });
 }
@@ -217,21 +222,32 @@ function isPreStopExec(request: unknown): boolean {
 }
 
 /**
- * The fault plan as fake fault rules. ExecSync errors only hit preStop hooks: a failed postStart
+ * The fault plan as fake fault rules. ExecSync errors and hangs only hit preStop hooks: a failed postStart
  * kills the container by design, which is a different scenario from a transient fault.
  */
 export function faultRules(specs: readonly FaultSpec<string>[]): FaultRule[] {
   return specs.map((f, i) => {
     const nth = Array.from({ length: f.times }, (_, k) => f.nth + k);
-    const onlyPreStop = f.method === 'ExecSync' && f.effect.type === 'error';
+    const onlyPreStop = f.method === 'ExecSync' && f.effect.type !== 'delay';
     return {
-      name: `property fault ${i}: ${f.method} #${nth.join(',')} ${f.effect.type === 'error' ? f.effect.code : `delay ${f.effect.ms}ms`}`,
+      name: `property fault ${i}: ${f.method} #${nth.join(',')} ${describeEffect(f.effect)}`,
       method: f.method,
       nth,
-      effect: f.effect.type === 'error' ? { type: 'error', code: f.effect.code } : { type: 'delay', ms: f.effect.ms },
+      effect: f.effect,
       ...(onlyPreStop ? { match: isPreStopExec } : {}),
     };
   });
+}
+
+function describeEffect(effect: FaultSpec<string>['effect']): string {
+  switch (effect.type) {
+    case 'error':
+      return effect.code;
+    case 'delay':
+      return `delay ${effect.ms}ms`;
+    case 'hang':
+      return 'hang';
+  }
 }
 
 /** The CNI part of the plan as the plugin's fault rules (code 11: "try again later" in the CNI spec). */

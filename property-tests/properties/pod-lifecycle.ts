@@ -18,8 +18,11 @@ import { orderViolations } from './pod-lifecycle-order.js';
 export const NAMESPACE = 'default';
 export const POD_NAME = 'lifecycle';
 
-/** Clock time the status may take to settle (backoffs after injected faults included). */
-const SETTLE_VIRTUAL_MS = 10 * 60_000;
+/**
+ * Clock time the status may take to settle: hung calls end at the agent's deadlines (30 s, or 5 min
+ * for a pull) and backoffs follow.
+ */
+const SETTLE_VIRTUAL_MS = 30 * 60_000;
 const STABLE_VIRTUAL_MS = 10_000;
 const DELETE_VIRTUAL_MS = 5 * 60_000;
 const REAL_LIMIT_MS = 30_000;
