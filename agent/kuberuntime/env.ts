@@ -6,8 +6,8 @@ import { podName, podNamespace, podUid } from './pod-helpers.js';
 /**
  * A container's environment as the kubelet builds it (upstream makeEnvironmentVariables): envFrom
  * sources first (configMap/secret keys with their prefix), then `env` in order, each value expanded
- * against what was defined before it; later definitions win. Service links are not injected: the
- * reference kubelet runs without a Service informer.
+ * against what was defined before it and the service variables; later definitions win. Then the
+ * service-link variables (service-env.ts) the container did not define itself.
  */
 
 /** A start-time configuration problem; the container waits with reason CreateContainerConfigError. */
@@ -28,6 +28,8 @@ export interface EnvContext {
   readonly secret: (name: string) => Readonly<Record<string, string>> | undefined;
   /** Node allocatable, used for limits.cpu/limits.memory of a container without limits. */
   readonly nodeAllocatable: { readonly cpuMilli: bigint; readonly memoryBytes: bigint };
+  /** Service-link variables for the pod (serviceEnvForPod); none when the kubelet has no API server. */
+  readonly serviceEnv?: ReadonlyMap<string, string>;
 }
 
 export interface EnvVar {
@@ -61,10 +63,12 @@ export function makeEnvironmentVariables(ctx: EnvContext): EnvVar[] {
       for (const [k, v] of Object.entries(data)) if (ENV_NAME.test(prefix + k)) env.set(prefix + k, v);
     }
   }
+  const serviceEnv = ctx.serviceEnv ?? new Map<string, string>();
   for (const v of ctx.container.env ?? []) {
     let value: string | undefined;
-    if (v.value !== undefined && v.value !== null) {
-      value = expandVars(v.value, (name) => env.get(name));
+    // As upstream: an empty value counts as unset, so valueFrom still applies.
+    if (v.value) {
+      value = expandVars(v.value, (name) => env.get(name) ?? serviceEnv.get(name));
     } else if (v.valueFrom) {
       value = resolveValueFrom(ctx, v.name, v.valueFrom, ns);
       if (value === undefined) continue; // optional source missing
@@ -73,7 +77,9 @@ export function makeEnvironmentVariables(ctx: EnvContext): EnvVar[] {
     }
     env.set(v.name, value);
   }
-  return [...env].map(([key, value]) => ({ key, value }));
+  const out = [...env].map(([key, value]) => ({ key, value }));
+  for (const [key, value] of serviceEnv) if (!env.has(key)) out.push({ key, value });
+  return out;
 }
 
 function resolveValueFrom(
