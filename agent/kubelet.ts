@@ -41,6 +41,7 @@ import type { Threshold } from './eviction/thresholds.js';
 import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
+import { OrphanCleanup } from './housekeeping/orphan-cleanup.js';
 
 /**
  * The reference kubelet: pods from the API (spec.nodeName = this node) and from static manifests,
@@ -95,6 +96,7 @@ export class Kubelet {
   readonly nodeStatus: NodeStatusManager | null;
   readonly eviction: EvictionManager;
   readonly logs: ContainerLogManager;
+  readonly orphans: OrphanCleanup;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
   readonly staticPods: StaticPodFileSource | null;
@@ -303,6 +305,15 @@ export class Kubelet {
       monitorIntervalMs: config.containerLogMonitorInterval,
       log: (m) => this.log(m),
     });
+    this.orphans = new OrphanCleanup({
+      cri: this.cri,
+      sourcesReady: async () => {
+        await this.podSource?.hasSynced();
+      },
+      knownPods: () => this.knownPodUids(),
+      beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
+      log: (m) => this.log(m),
+    });
     // Pressure changes the node's conditions: write them now rather than at the next update.
     this.eviction.onNodeConditionsChange(() => void this.nodeStatus?.updateStatus());
     this.staticPods = config.staticPodPath
@@ -431,6 +442,7 @@ export class Kubelet {
     this.logs.start();
     if (this.staticPods) await this.staticPods.start();
     if (this.podSource) await this.podSource.start();
+    void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
   }
 
@@ -598,8 +610,16 @@ export class Kubelet {
     };
   }
 
+  /** Pods whose runtime objects are the kubelet's: admitted, rejected, static, in the API, or with a worker. */
+  private knownPodUids(): Set<string> {
+    const uids = new Set([...this.admitted.keys(), ...this.rejected.keys(), ...this.staticUids, ...this.podWorkers.uids()]);
+    for (const p of this.podSource?.list() ?? []) uids.add(podUid(p));
+    return uids;
+  }
+
   private async doHousekeeping(): Promise<void> {
     this.crashLoop.gc(this.clock.now() / 1000);
+    void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
       this.metrics.runningPods.set(sandboxes.items.filter((s) => s.state === 'SANDBOX_READY').length);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedPods, type RuntimeObject } from './orphans.js';
+
+function labels(uid: string, name = `pod-${uid}`): Record<string, string> {
+  return { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': 'default' };
+}
+
+const sandbox = (id: string, uid: string): RuntimeObject => ({ id, labels: labels(uid), state: 'SANDBOX_READY' });
+const container = (id: string, uid: string, state = 'CONTAINER_RUNNING'): RuntimeObject => ({ id, labels: { ...labels(uid), 'io.kubernetes.container.name': id }, state });
+
+describe('finding orphaned pods in the runtime listing', () => {
+  it('groups the sandboxes and containers of a pod the kubelet does not know, with its name and namespace from the labels', () => {
+    const got = findOrphanedPods([sandbox('s1', 'gone')], [container('c1', 'gone'), container('c2', 'gone', 'CONTAINER_EXITED')], () => false);
+    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: ['s1'], containerIds: ['c1', 'c2'], runningContainerIds: ['c1'] }]);
+  });
+
+  it('leaves pods the kubelet knows alone', () => {
+    const known = new Set(['mine']);
+    const got = findOrphanedPods([sandbox('s1', 'mine'), sandbox('s2', 'gone')], [container('c1', 'mine'), container('c2', 'gone')], (uid) => known.has(uid));
+    expect(got.map((p) => [p.uid, p.sandboxIds, p.containerIds])).toEqual([['gone', ['s2'], ['c2']]]);
+  });
+
+  it('ignores objects without the kubelet pod UID label, which other clients of a shared runtime made', () => {
+    const foreign: RuntimeObject = { id: 'x', labels: { 'kubelet-harness/spec': 'cri' }, state: 'SANDBOX_READY' };
+    expect(findOrphanedPods([foreign, { id: 'y', labels: null }], [{ id: 'z' }], () => false)).toEqual([]);
+  });
+
+  it('treats a container whose sandbox is already gone as part of its orphaned pod', () => {
+    const got = findOrphanedPods([], [container('c1', 'gone', 'CONTAINER_CREATED')], () => false);
+    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: [], containerIds: ['c1'], runningContainerIds: ['c1'] }]);
+  });
+
+  it('reads container states given as enum numbers too (2 = exited)', () => {
+    const got = findOrphanedPods([], [{ id: 'c1', labels: labels('u'), state: 2 }, { id: 'c2', labels: labels('u'), state: 1 }], () => false);
+    expect(got[0]?.runningContainerIds).toEqual(['c2']);
+  });
+
+  it('stops orphaned containers with the 1 s orphan grace period floored at the 2 s minimum', () => {
+    expect(ORPHAN_STOP_TIMEOUT_SECONDS).toBe(2);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Which runtime objects belong to pods this kubelet no longer knows (upstream HandlePodCleanups: running
+ * pods that are neither in the pod manager nor owned by a pod worker are killed). Only objects carrying
+ * the kubelet's pod UID label count: sandboxes and containers some other client made on a shared runtime
+ * are none of the kubelet's business. Pure: the caller lists the runtime and says which UIDs it knows.
+ */
+import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../kuberuntime/labels.js';
+import { stopContainerTimeoutSeconds } from '../lifecycle/kill-grace-period.js';
+
+/** Upstream kills orphaned pods with a grace period override of 1 s (the stop call is then floored at 2 s). */
+export const ORPHAN_KILL_GRACE_PERIOD_SECONDS = 1;
+
+/** The grace period StopContainer gets for an orphaned container. */
+export const ORPHAN_STOP_TIMEOUT_SECONDS = stopContainerTimeoutSeconds(ORPHAN_KILL_GRACE_PERIOD_SECONDS);
+
+/** A CRI sandbox or container as ListPodSandbox/ListContainers return it. */
+export interface RuntimeObject {
+  readonly id: string;
+  readonly labels?: Readonly<Record<string, string>> | null;
+  /** CRI state name: SANDBOX_READY/SANDBOX_NOTREADY, CONTAINER_CREATED/RUNNING/EXITED/UNKNOWN. */
+  readonly state?: string | number;
+}
+
+export interface OrphanedPod {
+  readonly uid: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly sandboxIds: readonly string[];
+  /** Every container of the pod, in listing order. */
+  readonly containerIds: readonly string[];
+  /** The containers that may still run (not exited): these are stopped before the sandboxes. */
+  readonly runningContainerIds: readonly string[];
+}
+
+function uidOf(o: RuntimeObject): string {
+  return o.labels?.[POD_UID_LABEL] ?? '';
+}
+
+/**
+ * Groups the runtime's kubelet-labelled objects by pod UID and returns the pods `known` rejects, in the
+ * order their first object was listed (sandboxes first).
+ * @example findOrphanedPods([{ id: 's1', labels: { 'io.kubernetes.pod.uid': 'gone' } }], [], () => false)[0]?.sandboxIds // ['s1']
+ */
+export function findOrphanedPods(
+  sandboxes: readonly RuntimeObject[],
+  containers: readonly RuntimeObject[],
+  known: (uid: string) => boolean,
+): OrphanedPod[] {
+  const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxIds: string[]; containerIds: string[]; runningContainerIds: string[] }>();
+  const podOf = (o: RuntimeObject) => {
+    const uid = uidOf(o);
+    let pod = pods.get(uid);
+    if (!pod) {
+      pod = { uid, name: o.labels?.[POD_NAME_LABEL] ?? '', namespace: o.labels?.[POD_NAMESPACE_LABEL] ?? '', sandboxIds: [], containerIds: [], runningContainerIds: [] };
+      pods.set(uid, pod);
+    }
+    return pod;
+  };
+  for (const s of sandboxes) {
+    if (uidOf(s) === '' || known(uidOf(s))) continue;
+    podOf(s).sandboxIds.push(s.id);
+  }
+  for (const c of containers) {
+    if (uidOf(c) === '' || known(uidOf(c))) continue;
+    const pod = podOf(c);
+    pod.containerIds.push(c.id);
+    if (!isExited(c.state)) pod.runningContainerIds.push(c.id);
+  }
+  return [...pods.values()];
+}
+
+function isExited(state: RuntimeObject['state']): boolean {
+  // proto-loader may hand enums over as names or numbers (CONTAINER_EXITED = 2).
+  return state === 'CONTAINER_EXITED' || state === 2;
+}
