@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { defaultPodRequests } from '../../agent/resources/api-defaults.js';
 import { QuantityFieldError, QuantityParseError } from '../../agent/resources/quantity.js';
 import { errors } from './status.js';
+import { defaultService } from './services.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
 
@@ -44,6 +45,9 @@ export function applyDefaultsInPlace(object: KubeObject): KubeObject {
       break;
     case 'PriorityClass':
       setIfAbsent(out as JsonObject, 'preemptionPolicy', 'PreemptLowerPriority');
+      break;
+    case 'Service':
+      defaultService(out);
       break;
   }
   return out;

@@ -11,6 +11,7 @@ import { ObjectStore, StoredObject } from './store.js';
 import type { JsonObject, JsonValue, KubeObject, ObjectMeta } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
 import { podSpecUpdateCauses, validateKindSpecific, validateMetadata } from './validation.js';
+import { allocateClusterIP, kubernetesService, validateService } from './services.js';
 
 /**
  * REST semantics of kube-apiserver over the object store: create/get/list/update/patch/delete with
@@ -95,6 +96,8 @@ export class ApiRegistry {
       if (this.store.get(resourceKey(pcType), '', pc.name)) continue;
       this.insert(pcType, this.prepareCreate(pcType, '', { metadata: { name: pc.name }, value: pc.value, description: pc.description }, true));
     }
+    const svcType = this.type('', 'services');
+    if (!this.store.get(resourceKey(svcType), 'default', 'kubernetes')) this.create(svcType, 'default', kubernetesService());
   }
 
   type(group: string, plural: string): ResourceType {
@@ -203,6 +206,7 @@ export class ApiRegistry {
     if (type.kind === 'Pod') prepared = this.admitPod(prepared);
     if (type.kind === 'PriorityClass' && !system) this.admitPriorityClass(prepared);
     this.validate(type, prepared);
+    if (type.kind === 'Service') this.allocateServiceIP(type, prepared);
     if (this.store.get(resourceKey(type), prepared.metadata.namespace ?? '', prepared.metadata.name ?? '')) {
       throw errors.alreadyExists(qualifiedResource(type), prepared.metadata.name ?? '');
     }
@@ -281,8 +285,25 @@ export class ApiRegistry {
     }
   }
 
+  /** A new service's cluster IP: the one asked for if free, else the next free one (422 when taken). */
+  private allocateServiceIP(type: ResourceType, svc: KubeObject): void {
+    const used = new Set<string>();
+    for (const s of this.store.list(resourceKey(type), '')) {
+      const ip = (s.object['spec'] as JsonObject | undefined)?.['clusterIP'];
+      if (typeof ip === 'string' && ip !== 'None') used.add(ip);
+    }
+    const asked = (svc['spec'] as JsonObject)['clusterIP'];
+    if (typeof asked === 'string' && asked !== '' && asked !== 'None' && used.has(asked)) {
+      throw errors.invalid(type.kind, svc.metadata.name ?? '', type.group, [
+        { reason: 'FieldValueInvalid', message: `Invalid value: "${asked}": provided IP is already allocated`, field: 'spec.clusterIPs' },
+      ]);
+    }
+    allocateClusterIP(svc, used);
+  }
+
   private validate(type: ResourceType, object: KubeObject, extra: StatusCause[] = []): void {
-    const causes = [...validateMetadata(object, type.nameRule), ...validateKindSpecific(object), ...extra];
+    const kindCauses = type.kind === 'Service' ? validateService(object) : validateKindSpecific(object);
+    const causes = [...validateMetadata(object, type.nameRule), ...kindCauses, ...extra];
     if (causes.length > 0) throw errors.invalid(type.kind, object.metadata.name ?? '', type.group, causes);
   }
 
@@ -362,6 +383,7 @@ export class ApiRegistry {
     delete meta.generateName;
     if (old.metadata.generateName) meta.generateName = old.metadata.generateName;
     next = applyDefaultsInPlace(next);
+    if (type.kind === 'Service') keepClusterIP(old, next);
     const defaultedMeta = next.metadata;
     if (type.kind === 'Pod') {
       const oldSpec = old['spec'] as JsonObject;
@@ -606,4 +628,14 @@ function decodeContinue(raw: string): { id: string; rv: number; start: number } 
     // fall through to the error below
   }
   throw errors.badRequest('continue key is not valid: the continue parameter cannot be decoded');
+}
+
+/** A service keeps its cluster IP across updates that leave it out (the IP is immutable once allocated). */
+function keepClusterIP(old: KubeObject, next: KubeObject): void {
+  const before = old['spec'];
+  const after = next['spec'];
+  if (!isJsonObject(before) || !isJsonObject(after)) return;
+  for (const field of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) {
+    if ((after[field] === undefined || after[field] === '') && before[field] !== undefined) after[field] = cloneJson(before[field]!);
+  }
 }

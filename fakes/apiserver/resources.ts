@@ -69,6 +69,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     statusSubresource: false, nameRule: 'dns1123-subdomain', allowCreateOnUpdate: false, fieldLabels: ['type'],
   }),
   core({
+    plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'],
+    statusSubresource: true, nameRule: 'dns1123-label', allowCreateOnUpdate: false, fieldLabels: [],
+  }),
+  core({
     plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
     shortNames: ['pv'], statusSubresource: true, nameRule: 'dns1123-subdomain', allowCreateOnUpdate: false, fieldLabels: [],
   }),

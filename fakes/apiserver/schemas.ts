@@ -107,6 +107,7 @@ const KIND_FIELDS: Readonly<Record<string, Record<string, FieldSchema>>> = {
     related: objectReference, reportingComponent: str, reportingInstance: str,
   },
   PersistentVolume: { spec: open, status: open },
+  Service: { spec: open, status: open },
   PersistentVolumeClaim: { spec: open, status: open },
   Lease: {
     spec: obj({
