@@ -11,7 +11,7 @@ describe('service cluster IPs and checks', () => {
   });
 
   it('names the field of a service without ports, with a bad port, or with unnamed ports among several', () => {
-    const svc = (spec: Record<string, unknown>) => ({ kind: 'Service', metadata: { name: 's' }, spec: { type: 'ClusterIP', ...spec } });
+    const svc = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'ClusterIP', ...spec } });
     expect(validateService(svc({})).map((c) => c.field)).toEqual(['spec.ports']);
     expect(validateService(svc({ clusterIP: 'None' }))).toEqual([]);
     expect(validateService(svc({ ports: [{ port: 0, protocol: 'TCP' }] })).map((c) => c.field)).toEqual(['spec.ports[0].port']);
