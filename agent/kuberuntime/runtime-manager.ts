@@ -11,6 +11,7 @@ import { CriError } from '../runtime/rpc-error.js';
 import type { StartFailure } from '../status/container-statuses.js';
 import { computePodActions, type KillReason, type PodActions, type ProbeResultsView } from './compute-pod-actions.js';
 import { generateContainerConfig, type MountedVolume } from './container-config.js';
+import { containerRestartCount, prepareContainerFiles, removeContainerFiles, type ContainerStartNode } from './container-start-inputs.js';
 import { hashContainer } from './container-hash.js';
 import type { DnsSettings } from './dns.js';
 import { ContainerConfigError } from './env.js';
@@ -30,6 +31,7 @@ import type { CriResourceOptions } from './resources.js';
 import { buildRuntimePodStatus } from './runtime-snapshot.js';
 import { findContainerStatus, type RuntimeContainerStatus, type RuntimePodStatus } from './runtime-status.js';
 import { generatePodSandboxConfig } from './sandbox-config.js';
+import { TerminationMessageReader } from './termination-message.js';
 import type { CgroupDriver } from './cgroup-name.js';
 
 /**
@@ -65,6 +67,8 @@ export interface RuntimeManagerDeps {
   readonly runtimeName: () => string;
   /** Runs before every RemoveContainer (the kubelet removes the container's log files here). */
   readonly beforeRemoveContainer?: (containerId: string) => Promise<void>;
+  /** Root dir and service lister for termination message files, /etc/hosts and service links. */
+  readonly containerStart?: Omit<ContainerStartNode, 'podLogsDir' | 'clusterDomain'>;
 }
 
 /** Everything a sync needs besides the spec and the runtime state. */
@@ -85,6 +89,8 @@ export interface SyncPodResult {
   readonly error?: Error;
   /** Earliest monotonic ms at which a crash-loop or pull backoff of this pod ends. */
   readonly retryAt?: number;
+  /** Sandboxes and containers this sync created (whether or not they started). */
+  readonly created: { readonly sandboxIds: readonly string[]; readonly containerIds: readonly string[] };
 }
 
 export class StartError extends Error {
@@ -107,7 +113,14 @@ function isNotFound(e: unknown): boolean {
 }
 
 export class KubeRuntimeManager {
+  private readonly terminationMessages = new TerminationMessageReader();
+
   constructor(private readonly deps: RuntimeManagerDeps) {}
+
+  private get startNode(): ContainerStartNode {
+    const s = this.deps.settings;
+    return { ...this.deps.containerStart, podLogsDir: s.podLogsDir, clusterDomain: s.dns.clusterDomain };
+  }
 
   get runtimeName(): string {
     return this.deps.runtimeName();
@@ -129,6 +142,39 @@ export class KubeRuntimeManager {
       this.timed('list_podsandbox', () => cri.listPodSandbox({ filter: selector })),
       this.timed('list_containers', () => cri.listContainers({ filter: selector })),
     ]);
+    return this.readPodStatus(
+      uid,
+      name,
+      namespace,
+      sandboxes.items.map((sb) => sb.id),
+      containers.containers.map((c) => c.id),
+    );
+  }
+
+  /**
+   * The pod's state right after a sync, without listing: only this pod's worker creates objects for
+   * it, so they are the ones read before the sync plus those the sync created. Each is read by id;
+   * one removed meanwhile is skipped, as in getPodStatus. (The PLEG's relist still lists everything.)
+   */
+  async getPodStatusAfterSync(before: RuntimePodStatus, created: SyncPodResult['created']): Promise<RuntimePodStatus> {
+    return this.readPodStatus(
+      before.uid,
+      before.name,
+      before.namespace,
+      [...new Set([...created.sandboxIds, ...before.sandboxStatuses.map((s) => s.id)])],
+      [...new Set([...created.containerIds, ...before.containerStatuses.map((c) => c.id)])],
+    );
+  }
+
+  /** Sandbox and container statuses by id, read concurrently; an object removed meanwhile is skipped. */
+  private async readPodStatus(
+    uid: string,
+    name: string,
+    namespace: string,
+    sandboxIds: readonly string[],
+    containerIds: readonly string[],
+  ): Promise<RuntimePodStatus> {
+    const cri = this.deps.cri;
     const skipMissing = async <T>(read: () => Promise<T>): Promise<T | null> => {
       try {
         return await read();
@@ -138,15 +184,17 @@ export class KubeRuntimeManager {
       }
     };
     const [sandboxStatuses, containerStatuses] = await Promise.all([
-      Promise.all(sandboxes.items.map((sb) => skipMissing(() => this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId: sb.id }))))),
-      Promise.all(containers.containers.map((c) => skipMissing(() => this.timed('container_status', () => cri.containerStatus({ containerId: c.id }))))),
+      Promise.all(sandboxIds.map((podSandboxId) => skipMissing(() => this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId }))))),
+      Promise.all(containerIds.map((containerId) => skipMissing(() => this.timed('container_status', () => cri.containerStatus({ containerId }))))),
     ]);
+    // Exited containers carry their termination message (upstream convertToKubeContainerStatus).
+    const withMessages = await Promise.all(containerStatuses.flatMap((s) => (s?.status ? [this.terminationMessages.enrich(s.status)] : [])));
     return buildRuntimePodStatus(
       uid,
       name,
       namespace,
       sandboxStatuses.flatMap((s) => (s?.status ? [s.status] : [])),
-      containerStatuses.flatMap((s) => (s?.status ? [s.status] : [])),
+      withMessages,
     );
   }
 
@@ -168,10 +216,12 @@ export class KubeRuntimeManager {
     const { pod, runtime } = input;
     const actions = computePodActions(pod, runtime, input.probes);
     const starts = new Map<string, StartFailure | null>();
+    const created = { sandboxIds: [] as string[], containerIds: [] as string[] };
     let retryAt: number | undefined;
     const result = (error?: Error): SyncPodResult => ({
       actions,
       starts,
+      created,
       ...(error ? { error } : {}),
       ...(retryAt !== undefined ? { retryAt } : {}),
     });
@@ -204,8 +254,9 @@ export class KubeRuntimeManager {
       try {
         const config = this.sandboxConfig(pod, actions.attempt);
         const handler = await this.deps.runtimeHandler(pod);
-        const created = await this.timed('run_podsandbox', () => this.deps.cri.runPodSandbox({ config, runtimeHandler: handler }));
-        sandboxId = created.podSandboxId;
+        const sandbox = await this.timed('run_podsandbox', () => this.deps.cri.runPodSandbox({ config, runtimeHandler: handler }));
+        sandboxId = sandbox.podSandboxId;
+        created.sandboxIds.push(sandboxId);
       } catch (e) {
         this.deps.metrics?.startedPodsErrors.inc();
         const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
@@ -241,7 +292,7 @@ export class KubeRuntimeManager {
           return false;
         }
         this.deps.metrics?.startedContainers.labels(kind).inc();
-        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, input);
+        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, podIPs, input, created.containerIds);
         starts.set(container.name, null);
         return true;
       } catch (e) {
@@ -306,7 +357,9 @@ export class KubeRuntimeManager {
     runtime: RuntimePodStatus,
     podIP: string,
     podIPs: readonly string[],
+    sandboxIPs: readonly string[],
     input: SyncPodInput,
+    created: string[],
   ): Promise<void> {
     const ref = containerRef(pod, container);
     const recorder = this.deps.recorder;
@@ -321,10 +374,12 @@ export class KubeRuntimeManager {
       throw e;
     }
     const previous = findContainerStatus(runtime, container.name);
-    const restartCount = previous ? previous.restartCount + 1 : 0;
+    const restartCount = await containerRestartCount(pod, container, previous, this.startNode);
     let config;
     try {
+      const files = await prepareContainerFiles(pod, container, sandboxIPs, this.startNode);
       config = generateContainerConfig(pod, container, {
+        ...files,
         restartCount,
         imageRef,
         volumes: input.volumes,
@@ -476,6 +531,8 @@ export class KubeRuntimeManager {
         if (!isNotFound(e)) throw e;
       }
     }
+    const root = this.deps.containerStart?.rootDir;
+    if (root !== undefined && runtime.uid !== '') await removeContainerFiles(root, runtime.uid);
   }
 
   /** Removes every instance of every init container (the sandbox is being recreated). */
@@ -503,6 +560,7 @@ export class KubeRuntimeManager {
   private async removeContainer(containerId: string): Promise<void> {
     await this.deps.beforeRemoveContainer?.(containerId);
     await this.timed('remove_container', () => this.deps.cri.removeContainer({ containerId }));
+    this.terminationMessages.forget(containerId);
   }
 
   private async removeQuietly(containerId: string): Promise<void> {
