@@ -1,10 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { chmodSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import { loadCriProto } from '../../agent/runtime/proto.js';
+import { listenGrpcUnix, type GrpcUnixListener } from '../grpc/unix-listener.js';
 import { Journal } from '../journal/journal.js';
 import { cniSandboxNetwork, type CniSandboxNetworkOptions } from './cni-network.js';
 import { Code, codeName, CriError, parseCode } from './errors.js';
@@ -106,6 +107,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
   const proto = loadCriProto();
   const impl = implementations(runtime);
   let server: grpc.Server | null = null;
+  let listener: GrpcUnixListener | null = null;
   let closed = false;
   let restarting: Promise<void> | null = null;
   const pendingHangs = new Set<() => void>();
@@ -138,7 +140,9 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       journal.append({ source: 'cri', kind: 'event', name: 'RuntimeRestarting', subject: {}, request: { keepState: opts.keepState ?? true, downMs: opts.downMs ?? 0 } });
       const old = server;
       server = null;
-      if (old) crash(old);
+      if (listener) crash(listener);
+      listener = null;
+      if (old) setImmediate(() => old.forceShutdown());
       for (const release of [...pendingHangs]) release();
       removeSocket(socketPath);
       if (!(opts.keepState ?? true)) runtime.reset();
@@ -235,11 +239,9 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     const s = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
     s.addService(proto.RuntimeService.service, handlersFor(proto.RuntimeService.service));
     s.addService(proto.ImageService.service, handlersFor(proto.ImageService.service));
-    removeSocket(socketPath);
-    await new Promise<void>((resolve, reject) => {
-      s.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-    });
-    chmodSync(socketPath, 0o600);
+    // Our own listener (mode 0600) rather than bindAsync: it lets clients that send the socket path as
+    // :authority (crictl and kubelets before 1.31) through Node's HTTP/2 checks (fakes/grpc/h2-authority).
+    listener = await listenGrpcUnix(s, socketPath);
     server = s;
   };
 
@@ -259,6 +261,8 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       await restarting;
       const s = server;
       server = null;
+      await listener?.close();
+      listener = null;
       for (const release of [...pendingHangs]) release();
       if (s) {
         await new Promise<void>((resolve) => {
@@ -284,16 +288,12 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
 }
 
 /**
- * Drops every connection the way a dying process does (clients see UNAVAILABLE, not CANCELLED), then
- * shuts the server down. grpc-js keeps its HTTP/2 sessions in a private map; if that ever changes,
- * forceShutdown alone still closes everything (with CANCELLED on calls in flight).
+ * Closes the socket and drops every connection the way a dying process does (clients see UNAVAILABLE,
+ * not CANCELLED); the caller then shuts the gRPC server down.
  */
-function crash(server: grpc.Server): void {
-  const sessions = (server as unknown as { sessions?: Map<{ socket?: { destroy(): void } }, unknown> }).sessions;
-  if (sessions instanceof Map) {
-    for (const session of sessions.keys()) session.socket?.destroy();
-  }
-  setImmediate(() => server.forceShutdown());
+function crash(listener: GrpcUnixListener): void {
+  void listener.close();
+  listener.destroyConnections();
 }
 
 /** Private socket directories of fakes not closed yet; removed when the process exits (one listener for all). */
