@@ -49,10 +49,13 @@ export class ContainerFs {
     this.mounts = [...(options.mounts ?? [])]
       .map((m) => ({ ...m, containerPath: posix.normalize(m.containerPath) }))
       .sort((a, b) => b.containerPath.length - a.containerPath.length);
-    for (const [path, data] of Object.entries(options.files ?? {})) {
-      this.mkdir(posix.dirname(path), true);
-      this.writeFile(path, data, false);
-    }
+    // Image files live in the layer: a bind mount over one hides it and its host file stays untouched.
+    for (const [path, data] of Object.entries(options.files ?? {})) this.seed(clean(path), data);
+  }
+
+  private seed(path: string, data: string): void {
+    for (let dir = posix.dirname(path); !this.nodes.has(dir); dir = posix.dirname(dir)) this.nodes.set(dir, { kind: 'dir' });
+    this.nodes.set(path, { kind: 'file', data });
   }
 
   /** Bytes held by the writable layer (what rootfs usage reports). */
