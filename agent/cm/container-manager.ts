@@ -1,0 +1,183 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import { EventReason, nodeRef, type EventRecorder } from '../api/events.js';
+import { podCgroupNameParts } from '../kuberuntime/cgroup-name.js';
+import { podUid } from '../kuberuntime/pod-helpers.js';
+import type { FeatureGateOptions } from '../resources/pod-requests.js';
+import { podQOSClass } from '../resources/qos.js';
+import { CgroupBusyError, type CgroupManager, type CgroupName } from './cgroup-manager.js';
+import {
+  nodeAllocatableResourceConfig,
+  podResourceConfig,
+  qosResourceConfigs,
+  type NodeAllocatableCgroupInput,
+  type PodCgroupOptions,
+} from './resource-config.js';
+
+/**
+ * The kubelet's container manager for pod cgroups (upstream cm/container_manager_linux.go with
+ * node_container_manager_linux.go, qos_container_manager_linux.go and pod_container_manager_linux.go):
+ * the `kubepods` cgroup limited to node allocatable, the burstable and besteffort tiers under it, and
+ * one cgroup per pod created before its sandbox and removed once the pod has terminated.
+ */
+
+export const ROOT_CGROUP: CgroupName = ['kubepods'];
+export const BURSTABLE_CGROUP: CgroupName = ['kubepods', 'burstable'];
+export const BESTEFFORT_CGROUP: CgroupName = ['kubepods', 'besteffort'];
+/** periodicQOSCgroupUpdateInterval. */
+export const QOS_UPDATE_INTERVAL_MS = 60_000;
+/** How long a failed node allocatable enforcement waits before the next attempt. */
+export const NODE_ALLOCATABLE_RETRY_MS = 60_000;
+
+const POD_PREFIX = 'pod';
+/** Event reasons of upstream pkg/kubelet/events not (yet) in agent/api/events.ts. */
+export const FAILED_NODE_ALLOCATABLE_ENFORCEMENT = 'FailedNodeAllocatableEnforcement';
+export const FAILED_TO_CREATE_POD_CONTAINER = 'FailedToCreatePodContainer';
+
+export interface ContainerManagerOptions {
+  readonly cgroups: CgroupManager;
+  readonly clock: Clock;
+  readonly recorder: EventRecorder;
+  readonly nodeName: string;
+  readonly pods: PodCgroupOptions;
+  readonly nodeAllocatable: () => NodeAllocatableCgroupInput;
+  /** Pods that may have running containers: the Burstable tier's shares follow their requests. */
+  readonly activePods: () => readonly V1Pod[];
+  /**
+   * Leave pod cgroups this manager did not create to their owner: on a host shared by several test
+   * kubelets, another one's pods are not orphans. A node's only kubelet cleans every orphan (upstream).
+   */
+  readonly orphansCreatedHereOnly?: boolean;
+  readonly log?: (msg: string) => void;
+}
+
+export class PodContainerManager {
+  private readonly created = new Set<string>();
+  private qosTimer: TimerHandle | undefined;
+  private allocatableTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: ContainerManagerOptions) {}
+
+  get cgroups(): CgroupManager {
+    return this.o.cgroups;
+  }
+
+  private log(msg: string): void {
+    this.o.log?.(msg);
+  }
+
+  private get gates(): FeatureGateOptions {
+    return this.o.pods;
+  }
+
+  /** Node allocatable on kubepods, then the QoS tiers, then their periodic upkeep (upstream setupNode + Start). */
+  async start(): Promise<void> {
+    const allocatable = nodeAllocatableResourceConfig(this.o.nodeAllocatable());
+    if (!(await this.o.cgroups.exists(ROOT_CGROUP))) await this.o.cgroups.create(ROOT_CGROUP, allocatable);
+    await this.enforceNodeAllocatable();
+    for (const [name, config] of [
+      [BURSTABLE_CGROUP, {}],
+      [BESTEFFORT_CGROUP, qosResourceConfigs([], this.gates).besteffort],
+    ] as const) {
+      if (await this.o.cgroups.exists(name)) await this.o.cgroups.update(name, config);
+      else await this.o.cgroups.create(name, config);
+    }
+    await this.updateQosCgroups();
+    this.qosTimer = this.o.clock.setInterval(() => {
+      void this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups: ${(e as Error).message}`));
+    }, QOS_UPDATE_INTERVAL_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.qosTimer?.cancel();
+    this.allocatableTimer?.cancel();
+  }
+
+  /** Writes kubepods' limits; on failure a Warning event and another try a minute later, until it holds. */
+  private async enforceNodeAllocatable(): Promise<void> {
+    const node = nodeRef(this.o.nodeName);
+    try {
+      await this.o.cgroups.update(ROOT_CGROUP, nodeAllocatableResourceConfig(this.o.nodeAllocatable()));
+      this.o.recorder.event(node, 'Normal', EventReason.NodeAllocatableEnforced, 'Updated Node Allocatable limit across pods');
+    } catch (e) {
+      const message = `Failed to update Node Allocatable Limits "${ROOT_CGROUP.join('/')}": ${(e as Error).message}`;
+      this.log(message);
+      this.o.recorder.event(node, 'Warning', FAILED_NODE_ALLOCATABLE_ENFORCEMENT, message);
+      if (this.stopped) return;
+      this.allocatableTimer = this.o.clock.setTimeout(() => void this.enforceNodeAllocatable(), NODE_ALLOCATABLE_RETRY_MS);
+    }
+  }
+
+  /** Burstable shares from the active Burstable pods' requests, BestEffort at the minimum. */
+  async updateQosCgroups(): Promise<void> {
+    const configs = qosResourceConfigs(this.o.activePods(), this.gates);
+    await this.o.cgroups.update(BURSTABLE_CGROUP, configs.burstable);
+    await this.o.cgroups.update(BESTEFFORT_CGROUP, configs.besteffort);
+  }
+
+  /** The pod's cgroup: kubepods[/burstable|/besteffort]/pod<uid>, as the sandbox's cgroup_parent names it. */
+  podCgroupName(pod: V1Pod): CgroupName {
+    return podCgroupNameParts(podQOSClass(pod, this.gates), podUid(pod));
+  }
+
+  /**
+   * Creates the pod's cgroup with its resource settings when it does not exist yet, after bringing
+   * the QoS tiers up to date (upstream SyncPod: UpdateQOSCgroups, then EnsureExists). An existing
+   * cgroup is left as it is.
+   */
+  async ensurePodCgroup(pod: V1Pod): Promise<void> {
+    const name = this.podCgroupName(pod);
+    if (await this.o.cgroups.exists(name)) return;
+    await this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups while syncing pod ${podUid(pod)}: ${(e as Error).message}`));
+    await this.o.cgroups.create(name, podResourceConfig(pod, this.o.pods));
+    this.created.add(name.join('/'));
+  }
+
+  /** Removes the pod's cgroup (upstream SyncTerminatedPod); a busy one is left for housekeeping. */
+  async destroyPodCgroup(pod: V1Pod): Promise<boolean> {
+    return this.destroy(this.podCgroupName(pod));
+  }
+
+  private async destroy(name: CgroupName): Promise<boolean> {
+    try {
+      await this.o.cgroups.destroy(name);
+    } catch (e) {
+      if (e instanceof CgroupBusyError) {
+        this.log(`pod cgroup ${name.join('/')} not removed yet: ${e.message}`);
+        return false;
+      }
+      throw e;
+    }
+    this.created.delete(name.join('/'));
+    await this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups: ${(e as Error).message}`));
+    return true;
+  }
+
+  /** Every pod cgroup on disk, by pod UID (upstream GetAllPodsFromCgroups). */
+  async podCgroups(): Promise<Map<string, CgroupName>> {
+    const found = new Map<string, CgroupName>();
+    for (const parent of [ROOT_CGROUP, BURSTABLE_CGROUP, BESTEFFORT_CGROUP]) {
+      for (const child of await this.o.cgroups.children(parent)) {
+        if (child.startsWith(POD_PREFIX) && child.length > POD_PREFIX.length) found.set(child.slice(POD_PREFIX.length), [...parent, child]);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Housekeeping (upstream cleanupOrphanedPodCgroups): removes the cgroups of pods that cannot have
+   * running containers. Killing what still runs in them is not done here; a busy cgroup waits for the
+   * next round. Returns the UIDs removed.
+   */
+  async cleanupOrphanedPodCgroups(possiblyRunning: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const [uid, name] of await this.podCgroups()) {
+      if (possiblyRunning.has(uid)) continue;
+      if (this.o.orphansCreatedHereOnly && !this.created.has(name.join('/'))) continue;
+      if (await this.destroy(name)) removed.push(uid);
+    }
+    return removed;
+  }
+}
