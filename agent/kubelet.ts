@@ -37,6 +37,7 @@ import { EvictionManager, type EvictionKill } from './eviction/manager.js';
 import { evictionThresholdsOf } from './config/eviction-check.js';
 import type { EvictionMachineInfo } from './eviction/cri-stats-summary.js';
 import { declaredEvictionMachine, hostEvictionMachine } from './eviction/machine.js';
+import { measurePodsDiskUsage } from './eviction/pod-disk-usage.js';
 import type { Threshold } from './eviction/thresholds.js';
 import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
@@ -293,6 +294,7 @@ export class Kubelet {
       recorder: this.recorder,
       nodeName: o.nodeName,
       localStorageCapacityIsolation: config.localStorageCapacityIsolation,
+      podDiskUsage: (pods) => measurePodsDiskUsage(pods, { rootDir: o.rootDir, podLogsDir: config.podLogsDir }),
       ...(o.evictionMonitoringIntervalMs !== undefined ? { monitoringIntervalMs: o.evictionMonitoringIntervalMs } : {}),
       log: (m) => this.log(m),
     });

@@ -34,6 +34,18 @@ describe('ApiEventRecorder', () => {
     expect(calls[1]?.body).toMatchObject({ count: 2 });
   });
 
+  it('puts the annotations an event carries into its metadata, and none when it carries none', async () => {
+    const clock = new VirtualClock();
+    const calls: Array<{ op: string; t: number; body: Record<string, unknown> }> = [];
+    const r = new ApiEventRecorder(fakeClients(calls, clock), clock, { component: 'kubelet', host: 'n' });
+    r.event(podRef(pod), 'Warning', 'Evicted', 'The node was low on resource: memory. ', { offending_containers: 'app', starved_resource: 'memory' });
+    r.event(podRef(pod), 'Normal', 'Pulled', 'done');
+    await clock.advance(10);
+    await r.flush();
+    expect((calls[0]?.body['metadata'] as { annotations?: unknown }).annotations).toEqual({ offending_containers: 'app', starved_resource: 'memory' });
+    expect(calls[1]?.body['metadata']).not.toHaveProperty('annotations');
+  });
+
   it('writes at most eventBurst at once and then eventRecordQPS per second, dropping beyond the queue bound', async () => {
     const clock = new VirtualClock();
     const calls: Array<{ op: string; t: number; body: Record<string, unknown> }> = [];

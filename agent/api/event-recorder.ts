@@ -1,6 +1,6 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
-import type { EventRecorder, EventType, ObjectReference } from './events.js';
+import type { EventAnnotations, EventRecorder, EventType, ObjectReference } from './events.js';
 import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
 import { toApiTime } from '../status/merge.js';
 
@@ -53,7 +53,7 @@ export class ApiEventRecorder implements EventRecorder {
     }
   }
 
-  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
+  event(ref: ObjectReference, type: EventType, reason: string, message: string, annotations?: EventAnnotations): void {
     const namespace = ref.namespace ?? 'default';
     const key = `${ref.kind}/${namespace}/${ref.name}/${ref.uid}/${ref.fieldPath ?? ''}/${type}/${reason}/${message}`;
     const now = toApiTime(this.clock.now());
@@ -74,7 +74,7 @@ export class ApiEventRecorder implements EventRecorder {
     const body = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name, namespace },
+      metadata: { name, namespace, ...(annotations && Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}) },
       involvedObject: {
         apiVersion: ref.apiVersion,
         kind: ref.kind,

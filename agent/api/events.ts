@@ -47,15 +47,19 @@ export interface ObjectReference {
   readonly fieldPath?: string;
 }
 
+/** Annotations an event carries in its metadata (upstream AnnotatedEventf, e.g. the eviction manager's offending_containers). */
+export type EventAnnotations = Readonly<Record<string, string>>;
+
 export interface RecordedEvent {
   readonly ref: ObjectReference;
   readonly type: EventType;
   readonly reason: string;
   readonly message: string;
+  readonly annotations?: EventAnnotations;
 }
 
 export interface EventRecorder {
-  event(ref: ObjectReference, type: EventType, reason: string, message: string): void;
+  event(ref: ObjectReference, type: EventType, reason: string, message: string, annotations?: EventAnnotations): void;
 }
 
 export function podRef(pod: V1Pod): ObjectReference {
@@ -84,8 +88,8 @@ export class MemoryEventRecorder implements EventRecorder {
   readonly events: RecordedEvent[] = [];
   private readonly listeners = new Set<(e: RecordedEvent) => void>();
 
-  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
-    const e = { ref, type, reason, message };
+  event(ref: ObjectReference, type: EventType, reason: string, message: string, annotations?: EventAnnotations): void {
+    const e: RecordedEvent = { ref, type, reason, message, ...(annotations ? { annotations } : {}) };
     this.events.push(e);
     for (const l of this.listeners) l(e);
   }
@@ -99,7 +103,7 @@ export class MemoryEventRecorder implements EventRecorder {
 /** Sends every event to each of several recorders. */
 export class FanOutRecorder implements EventRecorder {
   constructor(private readonly recorders: readonly EventRecorder[]) {}
-  event(ref: ObjectReference, type: EventType, reason: string, message: string): void {
-    for (const r of this.recorders) r.event(ref, type, reason, message);
+  event(ref: ObjectReference, type: EventType, reason: string, message: string, annotations?: EventAnnotations): void {
+    for (const r of this.recorders) r.event(ref, type, reason, message, annotations);
   }
 }

@@ -80,4 +80,22 @@ describe('criStatsSummary', () => {
     expect(o['pid.available']).toBeUndefined();
     expect(o['nodefs.inodesFree']).toBeUndefined();
   });
+
+  it('adds the measured container log directories and volume directories to each pod, counting a log directory once per container name', () => {
+    const restarted = { ...snapshot, containers: [...snapshot.containers, { ...containerStats('a', 'app', 0n, 1n * Mi), attributes: { ...containerStats('a', 'app', 0n, 0n).attributes, id: 'a-app-old' } }] };
+    const podDisk = new Map([
+      ['uid-a', { volumes: [{ name: 'data', usedBytes: 3n * Mi, inodesUsed: 4n }, { name: 'token', usedBytes: 8192n, inodesUsed: 2n }], containerLogs: new Map([['app', { usedBytes: 2n * Mi, inodesUsed: 3n }]]) }],
+    ]);
+    const summary = criStatsSummary({ memoryCapacityBytes: 4n * Gi, nodefs: { capacityBytes: 100n * Gi } }, { ...restarted, podDisk } as CriStatsSnapshot);
+    const a = summary.pods!.find((p) => p.podRef.uid === 'uid-a')!;
+    const pod = { metadata: { uid: 'uid-a' }, spec: { containers: [], volumes: [{ name: 'data', emptyDir: {} }, { name: 'token', secret: { secretName: 's' } }] } };
+    const usage = podUsageFromStats(pod, a);
+    // Only the first 'app' instance carries the directory's 2 MiB; the secret is not a local ephemeral volume.
+    expect(usage).toMatchObject({ rootfsBytes: 7n * Mi, logsBytes: 2n * Mi, logsInodes: 3n, localVolumesBytes: 3n * Mi, localVolumesInodes: 4n });
+    expect(usage.containers.map((c) => [c.name, c.logsBytes])).toEqual([['app', 2n * Mi], ['side', 0n], ['app', 0n]]);
+    // Every measured volume is listed for the emptyDir sizeLimit check.
+    expect(usage.volumes).toEqual([{ name: 'data', usedBytes: 3n * Mi }, { name: 'token', usedBytes: 8192n }]);
+    const b = podUsageFromStats({ metadata: { uid: 'uid-b' }, spec: { containers: [] } }, summary.pods!.find((p) => p.podRef.uid === 'uid-b')!);
+    expect(b).toMatchObject({ logsBytes: 0n, localVolumesBytes: 0n, volumes: [] });
+  });
 });

@@ -46,6 +46,20 @@ export interface EvictionMachineInfo {
   readonly runningProcesses?: number;
 }
 
+/** Bytes and inodes one directory tree holds on disk. */
+export interface DiskUsage {
+  readonly usedBytes: bigint;
+  readonly inodesUsed: bigint;
+}
+
+/** What the agent measured on disk for one pod: its volume directories and its containers' log directories. */
+export interface PodDiskUsage {
+  /** By the pod's volume name; volumes without a directory are absent. */
+  readonly volumes: ReadonlyArray<DiskUsage & { readonly name: string }>;
+  /** By container name: the container's log directory, every restart's files together. */
+  readonly containerLogs: ReadonlyMap<string, DiskUsage>;
+}
+
 /** The CRI stats of one round. */
 export interface CriStatsSnapshot {
   readonly sandboxes: readonly PodSandboxStats__Output[];
@@ -53,6 +67,8 @@ export interface CriStatsSnapshot {
   readonly imageFs: ImageFsInfoResponse__Output | null;
   /** When they were collected, in seconds. */
   readonly time: number;
+  /** The agent's disk measurements by pod UID (the CRI reports neither volumes nor log files). */
+  readonly podDisk?: ReadonlyMap<string, PodDiskUsage>;
 }
 
 const POD_UID_LABEL = 'io.kubernetes.pod.uid';
@@ -101,12 +117,14 @@ export function criStatsSummary(machine: EvictionMachineInfo, snapshot: CriStats
     if (uid === '') continue;
     const memory = amount(c.memory?.workingSetBytes);
     const list = containersByPod.get(uid) ?? [];
+    const name = c.attributes?.metadata?.name ?? '';
+    // One log directory holds every instance's files: it counts once, on the first instance listed.
+    const logs = list.some((other) => other.name === name) ? undefined : snapshot.podDisk?.get(uid)?.containerLogs.get(name);
     list.push({
-      name: c.attributes?.metadata?.name ?? '',
+      name,
       ...(memory === undefined ? {} : { memory: { time, workingSetBytes: memory } }),
       rootfs: { time, usedBytes: bytes, inodesUsed: inodes },
-      // Log files are not measured through the CRI; they count as empty.
-      logs: { time, usedBytes: 0n, inodesUsed: 0n },
+      logs: { time, usedBytes: logs?.usedBytes ?? 0n, inodesUsed: logs?.inodesUsed ?? 0n },
     });
     containersByPod.set(uid, list);
   }
@@ -127,11 +145,13 @@ export function criStatsSummary(machine: EvictionMachineInfo, snapshot: CriStats
     const workingSet = memory === undefined ? previous?.memory?.workingSetBytes : BigInt(previous?.memory?.workingSetBytes ?? 0n) + memory;
     const count = processes === undefined ? previous?.process_stats?.process_count : BigInt(previous?.process_stats?.process_count ?? 0n) + processes;
     const pod = podsByUid.get(uid);
+    const volumes = snapshot.podDisk?.get(uid)?.volumes;
     podStats.set(uid, {
       podRef: { uid, name: pod?.metadata?.name ?? s.attributes?.metadata?.name ?? '', namespace: pod?.metadata?.namespace ?? s.attributes?.metadata?.namespace ?? '' },
       containers: containersByPod.get(uid) ?? [],
       ...(workingSet === undefined ? {} : { memory: { time, workingSetBytes: workingSet } }),
       ...(count === undefined ? {} : { process_stats: { process_count: count } }),
+      ...(volumes ? { volume: volumes.map((v) => ({ time, name: v.name, usedBytes: v.usedBytes, inodesUsed: v.inodesUsed })) } : {}),
     });
   }
 

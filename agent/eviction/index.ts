@@ -48,16 +48,15 @@ export { evictionAdmit, type EvictionAdmitResult } from './admission.js';
 export { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
 export { evictionMessage, type ContainerUsage, type EvictionMessage, type EvictionMessageInput } from './message.js';
 export { localVolumeNames, podUsageFromStats, signalObservationsFromSummary, type StatsSummary, type SummaryPodStats } from './observations.js';
-export { criStatsSummary, type CriStatsSnapshot, type EvictionMachineInfo, type FilesystemInfo } from './cri-stats-summary.js';
+export { criStatsSummary, type CriStatsSnapshot, type DiskUsage, type EvictionMachineInfo, type FilesystemInfo, type PodDiskUsage } from './cri-stats-summary.js';
 export { declaredEvictionMachine, hostEvictionMachine, measuredFilesystem, type MachineReservations } from './machine.js';
 export {
   EVICTION_MONITORING_INTERVAL_MS,
   EvictionManager,
-  localStorageViolation,
   type EvictedPod,
   type EvictionKill,
   type EvictionManagerOptions,
   type EvictionRoundReport,
-  type LocalStorageEvictionSignal,
   type NodeConditionsListener,
 } from './manager.js';
+export { localStorageViolation, podEphemeralStorageLimit, type LocalStorageEvictionSignal, type LocalStorageUsage, type LocalStorageViolation } from './local-storage.js';

@@ -136,6 +136,8 @@ describe('the eviction manager', () => {
       ['Node', 'EvictionThresholdMet', 'Attempting to reclaim memory'],
       ['Pod', 'Evicted', message],
     ]);
+    // The Evicted event names the offenders in its annotations, as upstream's AnnotatedEventf does.
+    expect(h.recorder.events[1]!.annotations).toEqual({ offending_containers: 'hog', offending_containers_usage: '1400Mi', starved_resource: 'memory' });
     const evictions = await h.metrics.evictions.get();
     expect(evictions.values).toEqual([{ labels: { eviction_signal: 'memory.available' }, value: 1 }]);
 
@@ -234,6 +236,45 @@ describe('the eviction manager', () => {
     expect(h.kills.map((k) => k.kill)).toEqual([{ gracePeriodOverrideSeconds: 1, status: { phase: 'Failed', reason: 'Evicted', message } }]);
     expect((await h.metrics.evictions.get()).values).toEqual([{ labels: { eviction_signal: 'ephemeralpodfs.limit' }, value: 1 }]);
     expect(report.nodeConditions).toEqual([]);
+    expect(h.recorder.events.map((e) => [e.reason, e.annotations])).toEqual([['Evicted', undefined]]);
+  });
+
+  it('evicts for an emptyDir over its sizeLimit and counts measured log bytes against the ephemeral-storage limit', async () => {
+    const withVolume: V1Pod = { ...podSpec('scratch'), spec: { ...podSpec('scratch').spec!, volumes: [{ name: 'data', emptyDir: { sizeLimit: '8Ki' } }] } };
+    const chatty = podSpec('chatty', { ephemeralLimit: '1Mi' });
+    const quiet = podSpec('quiet', { ephemeralLimit: '1Mi' });
+    const measured = new Map([
+      ['uid-scratch', { volumes: [{ name: 'data', usedBytes: 20_480n, inodesUsed: 2n }], containerLogs: new Map() }],
+      // 900 KiB of writable layer is within 1 MiB; 200 KiB of logs on top is not.
+      ['uid-chatty', { volumes: [], containerLogs: new Map([['chatty', { usedBytes: 200n * 1024n, inodesUsed: 2n }]]) }],
+    ]);
+    const seen: string[][] = [];
+    const h = await setup(
+      [
+        { pod: withVolume, memory: '10Mi' },
+        { pod: chatty, memory: '10Mi', disk: '900Ki' },
+        { pod: quiet, memory: '10Mi', disk: '900Ki' },
+      ],
+      machine,
+      {
+        extra: {
+          podDiskUsage: async (pods) => {
+            seen.push(pods.map((p) => p.metadata!.name!));
+            return measured;
+          },
+        },
+      },
+    );
+    const report = await h.manager.synchronize();
+    expect(seen).toEqual([['scratch', 'chatty', 'quiet']]);
+    expect(report.evicted.map((e) => [e.pod.metadata!.name, e.signal, e.message])).toEqual([
+      ['scratch', 'emptydirfs.limit', 'Usage of EmptyDir volume "data" exceeds the limit "8Ki". '],
+      ['chatty', 'ephemeralpodfs.limit', 'Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. '],
+    ]);
+    expect((await h.metrics.evictions.get()).values).toEqual([
+      { labels: { eviction_signal: 'emptydirfs.limit' }, value: 1 },
+      { labels: { eviction_signal: 'ephemeralpodfs.limit' }, value: 1 },
+    ]);
   });
 
   it('runs overlapping synchronize calls one after the other, without needing the clock to move', async () => {

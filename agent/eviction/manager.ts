@@ -24,7 +24,9 @@ import {
   type SignalObservations,
 } from './evaluation.js';
 import { IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, evictionGracePeriodOverride } from './grace-period.js';
-import { evictionMessage, type ContainerUsage } from './message.js';
+import { evictionMessage } from './message.js';
+import { localStorageViolation, type LocalStorageEvictionSignal } from './local-storage.js';
+import type { PodDiskUsage } from './cri-stats-summary.js';
 import { podUsageFromStats, signalObservationsFromSummary } from './observations.js';
 import { isCriticalPod, rankPodsForEviction, type FilesystemLayout, type PodUsage, type RankedPodInput } from './ranking.js';
 import { signalResource, type EvictionSignal, type PressureCondition } from './signals.js';
@@ -72,6 +74,11 @@ export interface EvictionManagerOptions {
     readonly deleteUnusedContainers?: () => Promise<void>;
     readonly deleteUnusedImages?: () => Promise<void>;
   };
+  /**
+   * What the agent measures on disk per pod UID (volume directories, container log directories), read
+   * every round next to the CRI stats; without it volumes and logs count as empty.
+   */
+  readonly podDiskUsage?: (pods: readonly V1Pod[]) => Promise<ReadonlyMap<string, PodDiskUsage>>;
   /** LocalStorageCapacityIsolation (default on): evict pods over their ephemeral-storage limits first. */
   readonly localStorageCapacityIsolation?: boolean;
   /** EvictionThresholdMet on the node, Evicted on the pod. */
@@ -91,8 +98,7 @@ export interface EvictionRoundReport {
   readonly evicted: readonly EvictedPod[];
 }
 
-/** Local storage limit violations, as kubelet_evictions labels them. */
-export type LocalStorageEvictionSignal = 'ephemeralpodfs.limit' | 'ephemeralcontainerfs.limit';
+export type { LocalStorageEvictionSignal } from './local-storage.js';
 
 export interface EvictedPod {
   readonly pod: V1Pod;
@@ -212,13 +218,8 @@ export class EvictionManager {
     const { clock } = this.o;
     const now = clock.now() / 1000;
     const activePods = this.o.activePods();
-    const [sandboxes, containers, imageFs] = await Promise.all([
-      this.o.cri.listPodSandboxStats({}),
-      this.o.cri.listContainerStats({}),
-      this.o.cri.imageFsInfo({}),
-    ]);
+    const summary = await this.statsSummary(activePods, now);
     const machine = this.o.machine();
-    const summary = criStatsSummary(machine, { sandboxes: sandboxes.stats, containers: containers.stats, imageFs, time: now }, activePods);
     const observations = signalObservationsFromSummary(summary);
     const result = evaluateEvictionRound(this.state, {
       thresholds: this.o.thresholds,
@@ -320,13 +321,23 @@ export class EvictionManager {
       }
     }
     const now = this.o.clock.now() / 1000;
-    const [sandboxes, containers, imageFs] = await Promise.all([
+    const summary = await this.statsSummary(activePods, now);
+    return thresholdsMet(this.o.thresholds, signalObservationsFromSummary(summary), true).length === 0;
+  }
+
+  /** The CRI stats and the agent's disk measurements of one round, as a stats summary. */
+  private async statsSummary(activePods: readonly V1Pod[], now: number) {
+    const [sandboxes, containers, imageFs, podDisk] = await Promise.all([
       this.o.cri.listPodSandboxStats({}),
       this.o.cri.listContainerStats({}),
       this.o.cri.imageFsInfo({}),
+      this.o.podDiskUsage ? this.o.podDiskUsage(activePods) : undefined,
     ]);
-    const summary = criStatsSummary(this.o.machine(), { sandboxes: sandboxes.stats, containers: containers.stats, imageFs, time: now }, activePods);
-    return thresholdsMet(this.o.thresholds, signalObservationsFromSummary(summary), true).length === 0;
+    return criStatsSummary(
+      this.o.machine(),
+      { sandboxes: sandboxes.stats, containers: containers.stats, imageFs, time: now, ...(podDisk ? { podDisk } : {}) },
+      activePods,
+    );
   }
 
   private async evict(
@@ -337,9 +348,9 @@ export class EvictionManager {
     condition: V1PodCondition | null,
   ): Promise<void> {
     const ref = podRef(pod);
-    // Upstream records the annotations on the event; this recorder has no annotations, so they go to the log.
-    this.o.log?.(`eviction manager: evicting ${ref.namespace}/${ref.name} (${JSON.stringify(annotations)}): ${message}`);
-    this.o.recorder?.event(ref, 'Warning', 'Evicted', message);
+    this.o.log?.(`eviction manager: evicting ${ref.namespace}/${ref.name}: ${message}`);
+    // Upstream AnnotatedEventf: threshold evictions name the offending containers and the starved resource.
+    this.o.recorder?.event(ref, 'Warning', 'Evicted', message, Object.keys(annotations).length > 0 ? annotations : undefined);
     try {
       await this.o.killPod(pod, {
         gracePeriodOverrideSeconds,
@@ -377,65 +388,4 @@ function thresholdMetInfo(
     return { thresholdQuantity: thresholdQuantity(t.value, capacity), available };
   }
   return {};
-}
-
-/**
- * Upstream podEphemeralStorageLimitEviction / containerEphemeralStorageLimitEviction: the pod's usage
- * (rootfs + logs + local volumes) over the sum of its containers' ephemeral-storage limits, or one
- * container's (logs, plus rootfs unless it lives on a dedicated imagefs) over its own limit.
- * emptyDir sizeLimit needs volume stats the CRI does not give, so it is not checked.
- */
-export function localStorageViolation(
-  pod: V1Pod,
-  stats: (PodUsage & { readonly containers?: readonly ContainerUsage[] }) | null,
-  layout: FilesystemLayout = 'shared',
-): { signal: LocalStorageEvictionSignal; message: string } | null {
-  if (stats === null) return null;
-  const podLimit = podEphemeralStorageLimit(pod);
-  if (podLimit !== null) {
-    const used = Quantity.fromBigInt((stats.rootfsBytes ?? 0n) + (stats.logsBytes ?? 0n) + (stats.localVolumesBytes ?? 0n), 'BinarySI');
-    if (used.cmp(podLimit) > 0) {
-      return { signal: 'ephemeralpodfs.limit', message: `Pod ephemeral local storage usage exceeds the total limit of containers ${podLimit.toString()}. ` };
-    }
-  }
-  const limits = new Map<string, Quantity>();
-  for (const c of pod.spec?.containers ?? []) {
-    const limit = c.resources?.limits?.['ephemeral-storage'];
-    if (limit === undefined) continue;
-    const q = Quantity.parse(String(limit));
-    if (!q.isZero()) limits.set(c.name, q);
-  }
-  for (const c of stats.containers ?? []) {
-    const limit = limits.get(c.name);
-    if (limit === undefined) continue;
-    const used = Quantity.fromBigInt((c.logsBytes ?? 0n) + (layout === 'imagefs' ? 0n : (c.rootfsBytes ?? 0n)), 'BinarySI');
-    if (limit.cmp(used) < 0) {
-      return { signal: 'ephemeralcontainerfs.limit', message: `Container ${c.name} exceeded its local ephemeral storage limit ${JSON.stringify(limit.toString())}. ` };
-    }
-  }
-  return null;
-}
-
-/** Upstream PodLimits for ephemeral-storage: containers summed, at least any init container's, plus overhead; null when no container sets one. */
-function podEphemeralStorageLimit(pod: V1Pod): Quantity | null {
-  const of = (c: { resources?: { limits?: Record<string, unknown> } }): Quantity | null => {
-    const v = c.resources?.limits?.['ephemeral-storage'];
-    return v === undefined || v === null ? null : Quantity.parse(String(v));
-  };
-  let total: Quantity | null = null;
-  for (const c of pod.spec?.containers ?? []) {
-    const q = of(c);
-    if (q) total = total ? total.add(q) : q;
-  }
-  for (const c of pod.spec?.initContainers ?? []) {
-    const q = of(c);
-    if (c.restartPolicy === 'Always') {
-      if (q) total = total ? total.add(q) : q;
-    } else if (q && (total === null || q.cmp(total) > 0)) {
-      total = q;
-    }
-  }
-  const overhead = pod.spec?.overhead?.['ephemeral-storage'];
-  if (total !== null && overhead !== undefined) total = total.add(Quantity.parse(String(overhead)));
-  return total;
 }

@@ -131,7 +131,10 @@ export function localVolumeNames(pod: V1Pod): string[] {
  * and logs summed, local volumes only, process count, plus per-container figures.
  * @example podUsageFromStats(pod, summary.pods[0]).memoryWorkingSetBytes // 314572800n
  */
-export function podUsageFromStats(pod: V1Pod, stats: SummaryPodStats): PodUsage & { readonly containers: readonly ContainerUsage[] } {
+export function podUsageFromStats(
+  pod: V1Pod,
+  stats: SummaryPodStats,
+): PodUsage & { readonly containers: readonly ContainerUsage[]; readonly volumes: ReadonlyArray<{ readonly name: string; readonly usedBytes: bigint }> } {
   let rootfsBytes = 0n;
   let logsBytes = 0n;
   let rootfsInodes = 0n;
@@ -167,5 +170,7 @@ export function podUsageFromStats(pod: V1Pod, stats: SummaryPodStats): PodUsage 
     localVolumesInodes,
     ...(processes === undefined ? {} : { processes: Number(processes) }),
     containers,
+    // Every measured volume, local or not: an emptyDir's sizeLimit applies whatever its medium.
+    volumes: (stats.volume ?? []).flatMap((v) => (v.usedBytes === undefined ? [] : [{ name: v.name, usedBytes: big(v.usedBytes) }])),
   };
 }
