@@ -261,7 +261,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
       await restarting;
       const s = server;
       server = null;
-      await listener?.close();
+      listener?.close();
       listener = null;
       for (const release of [...pendingHangs]) release();
       if (s) {
@@ -292,7 +292,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
  * not CANCELLED); the caller then shuts the gRPC server down.
  */
 function crash(listener: GrpcUnixListener): void {
-  void listener.close();
+  listener.close();
   listener.destroyConnections();
 }
 

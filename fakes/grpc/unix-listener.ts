@@ -6,7 +6,7 @@ import { AuthorityFilteredSocket } from './h2-authority/filtered-socket.js';
 export interface GrpcUnixListener {
   readonly socketPath: string;
   /** Stops accepting connections and removes the socket file; open connections are left to the gRPC server's shutdown. */
-  close(): Promise<void>;
+  close(): void;
   /** Drops every open connection at once, as a dying process does. */
   destroyConnections(): void;
 }
@@ -41,14 +41,16 @@ export async function listenGrpcUnix(server: grpc.Server, socketPath: string, op
   chmodSync(socketPath, 0o600);
   // Accept errors after listening (e.g. EMFILE) drop that connection attempt, never the process.
   listener.on('error', () => {});
-  let closing: Promise<void> | null = null;
+  let closed = false;
   return {
     socketPath,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        removeFile(socketPath);
-      })),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      // Synchronous: the file is gone when this returns (net.Server's callback would wait for every connection).
+      listener.close();
+      removeFile(socketPath);
+    },
     destroyConnections: () => {
       for (const socket of sockets) socket.destroy();
     },

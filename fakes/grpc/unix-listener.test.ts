@@ -1,0 +1,104 @@
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeHeaderBlock } from './hpack/encoder.js';
+import { FLAG, FRAME, frame, PREFACE, rawGrpcCall } from './h2-authority/testing.js';
+import { listenGrpcUnix } from './unix-listener.js';
+
+const identity = (b: Buffer): Buffer => b;
+/** A service whose one method answers with its request reversed. */
+const ECHO = {
+  Reverse: { path: '/test.Echo/Reverse', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+} satisfies grpc.ServiceDefinition;
+const EchoClient = grpc.makeGenericClientConstructor(ECHO, 'Echo');
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+function echoServer(): grpc.Server {
+  const server = new grpc.Server();
+  server.addService(ECHO, { Reverse: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(call.request).reverse()) });
+  cleanups.push(() => server.forceShutdown());
+  return server;
+}
+
+function socketPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'grpc-unix-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'test.sock');
+}
+
+const reverse = (client: grpc.Client, body: string): Promise<string> =>
+  new Promise((resolve, reject) =>
+    (client as unknown as { Reverse: (req: Buffer, cb: (e: Error | null, r: Buffer) => void) => void }).Reverse(Buffer.from(body), (e, r) => (e ? reject(e) : resolve(r.toString()))),
+  );
+
+describe('a gRPC server on a unix socket through listenGrpcUnix', () => {
+  it('answers a client that sends the socket path as :authority, whose streams Node\'s own listener resets', async () => {
+    const path = socketPath();
+    const listener = await listenGrpcUnix(echoServer(), path);
+    cleanups.push(() => listener.close());
+    expect(await rawGrpcCall(path, '/test.Echo/Reverse', path, Buffer.from('abc'))).toEqual({ httpStatus: 200, grpcStatus: '0', message: Buffer.from('cba'), rstCode: 0 });
+
+    // The same server bound by grpc-js itself: nghttp2 refuses the authority (RST_STREAM PROTOCOL_ERROR = 1).
+    const bare = echoServer();
+    const barePath = socketPath();
+    await new Promise<void>((resolve, reject) => bare.bindAsync(`unix:${barePath}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    expect(await rawGrpcCall(barePath, '/test.Echo/Reverse', barePath, Buffer.from('abc'))).toMatchObject({ httpStatus: undefined, rstCode: 1 });
+  });
+
+  it('serves grpc-js clients (acceptable :authority) unchanged, on a socket only its owner can use, removed on close', async () => {
+    const path = socketPath();
+    const rejected: Error[] = [];
+    const listener = await listenGrpcUnix(echoServer(), path, { onRejected: (e) => rejected.push(e) });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const client = new EchoClient(`unix:${path}`, grpc.credentials.createInsecure());
+    cleanups.push(() => client.close());
+    const bodies = Array.from({ length: 20 }, (_, i) => `request ${i} `.repeat(i * 100));
+    expect(await Promise.all(bodies.map((b) => reverse(client, b)))).toEqual(bodies.map((b) => [...b].reverse().join('')));
+    expect(rejected).toEqual([]);
+    listener.close();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('closes a connection whose frames cannot be rewritten and goes on serving the others', async () => {
+    const path = socketPath();
+    const rejected: Error[] = [];
+    const listener = await listenGrpcUnix(echoServer(), path, { onRejected: (e) => rejected.push(e) });
+    cleanups.push(() => listener.close());
+    const request = encodeHeaderBlock([
+      { name: ':method', value: 'POST' },
+      { name: ':scheme', value: 'http' },
+      { name: ':path', value: '/test.Echo/Reverse' },
+      { name: ':authority', value: path },
+      { name: 'content-type', value: 'application/grpc' },
+    ]);
+    const socket = connect(path);
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.resume(); // read (and drop) the server's bytes, so the close is seen
+    socket.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0), frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, request)]));
+    socket.write(frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 3, Buffer.from([0xff, 0xff])));
+    await closed;
+    expect(rejected.map((e) => e.message)).toEqual(['CONTINUATION frame without a HEADERS frame']);
+    expect(await rawGrpcCall(path, '/test.Echo/Reverse', path, Buffer.from('still here'))).toMatchObject({ grpcStatus: '0', message: Buffer.from('ereh llits') });
+  });
+
+  it('drops every open connection at once when asked, as a dying process would', async () => {
+    const path = socketPath();
+    const listener = await listenGrpcUnix(echoServer(), path);
+    cleanups.push(() => listener.close());
+    const client = new EchoClient(`unix:${path}`, grpc.credentials.createInsecure());
+    cleanups.push(() => client.close());
+    await reverse(client, 'x');
+    const changed = new Promise<void>((resolve) => client.getChannel().watchConnectivityState(grpc.connectivityState.READY, Date.now() + 5000, () => resolve()));
+    listener.destroyConnections();
+    await changed;
+    expect(client.getChannel().getConnectivityState(false)).not.toBe(grpc.connectivityState.READY);
+  });
+});
