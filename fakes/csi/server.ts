@@ -1,10 +1,11 @@
-import { chmod, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import { loadCsiProto } from '../../agent/runtime/proto.js';
 import { codeName, parseCode } from '../cri/errors.js';
 import { FaultInjector, type FaultRule } from '../cri/faults.js';
+import { listenGrpcUnix, type GrpcUnixListener } from '../grpc/unix-listener.js';
 import type { Journal } from '../journal/journal.js';
 import type * as csi from './csi-types.js';
 import { CsiRpcError, FakeCsiDriver, type FakeCsiDriverOptions } from './driver.js';
@@ -76,6 +77,7 @@ export async function startFakeCsi(options: StartFakeCsiOptions): Promise<FakeCs
   /** Calls waiting on a hang or a delay; a restart or stop ends them. */
   const waiting = new Set<AbortController>();
   let server: grpc.Server | undefined;
+  let listener: GrpcUnixListener | undefined;
   let restarting: Promise<void> | undefined;
 
   const unary = <Req, Res>(method: string, serve: (req: Req) => Res, lockKey?: (req: Req) => string): Handler<Req, Res> => {
@@ -179,16 +181,16 @@ export async function startFakeCsi(options: StartFakeCsiOptions): Promise<FakeCs
     if (driver.capabilities.plugin.includes('CONTROLLER_SERVICE')) {
       s.addService(proto.Controller.service, controller as grpc.UntypedServiceImplementation);
     }
-    await rm(options.socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      s.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-    });
-    await chmod(options.socketPath, 0o600);
+    // Our own listener (mode 0600): it lets old grpc-go clients, which send the socket path as
+    // :authority, through Node's HTTP/2 checks (fakes/grpc/h2-authority).
+    listener = await listenGrpcUnix(s, options.socketPath);
     server = s;
   };
   const shutdown = async (): Promise<void> => {
     const s = server;
     server = undefined;
+    listener?.close();
+    listener = undefined;
     for (const w of waiting) w.abort(new CsiRpcError(grpc.status.UNAVAILABLE, 'fake CSI driver went away'));
     if (s) {
       await new Promise<void>((resolve) => {
