@@ -95,6 +95,11 @@ describe('criStatsSummary', () => {
     expect(usage.containers.map((c) => [c.name, c.logsBytes])).toEqual([['app', 2n * Mi], ['side', 0n], ['app', 0n]]);
     // Every measured volume is listed for the emptyDir sizeLimit check.
     expect(usage.volumes).toEqual([{ name: 'data', usedBytes: 3n * Mi }, { name: 'token', usedBytes: 8192n }]);
+    // On the declared machine those bytes fill nodefs too: 100 GiB − 2 GiB of images − 9 MiB of layers − 5 MiB + 8 KiB measured.
+    const bytes = (o: ReturnType<typeof signalObservationsFromSummary>) => o['nodefs.available']!.available.value();
+    expect(bytes(signalObservationsFromSummary(summary))).toBe(100n * Gi - 2n * Gi - 9n * Mi - 5n * Mi - 8192n);
+    const dedicated = criStatsSummary({ memoryCapacityBytes: 4n * Gi, nodefs: { capacityBytes: 10n * Gi }, imagefs: { capacityBytes: 20n * Gi } }, { ...restarted, podDisk } as CriStatsSnapshot);
+    expect(bytes(signalObservationsFromSummary(dedicated))).toBe(10n * Gi - 5n * Mi - 8192n);
     const b = podUsageFromStats({ metadata: { uid: 'uid-b' }, spec: { containers: [] } }, summary.pods!.find((p) => p.podRef.uid === 'uid-b')!);
     expect(b).toMatchObject({ logsBytes: 0n, localVolumesBytes: 0n, volumes: [] });
   });

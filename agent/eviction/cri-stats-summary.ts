@@ -99,7 +99,8 @@ function fsStats(fs: FilesystemInfo, usedBytes: bigint, usedInodes: bigint, time
 /**
  * Builds the summary: node memory = system + every pod sandbox's working set against the machine's
  * capacity; the `pods` system container against podsMemoryLimitBytes; nodefs/imagefs usage = what the
- * machine declares plus image bytes and container writable layers (on imagefs when it is dedicated);
+ * machine declares plus image bytes and container writable layers (on imagefs when it is dedicated),
+ * plus on nodefs the pod logs and volume directories the agent measured (a measured host ignores both);
  * curproc = system + pod processes. Pods are matched to `pods` by UID for their names.
  * @example criStatsSummary({ memoryCapacityBytes: 8n << 30n, nodefs: { capacityBytes: 100n << 30n } }, snapshot).node.memory
  */
@@ -160,13 +161,22 @@ export function criStatsSummary(machine: EvictionMachineInfo, snapshot: CriStats
   const images = snapshot.imageFs?.imageFilesystems?.[0];
   const imageBytes = amount(images?.usedBytes) ?? 0n;
   const imageInodes = amount(images?.inodesUsed) ?? 0n;
+  // Pod logs and volume directories live on nodefs (the kubelet root dir and the log dir).
+  let podDiskBytes = 0n;
+  let podDiskInodes = 0n;
+  for (const usage of snapshot.podDisk?.values() ?? []) {
+    for (const u of [...usage.volumes, ...usage.containerLogs.values()]) {
+      podDiskBytes += u.usedBytes;
+      podDiskInodes += u.inodesUsed;
+    }
+  }
   let nodefs: SummaryFsStats;
   let imagefs: SummaryFsStats;
   if (machine.imagefs) {
-    nodefs = fsStats(machine.nodefs, 0n, 0n, time);
+    nodefs = fsStats(machine.nodefs, podDiskBytes, podDiskInodes, time);
     imagefs = fsStats(machine.imagefs, imageBytes + writableBytes, imageInodes + writableInodes, time);
   } else {
-    nodefs = fsStats(machine.nodefs, imageBytes + writableBytes, imageInodes + writableInodes, time);
+    nodefs = fsStats(machine.nodefs, imageBytes + writableBytes + podDiskBytes, imageInodes + writableInodes + podDiskInodes, time);
     imagefs = nodefs;
   }
   return {

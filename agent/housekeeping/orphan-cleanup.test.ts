@@ -1,89 +1,92 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../fakes/journal/journal.js';
-import { kubeClientsFromString } from '../api/kube-client.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
-import type { Kubelet } from '../kubelet.js';
-import { createCriClient, type CriClient } from '../runtime/cri-client.js';
-import { eventually, restartAgent } from './test-support.js';
+import { describe, expect, it } from 'vitest';
+import { CriError } from '../runtime/rpc-error.js';
+import { OrphanCleanup, type OrphanCleanupOptions } from './orphan-cleanup.js';
 
-let node: EmbeddedNode | undefined;
-let second: Kubelet | undefined;
-let client: CriClient | undefined;
-afterEach(async () => {
-  client?.close();
-  client = undefined;
-  await second?.stop();
-  second = undefined;
-  await node?.close();
-  node = undefined;
-});
-
-const IMAGE = 'registry.local/busybox:1.36';
-
-/** A sandbox with one running container, labelled as the kubelet labels a pod's objects (or not at all). */
-async function runPod(cri: CriClient, uid: string, kubeletLabels = true): Promise<{ sandboxId: string; containerId: string }> {
-  const labels: Record<string, string> = kubeletLabels ? { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': `pod-${uid}`, 'io.kubernetes.pod.namespace': 'default' } : { owner: 'someone-else' };
-  const config = { metadata: { name: `pod-${uid}`, uid, namespace: 'default', attempt: 0 }, labels };
-  const { podSandboxId } = await cri.runPodSandbox({ config });
-  await cri.pullImage({ image: { image: IMAGE } });
-  const { containerId } = await cri.createContainer({
-    podSandboxId,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], labels: { ...labels, ...(kubeletLabels ? { 'io.kubernetes.container.name': 'app' } : {}) } },
-    sandboxConfig: config,
-  });
-  await cri.startContainer({ containerId });
-  return { sandboxId: podSandboxId, containerId };
+/** A stand-in runtime: one listing, every mutating call recorded (or failed as scripted). */
+function stubCri(listing: { sandboxes: Array<{ id: string; uid: string }>; containers: Array<{ id: string; uid: string; state: string }> }, fail: Record<string, Error> = {}) {
+  const calls: string[] = [];
+  let releaseList: () => void = () => undefined;
+  const listed = new Promise<void>((r) => (releaseList = r));
+  const labels = (uid: string) => ({ 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': uid, 'io.kubernetes.pod.namespace': 'default' });
+  const record = (what: string) => async () => {
+    calls.push(what);
+    const err = fail[what];
+    if (err) throw err;
+    return {};
+  };
+  const cri = {
+    listPodSandbox: async () => {
+      calls.push('listPodSandbox');
+      await listed;
+      return { items: listing.sandboxes.map((s) => ({ id: s.id, labels: labels(s.uid), state: 'SANDBOX_READY' })) };
+    },
+    listContainers: async () => ({ containers: listing.containers.map((c) => ({ id: c.id, labels: labels(c.uid), state: c.state })) }),
+    stopContainer: (req: { containerId: string; timeout: number }) => record(`stop ${req.containerId} ${req.timeout}`)(),
+    removeContainer: (req: { containerId: string }) => record(`rm ${req.containerId}`)(),
+    stopPodSandbox: (req: { podSandboxId: string }) => record(`stopp ${req.podSandboxId}`)(),
+    removePodSandbox: (req: { podSandboxId: string }) => record(`rmp ${req.podSandboxId}`)(),
+  } as unknown as OrphanCleanupOptions['cri'];
+  return { cri, calls, releaseList };
 }
 
-function rpc(name: string, subject: Record<string, string>) {
-  return (e: JournalEntry) => e.source === 'cri' && e.kind === 'rpc' && e.name === name && !e.error && Object.entries(subject).every(([k, v]) => e.subject[k] === v);
-}
+const notFound = new CriError({ rpc: 'RuntimeService/StopContainer', code: 5, details: 'not found' });
 
-describe('housekeeping of runtime objects for pods the agent does not know', () => {
-  it('at startup stops the orphan containers (2 s grace) before their sandbox, removes both, and leaves known and foreign pods running', async () => {
-    node = await startEmbeddedNode();
-    const { core } = kubeClientsFromString(node.api.kubeconfig());
-    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'kept', namespace: 'default' }, spec: { nodeName: 'harness-node', containers: [{ name: 'app', image: IMAGE }] } } });
-    const kept = await eventually(async () => {
-      const p = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
-      return p.status?.phase === 'Running' ? p : undefined;
-    }, 'the API pod to run');
-    await node.kubelet.stop();
-    // Another client of the runtime, as crictl or a previous agent would be.
-    client = createCriClient({ runtimeEndpoint: node.cri.endpoint });
-    const cri = client;
-    // Left behind while no agent ran: a pod deleted from the API in the meantime, and a sandbox some other CRI client owns.
-    const orphan = await runPod(cri, 'orphan-uid');
-    const foreign = await runPod(cri, 'foreign-uid', false);
-    const mark = node.journal.size;
-
-    second = await restartAgent(node);
-    const j = node.journal;
-    const removed = await eventually(() => j.first((e) => e.seq > mark && rpc('RemovePodSandbox', { podSandboxId: orphan.sandboxId })(e)), 'the orphan sandbox to be removed');
-    const stop = j.first((e) => e.seq > mark && rpc('StopContainer', { containerId: orphan.containerId })(e))!;
-    const stopSandbox = j.first((e) => e.seq > mark && rpc('StopPodSandbox', { podSandboxId: orphan.sandboxId })(e))!;
-    const removeContainer = j.first((e) => e.seq > mark && rpc('RemoveContainer', { containerId: orphan.containerId })(e))!;
-    expect(stop.seq).toBeLessThan(stopSandbox.seq);
-    expect(stopSandbox.seq).toBeLessThan(removeContainer.seq);
-    expect(removeContainer.seq).toBeLessThan(removed.seq);
-    expect((stop.request as { timeout?: string | number }).timeout).toSatisfy((t: unknown) => Number(t) === 2);
-
-    const sandboxes = (await cri.listPodSandbox({})).items.map((s) => s.id);
-    expect(sandboxes).not.toContain(orphan.sandboxId);
-    expect(sandboxes).toContain(foreign.sandboxId);
-    expect((await cri.listContainers({})).containers.map((c) => c.id)).toContain(foreign.containerId);
-    const keptUid = kept.metadata!.uid!;
-    expect(j.entries((e) => e.seq > mark && e.source === 'cri' && /^(Stop|Remove)/.test(e.name) && JSON.stringify(e.request).includes(keptUid))).toEqual([]);
-    const still = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
-    expect(still.status?.phase).toBe('Running');
-    expect((await cri.listPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': keptUid } } })).items.map((s) => s.state)).toEqual(['SANDBOX_READY']);
+describe('the orphan cleanup pass', () => {
+  it('waits for every pod source before it lists the runtime', async () => {
+    const rt = stubCri({ sandboxes: [], containers: [] });
+    rt.releaseList();
+    let ready: () => void = () => undefined;
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: () => new Promise((r) => (ready = r)), knownPods: () => new Set() });
+    const pass = cleanup.cleanup();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(rt.calls).toEqual([]);
+    ready();
+    expect(await pass).toEqual([]);
+    expect(rt.calls).toEqual(['listPodSandbox']);
   });
 
-  it('while running removes an orphan that appears within a housekeeping period', async () => {
-    node = await startEmbeddedNode();
-    const orphan = await runPod(node.kubelet.cri, 'late-orphan');
-    await eventually(async () => ((await node!.kubelet.cri.listPodSandbox({})).items.some((s) => s.id === orphan.sandboxId) ? undefined : true), 'the late orphan to be removed', 6_000);
-    expect(node.journal.first(rpc('StopContainer', { containerId: orphan.containerId }))).toBeDefined();
-    expect(node.journal.first(rpc('RemoveContainer', { containerId: orphan.containerId }))).toBeDefined();
+  it('reads the known pods after the listing returned, so a pod admitted while it was listed is left alone', async () => {
+    const rt = stubCri({ sandboxes: [{ id: 's-new', uid: 'new' }, { id: 's-old', uid: 'old' }], containers: [{ id: 'c-new', uid: 'new', state: 'CONTAINER_RUNNING' }] });
+    const known = new Set<string>();
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => known });
+    const pass = cleanup.cleanup();
+    await new Promise((r) => setTimeout(r, 10));
+    known.add('new'); // admitted (and its sandbox created) while the listing was under way
+    rt.releaseList();
+    const cleaned = await pass;
+    expect(cleaned.map((p) => p.uid)).toEqual(['old']);
+    expect(rt.calls).toEqual(['listPodSandbox', 'stopp s-old', 'rmp s-old']);
+  });
+
+  it('runs one pass at a time: a call during a pass joins it', async () => {
+    const rt = stubCri({ sandboxes: [{ id: 's1', uid: 'gone' }], containers: [] });
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set() });
+    const a = cleanup.cleanup();
+    const b = cleanup.cleanup();
+    expect(b).toBe(a);
+    rt.releaseList();
+    await a;
+    expect(rt.calls.filter((c) => c === 'listPodSandbox')).toHaveLength(1);
+  });
+
+  it('stops running containers before the sandbox, removes logs before each container, ignores NotFound and goes on to the next pod after a failure', async () => {
+    const rt = stubCri(
+      {
+        sandboxes: [{ id: 's1', uid: 'a' }, { id: 's2', uid: 'b' }],
+        containers: [
+          { id: 'c1', uid: 'a', state: 'CONTAINER_RUNNING' },
+          { id: 'c2', uid: 'a', state: 'CONTAINER_EXITED' },
+          { id: 'c3', uid: 'b', state: 'CONTAINER_RUNNING' },
+        ],
+      },
+      { 'stop c1 2': notFound, 'stopp s1': new Error('runtime is busy') },
+    );
+    rt.releaseList();
+    const logs: string[] = [];
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(), beforeRemoveContainer: (id) => void logs.push(id), log: (m) => logs.push(m) });
+    await cleanup.cleanup();
+    expect(rt.calls).toEqual(['listPodSandbox', 'stop c1 2', 'stopp s1', 'stop c3 2', 'stopp s2', 'rm c3', 'rmp s2']);
+    expect(logs).toContain('housekeeping: orphaned pod a: runtime is busy');
+    expect(logs.filter((l) => l.startsWith('c'))).toEqual(['c3']);
   });
 });

@@ -41,4 +41,31 @@ describe('an agent restarted on a node with running pods', () => {
     expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect(p.status?.containerStatuses?.[0]?.containerID).toBe(before.status?.containerStatuses?.[0]?.containerID);
   });
+
+  it('restarts a running container whose spec changed while no agent ran (its hash no longer matches)', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'changed', namespace: 'default' }, spec: { nodeName: 'harness-node', terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'registry.local/app:1' }] } },
+    });
+    const before = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'changed', namespace: 'default' });
+      return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    }, 'the pod to run');
+    await node.kubelet.stop();
+    await core.patchNamespacedPod({ name: 'changed', namespace: 'default', body: [{ op: 'replace', path: '/spec/containers/0/image', value: 'registry.local/app:2' }] });
+    const mark = node.journal.size;
+    second = await restartAgent(node);
+    const after = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'changed', namespace: 'default' });
+      const c = p.status?.containerStatuses?.[0];
+      return c?.state?.running && c.image === 'registry.local/app:2' ? p : undefined;
+    }, 'the container to run the new image');
+    const oldId = before.status!.containerStatuses![0]!.containerID!.replace(/^.*:\/\//, '');
+    const stop = node.journal.first((e) => e.seq > mark && e.source === 'cri' && e.name === 'StopContainer' && e.subject['containerId'] === oldId);
+    expect(stop).toBeDefined();
+    expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(1);
+    expect(second.events.events.some((e) => e.reason === 'Killing' && e.message === 'Container app definition changed, will be restarted')).toBe(true);
+  });
 });

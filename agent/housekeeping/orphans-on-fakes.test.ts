@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../../fakes/journal/journal.js';
+import { kubeClientsFromString } from '../api/kube-client.js';
+import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import type { Kubelet } from '../kubelet.js';
+import { createCriClient, type CriClient } from '../runtime/cri-client.js';
+import { eventually, restartAgent } from './test-support.js';
+
+let node: EmbeddedNode | undefined;
+let second: Kubelet | undefined;
+let client: CriClient | undefined;
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  await second?.stop();
+  second = undefined;
+  await node?.close();
+  node = undefined;
+});
+
+const IMAGE = 'registry.local/busybox:1.36';
+
+/** A sandbox with one running container, labelled as the kubelet labels a pod's objects (or not at all). */
+async function runPod(cri: CriClient, uid: string, kubeletLabels = true): Promise<{ sandboxId: string; containerId: string }> {
+  const labels: Record<string, string> = kubeletLabels ? { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': `pod-${uid}`, 'io.kubernetes.pod.namespace': 'default' } : { owner: 'someone-else' };
+  const config = { metadata: { name: `pod-${uid}`, uid, namespace: 'default', attempt: 0 }, labels };
+  const { podSandboxId } = await cri.runPodSandbox({ config });
+  await cri.pullImage({ image: { image: IMAGE } });
+  const { containerId } = await cri.createContainer({
+    podSandboxId,
+    config: { metadata: { name: 'app', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], labels: { ...labels, ...(kubeletLabels ? { 'io.kubernetes.container.name': 'app' } : {}) } },
+    sandboxConfig: config,
+  });
+  await cri.startContainer({ containerId });
+  return { sandboxId: podSandboxId, containerId };
+}
+
+function rpc(name: string, subject: Record<string, string>) {
+  return (e: JournalEntry) => e.source === 'cri' && e.kind === 'rpc' && e.name === name && !e.error && Object.entries(subject).every(([k, v]) => e.subject[k] === v);
+}
+
+describe('housekeeping of runtime objects for pods the agent does not know', () => {
+  it('at startup stops the orphan containers (2 s grace) before their sandbox, removes both, and leaves known and foreign pods running', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'kept', namespace: 'default' }, spec: { nodeName: 'harness-node', containers: [{ name: 'app', image: IMAGE }] } } });
+    const kept = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
+      return p.status?.phase === 'Running' ? p : undefined;
+    }, 'the API pod to run');
+    await node.kubelet.stop();
+    // Another client of the runtime, as crictl or a previous agent would be.
+    client = createCriClient({ runtimeEndpoint: node.cri.endpoint });
+    const cri = client;
+    // Left behind while no agent ran: a pod deleted from the API in the meantime, and a sandbox some other CRI client owns.
+    const orphan = await runPod(cri, 'orphan-uid');
+    const foreign = await runPod(cri, 'foreign-uid', false);
+    const mark = node.journal.size;
+
+    second = await restartAgent(node);
+    const j = node.journal;
+    const removed = await eventually(() => j.first((e) => e.seq > mark && rpc('RemovePodSandbox', { podSandboxId: orphan.sandboxId })(e)), 'the orphan sandbox to be removed');
+    const stop = j.first((e) => e.seq > mark && rpc('StopContainer', { containerId: orphan.containerId })(e))!;
+    const stopSandbox = j.first((e) => e.seq > mark && rpc('StopPodSandbox', { podSandboxId: orphan.sandboxId })(e))!;
+    const removeContainer = j.first((e) => e.seq > mark && rpc('RemoveContainer', { containerId: orphan.containerId })(e))!;
+    expect(stop.seq).toBeLessThan(stopSandbox.seq);
+    expect(stopSandbox.seq).toBeLessThan(removeContainer.seq);
+    expect(removeContainer.seq).toBeLessThan(removed.seq);
+    expect((stop.request as { timeout?: string | number }).timeout).toSatisfy((t: unknown) => Number(t) === 2);
+
+    const sandboxes = (await cri.listPodSandbox({})).items.map((s) => s.id);
+    expect(sandboxes).not.toContain(orphan.sandboxId);
+    expect(sandboxes).toContain(foreign.sandboxId);
+    expect((await cri.listContainers({})).containers.map((c) => c.id)).toContain(foreign.containerId);
+    const keptUid = kept.metadata!.uid!;
+    expect(j.entries((e) => e.seq > mark && e.source === 'cri' && /^(Stop|Remove)/.test(e.name) && JSON.stringify(e.request).includes(keptUid))).toEqual([]);
+    const still = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
+    expect(still.status?.phase).toBe('Running');
+    expect((await cri.listPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': keptUid } } })).items.map((s) => s.state)).toEqual(['SANDBOX_READY']);
+  });
+
+  it('while running removes an orphan that appears within a housekeeping period', async () => {
+    node = await startEmbeddedNode();
+    const orphan = await runPod(node.kubelet.cri, 'late-orphan');
+    await eventually(async () => ((await node!.kubelet.cri.listPodSandbox({})).items.some((s) => s.id === orphan.sandboxId) ? undefined : true), 'the late orphan to be removed', 6_000);
+    expect(node.journal.first(rpc('StopContainer', { containerId: orphan.containerId }))).toBeDefined();
+    expect(node.journal.first(rpc('RemoveContainer', { containerId: orphan.containerId }))).toBeDefined();
+  });
+});
