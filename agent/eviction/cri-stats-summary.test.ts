@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { criStatsSummary, type CriStatsSnapshot } from './cri-stats-summary.js';
 import { podUsageFromStats, signalObservationsFromSummary } from './observations.js';
+import { Quantity } from '../resources/quantity.js';
 
 const Mi = 1024n * 1024n;
 const Gi = 1024n * Mi;
@@ -96,7 +97,10 @@ describe('criStatsSummary', () => {
     // Every measured volume is listed for the emptyDir sizeLimit check.
     expect(usage.volumes).toEqual([{ name: 'data', usedBytes: 3n * Mi }, { name: 'token', usedBytes: 8192n }]);
     // On the declared machine those bytes fill nodefs too: 100 GiB − 2 GiB of images − 9 MiB of layers − 5 MiB + 8 KiB measured.
-    const bytes = (o: ReturnType<typeof signalObservationsFromSummary>) => o['nodefs.available']!.available.value();
+    const bytes = (o: ReturnType<typeof signalObservationsFromSummary>) => {
+      const available = o['nodefs.available']!.available;
+      return (typeof available === 'string' ? Quantity.parse(available) : available).value();
+    };
     expect(bytes(signalObservationsFromSummary(summary))).toBe(100n * Gi - 2n * Gi - 9n * Mi - 5n * Mi - 8192n);
     const dedicated = criStatsSummary({ memoryCapacityBytes: 4n * Gi, nodefs: { capacityBytes: 10n * Gi }, imagefs: { capacityBytes: 20n * Gi } }, { ...restarted, podDisk } as CriStatsSnapshot);
     expect(bytes(signalObservationsFromSummary(dedicated))).toBe(10n * Gi - 5n * Mi - 8192n);
