@@ -653,7 +653,8 @@ export class FakeRuntime {
         annotations: c.config.annotations,
         mounts: c.config.mounts,
         logPath: c.logPath,
-        resources: c.resources ? { linux: c.resources } : null,
+        // containerd reports the applied Linux resources even when none were asked for (all zero then).
+        resources: { linux: c.resources ?? {} },
         imageId: c.image.id,
         stopSignal: c.config.stopSignal,
       },
