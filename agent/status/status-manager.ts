@@ -2,6 +2,7 @@ import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import { illegalContainerTransition, mergeForUpdate, sameStatus, statusToJson } from './merge.js';
+import { limitTerminationMessages } from '../kuberuntime/termination-message.js';
 
 /** Where statuses go: the API server (./api writer) or nowhere (static pods without an API). */
 export interface PodStatusWriter {
@@ -43,7 +44,9 @@ export class StatusManager {
   }
 
   /** Caches `status` (after transition-time bookkeeping) and publishes it if it changed. */
-  setPodStatus(pod: V1Pod, status: V1PodStatus): void {
+  setPodStatus(pod: V1Pod, statusIn: V1PodStatus): void {
+    // The pod's termination messages share one budget (upstream normalizeStatus).
+    const status = limitTerminationMessages(pod, statusIn);
     const uid = pod.metadata?.uid ?? '';
     const entry = this.entries.get(uid);
     const old = entry?.status ?? pod.status;
