@@ -7,6 +7,7 @@ import { ApiEventRecorder } from './api/event-recorder.js';
 import { FanOutRecorder, MemoryEventRecorder, podRef, type EventRecorder } from './api/events.js';
 import { httpCode, type KubeClients } from './api/kube-client.js';
 import { ApiPodSource } from './api/pod-source.js';
+import { ApiServiceLister } from './api/service-lister.js';
 import { ApiPodStatusWriter } from './api/status-writer.js';
 import type { KubeletConfiguration } from './config/types.js';
 import { parseResolvConf } from './kuberuntime/dns.js';
@@ -100,6 +101,7 @@ export class Kubelet {
   readonly orphans: OrphanCleanup;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
+  private readonly serviceLister: ApiServiceLister | null;
   readonly staticPods: StaticPodFileSource | null;
   readonly mirrors: MirrorPodManager | null;
   private readonly staticUids = new Set<string>();
@@ -144,6 +146,8 @@ export class Kubelet {
         : DEFAULT_CRASHLOOP_BACKOFF,
     );
     const hostResolvConf = readResolvConf(config.resolvConf);
+    this.serviceLister = clients ? new ApiServiceLister(clients, this.clock, (m) => this.log(m)) : null;
+    const serviceLister = this.serviceLister;
     this.runtimeSettings = {
       cgroupDriver: config.cgroupDriver,
       cgroupsPerQOS: config.cgroupsPerQOS,
@@ -170,6 +174,11 @@ export class Kubelet {
       metrics: this.metrics,
       runtimeName: () => this.runtimeHealth.runtimeName,
       beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
+      containerStart: {
+        rootDir: o.rootDir,
+        ...(serviceLister ? { services: () => serviceLister.list() } : {}),
+        log: (m) => this.log(m),
+      },
     });
     this.mirrors = clients ? new MirrorPodManager(clients, o.nodeName, () => this.nodeStatus?.nodeUid) : null;
     const apiUid = (namespace: string, name: string, uid: string): string => {
@@ -443,6 +452,8 @@ export class Kubelet {
     this.eviction.start();
     this.logs.start();
     if (this.staticPods) await this.staticPods.start();
+    // Services first, so the first pods find their service-link environment listed.
+    if (this.serviceLister) await this.serviceLister.start();
     if (this.podSource) await this.podSource.start();
     void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     this.housekeeping = this.clock.setInterval(() => void this.doHousekeeping(), HOUSEKEEPING_PERIOD_MS);
@@ -459,6 +470,7 @@ export class Kubelet {
     this.podWorkers.stop();
     this.probes.stop();
     await this.podSource?.stop();
+    await this.serviceLister?.stop();
     await this.apiRecorder?.flush();
     await this.healthServer?.close();
     this.ownVolumeManager?.close();
