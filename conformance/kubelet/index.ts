@@ -1,5 +1,6 @@
 import type { Suite } from '../framework/spec.js';
 import { kubeletOrderingSuite } from './ordering.js';
+import { kubeletNodeSuite } from './node-housekeeping.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite];
