@@ -13,6 +13,7 @@ import type { KubeletConfiguration } from './config/types.js';
 import { Kubelet } from './kubelet.js';
 import { bindPodsToNode } from './embedded-binder.js';
 import { fakeMachine, type FakeMachineSpec } from './nodestatus/machine.js';
+import { createStandInCgroupRoot } from './cm/stand-in-root.js';
 import type { PodVolumeManager } from './podworkers/volumes.js';
 
 /**
@@ -84,6 +85,8 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     clock,
     kubeClients: kubeClientsFromString(api.kubeconfig()),
     machine: fakeMachine({ hostname: nodeName, ...(options.machine ?? {}) }),
+    // The fake runtime makes no cgroups: pod cgroups go to a stand-in tree, so the same code runs here.
+    cgroupfsRoot: createStandInCgroupRoot(join(rootDir, 'cgroupfs')),
     ...(options.serveHealthz !== undefined ? { serveHealthz: options.serveHealthz } : {}),
     ...(options.volumes ? { volumes: options.volumes } : {}),
     ...(csi ? { csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: `unix://${csi.socketPath}` }] } : {}),

@@ -100,9 +100,9 @@ describe('PodContainerManager', () => {
     mkdirSync(ctr);
     writeFileSync(join(ctr, 'cgroup.procs'), '77\n');
     expect(await cm.destroyPodCgroup(p)).toBe(false);
-    expect(await cm.cleanupOrphanedPodCgroups(new Set())).toEqual([]);
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual([]);
     writeFileSync(join(ctr, 'cgroup.procs'), '');
-    expect(await cm.cleanupOrphanedPodCgroups(new Set())).toEqual(['busy']);
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual(['busy']);
     expect(existsSync(join(dir, 'memory', 'kubepods', 'besteffort', 'podbusy'))).toBe(false);
     cm.stop();
   });
@@ -113,7 +113,7 @@ describe('PodContainerManager', () => {
     await cm.ensurePodCgroup(pod('running'));
     await cm.ensurePodCgroup(pod('gone', { requests: { cpu: '1' } }));
     expect([...(await cm.podCgroups()).keys()].sort()).toEqual(['gone', 'running']);
-    expect(await cm.cleanupOrphanedPodCgroups(new Set(['running']))).toEqual(['gone']);
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set(['running']))).toEqual(['gone']);
     expect(existsSync(join(dir, 'cpu', 'kubepods', 'besteffort', 'podrunning'))).toBe(true);
     cm.stop();
   });
@@ -123,7 +123,7 @@ describe('PodContainerManager', () => {
     const { cm } = await manager([], { orphansCreatedHereOnly: true });
     await cm.start();
     await cm.ensurePodCgroup(pod('mine'));
-    expect(await cm.cleanupOrphanedPodCgroups(new Set())).toEqual(['mine']);
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual(['mine']);
     expect(existsSync(join(dir, 'cpu', 'kubepods', 'besteffort', 'podforeign'))).toBe(true);
     cm.stop();
   });

@@ -171,10 +171,13 @@ export class PodContainerManager {
    * running containers. Killing what still runs in them is not done here; a busy cgroup waits for the
    * next round. Returns the UIDs removed.
    */
-  async cleanupOrphanedPodCgroups(possiblyRunning: ReadonlySet<string>): Promise<string[]> {
+  async cleanupOrphanedPodCgroups(possiblyRunning: () => ReadonlySet<string>): Promise<string[]> {
     const removed: string[] = [];
-    for (const [uid, name] of await this.podCgroups()) {
-      if (possiblyRunning.has(uid)) continue;
+    const onDisk = await this.podCgroups();
+    // Asked after listing: a pod whose cgroup is listed already has its worker.
+    const running = possiblyRunning();
+    for (const [uid, name] of onDisk) {
+      if (running.has(uid)) continue;
       if (this.o.orphansCreatedHereOnly && !this.created.has(name.join('/'))) continue;
       if (await this.destroy(name)) removed.push(uid);
     }
