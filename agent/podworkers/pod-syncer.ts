@@ -47,6 +47,8 @@ export interface PodSyncerDeps {
    * of it and this kubelet never synced it), so the first sync can skip reading the runtime.
    */
   readonly runtimeKnownEmpty?: (uid: string) => boolean;
+  /** The pod's cgroup: made before anything of the pod runs, removed once it has terminated (agent/cm). */
+  readonly podCgroups?: { ensure(pod: V1Pod): Promise<void>; destroy(pod: V1Pod): Promise<void> };
   readonly log?: (msg: string) => void;
 }
 
@@ -141,6 +143,7 @@ export class KubeletPodSyncer implements PodSyncer {
       this.d.recorder.event(podRef(pod), 'Warning', 'NetworkNotReady', `${networkError}`);
       throw new Error(networkError);
     }
+    await this.d.podCgroups?.ensure(pod);
     if (this.d.isStatic?.(pod) && this.d.onStaticPodSync) await this.d.onStaticPodSync(pod);
 
     let volumes;
@@ -209,6 +212,7 @@ export class KubeletPodSyncer implements PodSyncer {
     const deleting = pod.metadata?.deletionTimestamp != null;
     if (deleting) await this.d.runtime.removePod(await this.runtimeStatus(pod));
     await this.d.volumes.unmountPodVolumes(pod);
+    await this.d.podCgroups?.destroy(pod);
     this.startFailures.delete(podUid(pod));
   }
 
