@@ -1,6 +1,7 @@
 import type { Suite } from '../framework/spec.js';
 import { kubeletOrderingSuite } from './ordering.js';
 import { kubeletNodeSuite } from './node-housekeeping.js';
+import { kubeletContainerFilesSuite } from './container-files.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite];
