@@ -44,6 +44,8 @@ import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
 import { OrphanCleanup } from './housekeeping/orphan-cleanup.js';
+import type { PodContainerManager } from './cm/container-manager.js';
+import { podCgroupHooks, startPodCgroups } from './cm/kubelet-pod-cgroups.js';
 
 /**
  * The reference kubelet: pods from the API (spec.nodeName = this node) and from static manifests,
@@ -75,6 +77,10 @@ export interface KubeletOptions {
   readonly evictionMonitoringIntervalMs?: number;
   /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
   readonly serveHealthz?: boolean;
+  /** Where the cgroup filesystems are for pod cgroups (a stand-in tree on the fakes); see cm/activation.ts. */
+  readonly cgroupfsRoot?: string;
+  /** Other kubelets use this host's cgroups too (test runs): housekeeping removes only pod cgroups this one made. */
+  readonly sharedCgroupHost?: boolean;
   readonly log?: (msg: string) => void;
 }
 
@@ -99,6 +105,8 @@ export class Kubelet {
   readonly eviction: EvictionManager;
   readonly logs: ContainerLogManager;
   readonly orphans: OrphanCleanup;
+  /** The pod cgroup manager once started; null when pod cgroups are not this kubelet's to manage. */
+  podCgroups: PodContainerManager | null = null;
   healthServer: HealthAndMetricsServer | undefined;
   private readonly podSource: ApiPodSource | null;
   /** The service informer (null without an API server); specs wait on it before relying on a new service. */
@@ -230,6 +238,7 @@ export class Kubelet {
       isStatic: isStaticPod,
       onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
       runtimeKnownEmpty: (uid) => this.pleg.hasRelisted() && !this.pleg.sawPod(uid),
+      podCgroups: podCgroupHooks(() => this.podCgroups, this.recorder, (m) => this.log(m)),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
     });
@@ -436,6 +445,20 @@ export class Kubelet {
     await this.runtimeHealth.start();
     if (this.runtimeHealth.lastError) this.log(`container runtime not answering yet: ${this.runtimeHealth.lastError}`);
     await this.reconcileCgroupDriver();
+    this.podCgroups = await startPodCgroups({
+      config: this.o.config,
+      cgroupDriver: this.cgroupDriver,
+      runtimeName: this.runtimeHealth.runtimeName,
+      cgroupfsRoot: this.o.cgroupfsRoot,
+      sharedHost: this.o.sharedCgroupHost,
+      nodeName: this.o.nodeName,
+      clock: this.clock,
+      recorder: this.recorder,
+      metrics: this.metrics,
+      capacity: () => nodeCapacity({ machine: this.machine, maxPods: this.o.config.maxPods, podsPerCore: this.o.config.podsPerCore }),
+      activePods: () => this.activePods(),
+      log: (m) => this.log(m),
+    });
     if (this.o.serveHealthz) {
       this.healthServer = await startHealthAndMetricsServer({
         host: this.o.config.healthzBindAddress,
@@ -462,6 +485,7 @@ export class Kubelet {
 
   async stop(): Promise<void> {
     this.housekeeping?.cancel();
+    this.podCgroups?.stop();
     this.staticPods?.stop();
     this.eviction.stop();
     this.logs.stop();
@@ -634,6 +658,9 @@ export class Kubelet {
 
   private async doHousekeeping(): Promise<void> {
     this.crashLoop.gc(this.clock.now() / 1000);
+    void this.podCgroups
+      ?.cleanupOrphanedPodCgroups(() => new Set(this.podWorkers.uids().filter((uid) => this.podWorkers.couldHaveRunningContainers(uid))))
+      .catch((e: unknown) => this.log(`housekeeping: pod cgroups: ${(e as Error).message}`));
     void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
