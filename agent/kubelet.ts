@@ -8,6 +8,7 @@ import { FanOutRecorder, MemoryEventRecorder, podRef, type EventRecorder } from 
 import { httpCode, type KubeClients } from './api/kube-client.js';
 import { ApiPodSource } from './api/pod-source.js';
 import { ApiServiceLister } from './api/service-lister.js';
+import { podUpdateKind } from './api/pod-update.js';
 import { ApiPodStatusWriter } from './api/status-writer.js';
 import type { KubeletConfiguration } from './config/types.js';
 import { parseResolvConf } from './kuberuntime/dns.js';
@@ -239,6 +240,7 @@ export class Kubelet {
       onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
       runtimeKnownEmpty: (uid) => this.pleg.hasRelisted() && !this.pleg.sawPod(uid),
       podCgroups: podCgroupHooks(() => this.podCgroups, this.recorder, (m) => this.log(m)),
+      runtimeStates: (uid) => this.pleg.podStates(uid),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
     });
@@ -253,7 +255,7 @@ export class Kubelet {
       this.cri,
       this.clock,
       (events) => {
-        for (const uid of new Set(events.map((e) => e.podUid))) this.podWorkers.wake(uid);
+        for (const uid of new Set(events.map((e) => e.podUid))) this.podWorkers.wakeOnRuntimeChange(uid);
       },
       this.metrics,
       (e) => this.log(`PLEG relist failed: ${e.message}`),
@@ -571,9 +573,12 @@ export class Kubelet {
       }
       return;
     }
-    if (!this.admitted.has(uid)) return this.handlePodAddition(pod);
+    const existing = this.admitted.get(uid);
+    if (!existing) return this.handlePodAddition(pod);
     this.admitted.set(uid, pod);
-    this.podWorkers.updatePod(pod);
+    // A status-only change (our own status writes coming back) is a reconcile, not a sync.
+    if (podUpdateKind(existing, pod) === 'reconcile') this.podWorkers.refreshPod(pod);
+    else this.podWorkers.updatePod(pod);
   }
 
   handlePodRemoval(pod: V1Pod): void {

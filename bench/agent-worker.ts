@@ -9,7 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { kubeClientsFromString } from '../agent/api/kube-client.js';
 import { loadKubeletConfig } from '../agent/config/load.js';
 import { Kubelet } from '../agent/kubelet.js';
+import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
 import { fakeMachine } from '../agent/nodestatus/machine.js';
+import { startPhaseProfile, type PhaseProfiler } from './agent-profile.js';
 
 interface WorkerInput {
   kubeconfig: string;
@@ -24,6 +26,24 @@ const input = workerData as WorkerInput;
 const port = parentPort;
 if (!port) throw new Error('bench/agent-worker.ts runs as a worker thread of bench/agent.ts');
 
+/** CRI calls the agent made, by RPC (server-streaming calls pass through uncounted). */
+const criCalls: Record<string, number> = {};
+function countingCri(inner: CriClient): CriClient {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...a: unknown[]) => unknown).bind(target);
+      if (typeof prop !== 'string' || prop === 'close') return bound;
+      return (...args: unknown[]) => {
+        criCalls[prop] = (criCalls[prop] ?? 0) + 1;
+        return bound(...args);
+      };
+    },
+  });
+}
+
+const cri = countingCri(createCriClient({ runtimeEndpoint: input.runtimeEndpoint, imageEndpoint: input.imageEndpoint }));
 const rootDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-agent-'));
 const kubelet = new Kubelet({
   config: {
@@ -37,13 +57,17 @@ const kubelet = new Kubelet({
   },
   nodeName: input.nodeName,
   rootDir,
+  cri,
   kubeClients: kubeClientsFromString(input.kubeconfig),
   machine: fakeMachine({ hostname: input.nodeName, cpu: 64, memory: 256n * 1024n ** 3n }),
 });
 await kubelet.start();
 await kubelet.podSourceSynced();
 port.postMessage({ ready: true });
-port.on('message', (msg: string) => {
-  if (msg === 'cpu') port.postMessage({ cpu: process.threadCpuUsage() });
-  if (msg === 'close') void kubelet.stop().then(() => process.exit(0));
+let profiler: PhaseProfiler | undefined;
+port.on('message', (msg: string | { profileTo: string }) => {
+  if (msg === 'cpu') port.postMessage({ cpu: process.threadCpuUsage(), criCalls: { ...criCalls } });
+  if (msg === 'close') void kubelet.stop().then(() => (cri.close(), process.exit(0)));
+  if (msg === 'profile-start') void startPhaseProfile().then((p) => ((profiler = p), port.postMessage({ profiling: true })));
+  if (typeof msg === 'object') void profiler?.stop(msg.profileTo).then(() => port.postMessage({ profiled: msg.profileTo }));
 });

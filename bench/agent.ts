@@ -7,7 +7,8 @@
  *
  * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
  * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_CPU_WINDOW_S=30,
- * BENCH_AGENT_TARGETS=fake,containerd)
+ * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the burst, one per
+ * thread: agent-burst.cpuprofile and main-burst.cpuprofile)
  */
 import { mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,18 +21,12 @@ import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js'
 import { provisionContainerdTarget } from '../ci/environment.js';
 import { startMockApiServer } from '../fakes/apiserver/server.js';
 import { startFakeCri } from '../fakes/cri/index.js';
+import { startPhaseProfile } from './agent-profile.js';
+import { positiveIntFromEnv } from './measure.js';
 import { formatLatency, formatTable, latencySummary, overhead, type LatencySummary } from './agent-stats.js';
 
 const clock = realClock;
 const NODE = 'bench-node';
-
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 interface RuntimeUnderTest {
   kind: 'fake' | 'containerd';
@@ -125,10 +120,41 @@ async function startAgentWorker(kubeconfig: string, rt: RuntimeUnderTest, maxPod
   return worker;
 }
 
-function threadCpuMicros(worker: Worker): Promise<number> {
+interface WorkerCounters {
+  /** CPU of the agent's thread so far (µs). */
+  readonly cpuMicros: number;
+  /** CRI calls the agent made so far, by client method. */
+  readonly criCalls: Readonly<Record<string, number>>;
+}
+
+function workerCounters(worker: Worker): Promise<WorkerCounters> {
   return new Promise((resolve) => {
-    worker.once('message', (msg: { cpu: { user: number; system: number } }) => resolve(msg.cpu.user + msg.cpu.system));
+    worker.once('message', (msg: { cpu: { user: number; system: number }; criCalls: Record<string, number> }) =>
+      resolve({ cpuMicros: msg.cpu.user + msg.cpu.system, criCalls: msg.criCalls }),
+    );
     worker.postMessage('cpu');
+  });
+}
+
+async function threadCpuMicros(worker: Worker): Promise<number> {
+  return (await workerCounters(worker)).cpuMicros;
+}
+
+/** Calls per pod between two readings, largest first, as `name n.n` pairs. */
+function perPod(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>, pods: number): string {
+  return Object.entries(after)
+    .map(([name, n]) => [name, (n - (before[name] ?? 0)) / pods] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${n.toFixed(1)}`)
+    .join(', ');
+}
+
+/** Asks the worker to do something and waits for its one reply. */
+function ask(worker: Worker, msg: unknown): Promise<void> {
+  return new Promise((resolve) => {
+    worker.once('message', () => resolve());
+    worker.postMessage(msg);
   });
 }
 
@@ -158,7 +184,15 @@ interface Figures {
   /** CPU over the window with 110 running pods: the agent's thread, and the whole process (API server, fake CRI, load). */
   readonly cpu?: { readonly windowS: number; readonly agentThreadPct: number; readonly processPct: number };
   /** Burst on the fakes: wall time, and CPU per pod of the agent's thread and of the main thread (API server, fake CRI, load). */
-  readonly burst?: { readonly pods: number; readonly secs: number; readonly agentCpuMsPerPod: number; readonly mainCpuMsPerPod: number };
+  readonly burst?: {
+    readonly pods: number;
+    readonly secs: number;
+    readonly agentCpuMsPerPod: number;
+    readonly mainCpuMsPerPod: number;
+    /** CRI calls and API server writes per pod started. */
+    readonly criCallsPerPod: number;
+    readonly apiWritesPerPod: number;
+  };
 }
 
 async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWindowS: number): Promise<Figures> {
@@ -230,20 +264,38 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
     if (rt.kind === 'fake') {
       const names = Array.from({ length: burst }, (_, i) => `burst-${i}`);
       const allUp = Promise.all(names.map((n) => watcher.running(n)));
+      const profileDir = process.env['BENCH_AGENT_PROFILE'];
+      const mainProfile = profileDir ? await startPhaseProfile() : undefined;
+      if (profileDir) await ask(worker, 'profile-start');
+      const writes: Record<string, number> = {};
+      const unsubscribe = api.store.subscribe((change) => void (writes[change.resource] = (writes[change.resource] ?? 0) + 1));
       const t0 = clock.monotonic();
-      const cpuB0 = await threadCpuMicros(worker);
+      const before = await workerCounters(worker);
       const main0 = process.threadCpuUsage();
       await createAll(clients, names, rt.busybox, 32);
       await allUp;
       const secs = (clock.monotonic() - t0) / 1000;
-      const cpuB1 = await threadCpuMicros(worker);
+      const after = await workerCounters(worker);
       const main1 = process.threadCpuUsage(main0);
+      unsubscribe();
+      const cpuB0 = before.cpuMicros;
+      const cpuB1 = after.cpuMicros;
+      const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
+      if (profileDir) {
+        await ask(worker, { profileTo: join(profileDir, 'agent-burst.cpuprofile') });
+        await mainProfile?.stop(join(profileDir, 'main-burst.cpuprofile'));
+        console.log(`burst CPU profiles written to ${profileDir}`);
+      }
       burstFigures = {
         pods: burst,
         secs,
         agentCpuMsPerPod: (cpuB1 - cpuB0) / 1000 / burst,
         mainCpuMsPerPod: (main1.user + main1.system) / 1000 / burst,
+        criCallsPerPod: (sum(after.criCalls) - sum(before.criCalls)) / burst,
+        apiWritesPerPod: sum(writes) / burst,
       };
+      console.log(`burst CRI calls per pod: ${burstFigures.criCallsPerPod.toFixed(1)} (${perPod(before.criCalls, after.criCalls, burst)})`);
+      console.log(`burst API server writes per pod: ${burstFigures.apiWritesPerPod.toFixed(1)} (${perPod({}, writes, burst)})`);
       console.log(
         `burst: ${burst} pods created → all running in ${secs.toFixed(2)} s = ${(burst / secs).toFixed(0)} pods/s ` +
           `(CPU: agent thread ${((cpuB1 - cpuB0) / 1e6).toFixed(2)} s, main thread with API server + fake CRI + load ${((main1.user + main1.system) / 1e6).toFixed(2)} s)`,
@@ -297,6 +349,7 @@ function summaryTable(figures: readonly Figures[]): string {
     ['agent overhead over raw CRI p50 / p99', (f) => `${pct(overhead(f.agent.p50Ms, f.raw.p50Ms))} / ${pct(overhead(f.agent.p99Ms, f.raw.p99Ms))}`],
     ['pods started per second (burst)', (f) => (f.burst ? `${(f.burst.pods / f.burst.secs).toFixed(0)} (${f.burst.pods} in ${f.burst.secs.toFixed(2)} s)` : undefined)],
     ['burst CPU per pod: agent thread / main thread (ms)', (f) => (f.burst ? `${f.burst.agentCpuMsPerPod.toFixed(1)} / ${f.burst.mainCpuMsPerPod.toFixed(1)}` : undefined)],
+    ['burst CRI calls / API writes per pod', (f) => (f.burst ? `${f.burst.criCallsPerPod.toFixed(1)} / ${f.burst.apiWritesPerPod.toFixed(1)}` : undefined)],
     ['burst ceiling if CPU-bound on idle cores (pods/s)', (f) => (f.burst ? (1000 / Math.max(f.burst.agentCpuMsPerPod, f.burst.mainCpuMsPerPod)).toFixed(0) : undefined)],
     ['agent thread CPU, 110 running pods (% core)', (f) => (f.cpu ? `${f.cpu.agentThreadPct.toFixed(1)} % over ${f.cpu.windowS} s` : undefined)],
     ['whole process CPU, 110 running pods (% core)', (f) => (f.cpu ? `${f.cpu.processPct.toFixed(1)} %` : undefined)],
@@ -308,9 +361,9 @@ function summaryTable(figures: readonly Figures[]): string {
 }
 
 async function main(): Promise<void> {
-  const pods = count('BENCH_AGENT_PODS', 50);
-  const burst = count('BENCH_AGENT_BURST', 200);
-  const cpuWindowS = count('BENCH_AGENT_CPU_WINDOW_S', 30);
+  const pods = positiveIntFromEnv('BENCH_AGENT_PODS', 50);
+  const burst = positiveIntFromEnv('BENCH_AGENT_BURST', 200);
+  const cpuWindowS = positiveIntFromEnv('BENCH_AGENT_CPU_WINDOW_S', 30);
   const targets = (process.env['BENCH_AGENT_TARGETS'] ?? 'fake,containerd').split(',').map((t) => t.trim());
   const loadStart = loadavg()[0]!;
   console.log(`bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes, CPU window ${cpuWindowS} s, node ${process.version}`);

@@ -399,10 +399,11 @@ export class KubeRuntimeManager {
     }
     let containerId: string;
     try {
-      const created = await this.timed('create_container', () =>
+      const reply = await this.timed('create_container', () =>
         this.deps.cri.createContainer({ podSandboxId: sandboxId, config, sandboxConfig }),
       );
-      containerId = created.containerId;
+      containerId = reply.containerId;
+      created.push(containerId);
     } catch (e) {
       const msg = (e as Error).message;
       recorder.event(ref, 'Warning', EventReason.Failed, `Error: ${msg}`);

@@ -48,6 +48,12 @@ export class Pleg {
     return this.previous.has(uid);
   }
 
+  /** The pod's sandboxes and containers (id → state) in the last relist; undefined before the first. */
+  podStates(uid: string): ReadonlyMap<string, PlegState> | undefined {
+    if (!this.hasRelisted()) return undefined;
+    return this.previous.get(uid) ?? new Map();
+  }
+
   /** Healthy while the last relist finished within the threshold. */
   healthy(): { ok: boolean; message: string } {
     if (this.lastRelistDone === undefined) return { ok: true, message: 'pleg has yet to be successful' };

@@ -3,6 +3,7 @@
  * per container or sandbox id, the old and new state give the lifecycle events the pod worker reacts to.
  * Created containers count as 'unknown' as upstream does (the kubelet never acts on "created").
  */
+import type { RuntimePodStatus } from '../kuberuntime/runtime-status.js';
 
 export type PlegState = 'running' | 'exited' | 'unknown' | 'non-existent';
 
@@ -17,6 +18,21 @@ export interface PlegEvent {
 
 /** podUid → (container/sandbox id → state). */
 export type RelistSnapshot = ReadonlyMap<string, ReadonlyMap<string, PlegState>>;
+
+/** The PLEG's view (id → state) of a pod's runtime status as a sync read it. */
+export function plegStatesOf(runtime: RuntimePodStatus): Map<string, PlegState> {
+  const states = new Map<string, PlegState>();
+  for (const sb of runtime.sandboxStatuses) states.set(sb.id, sb.state === 'ready' ? 'running' : 'exited');
+  for (const c of runtime.containerStatuses) states.set(c.id, c.state === 'running' || c.state === 'exited' ? c.state : 'unknown');
+  return states;
+}
+
+/** Whether two per-pod PLEG views hold the same ids in the same states. */
+export function samePlegStates(a: ReadonlyMap<string, PlegState>, b: ReadonlyMap<string, PlegState>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, state] of a) if (b.get(id) !== state) return false;
+  return true;
+}
 
 export function criContainerState(state: string): PlegState {
   switch (state) {

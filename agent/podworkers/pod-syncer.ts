@@ -1,12 +1,13 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
 import { EventReason, podRef, type EventRecorder } from '../api/events.js';
-import type { ProbeResultsView } from '../kuberuntime/compute-pod-actions.js';
+import { computePodActions, type PodActions, type ProbeResultsView } from '../kuberuntime/compute-pod-actions.js';
 import { isHostNetwork, podName, podNamespace, podUid } from '../kuberuntime/pod-helpers.js';
 import type { RuntimeHealthTracker } from '../kuberuntime/runtime-health.js';
 import type { KubeRuntimeManager } from '../kuberuntime/runtime-manager.js';
 import { emptyRuntimePodStatus, type RuntimePodStatus } from '../kuberuntime/runtime-status.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
+import { plegStatesOf, samePlegStates, type PlegState } from '../pleg/relist-diff.js';
 import type { ProbeManager } from '../prober/manager.js';
 import { podQOSClass } from '../resources/qos.js';
 import type { StartFailure } from '../status/container-statuses.js';
@@ -49,7 +50,14 @@ export interface PodSyncerDeps {
   readonly runtimeKnownEmpty?: (uid: string) => boolean;
   /** The pod's cgroup: made before anything of the pod runs, removed once it has terminated (agent/cm). */
   readonly podCgroups?: { ensure(pod: V1Pod): Promise<void>; destroy(pod: V1Pod): Promise<void> };
+  /** The pod's sandboxes and containers as the PLEG's last relist saw them (undefined before the first). */
+  readonly runtimeStates?: (uid: string) => ReadonlyMap<string, PlegState> | undefined;
   readonly log?: (msg: string) => void;
+}
+
+/** Nothing to kill, create or start. */
+function noActions(a: PodActions): boolean {
+  return !a.killPod && !a.createSandbox && a.containersToKill.length === 0 && a.initContainersToStart.length === 0 && a.containersToStart.length === 0;
 }
 
 export class KubeletPodSyncer implements PodSyncer {
@@ -57,6 +65,8 @@ export class KubeletPodSyncer implements PodSyncer {
   private readonly startFailures = new Map<string, Map<string, StartFailure>>();
   private readonly firstSeen = new Map<string, number>();
   private readonly startObserved = new Set<string>();
+  /** Per pod: the runtime state (as the PLEG sees it) that its last sync read and left nothing to do in. */
+  private readonly actedOn = new Map<string, ReadonlyMap<string, PlegState>>();
 
   constructor(private readonly d: PodSyncerDeps) {}
 
@@ -127,8 +137,15 @@ export class KubeletPodSyncer implements PodSyncer {
     return { configMaps, secrets };
   }
 
+  runtimeUnchanged(pod: V1Pod): boolean {
+    const seen = this.actedOn.get(podUid(pod));
+    const now = this.d.runtimeStates?.(podUid(pod));
+    return seen !== undefined && now !== undefined && samePlegStates(seen, now);
+  }
+
   async syncPod(pod: V1Pod, kind: 'create' | 'update' | 'sync'): Promise<SyncOutcome> {
     const uid = podUid(pod);
+    this.actedOn.delete(uid);
     const firstSync = kind === 'create' && !this.firstSeen.has(uid);
     if (firstSync) this.firstSeen.set(uid, this.d.clock.monotonic());
     const runtime =
@@ -172,11 +189,15 @@ export class KubeletPodSyncer implements PodSyncer {
     const didWork = result.actions.createSandbox || result.starts.size > 0 || result.actions.containersToKill.length > 0 || result.actions.killPod;
     if (didWork) {
       // Publish what the sync just did without waiting for the next PLEG relist.
-      const after = await this.runtimeStatus(pod);
+      const after = await this.d.runtime.getPodStatusAfterSync(runtime, result.created);
       const next = this.generateStatus(pod, after, false);
       this.d.statusManager.setPodStatus(pod, next);
       this.observeStart(pod, next);
       if (next.phase === 'Succeeded' || next.phase === 'Failed') return { terminal: true };
+      // When that state needs nothing more, the PLEG reporting it needs no sync either.
+      if (!result.error && noActions(computePodActions(pod, after, this.probeResults()))) this.actedOn.set(uid, plegStatesOf(after));
+    } else if (!result.error && noActions(result.actions)) {
+      this.actedOn.set(uid, plegStatesOf(runtime));
     }
     if (result.error) {
       const retryIn = result.retryAt !== undefined ? Math.max(0, result.retryAt - this.d.clock.monotonic()) : undefined;
@@ -204,7 +225,7 @@ export class KubeletPodSyncer implements PodSyncer {
     const runtime = await this.runtimeStatus(pod);
     await this.d.runtime.killPod(pod, runtime, gracePeriodOverride);
     this.d.probes.removePod(podUid(pod));
-    const after = await this.runtimeStatus(pod);
+    const after = await this.d.runtime.getPodStatusAfterSync(runtime, { sandboxIds: [], containerIds: [] });
     this.d.statusManager.setPodStatus(pod, this.generateStatus(pod, after, true));
   }
 
@@ -214,6 +235,7 @@ export class KubeletPodSyncer implements PodSyncer {
     await this.d.volumes.unmountPodVolumes(pod);
     await this.d.podCgroups?.destroy(pod);
     this.startFailures.delete(podUid(pod));
+    this.actedOn.delete(podUid(pod));
   }
 
   async finalizePod(pod: V1Pod): Promise<void> {
@@ -222,5 +244,6 @@ export class KubeletPodSyncer implements PodSyncer {
     await this.d.statusManager.deletePodObject(pod);
     this.firstSeen.delete(podUid(pod));
     this.startObserved.delete(podUid(pod));
+    this.actedOn.delete(podUid(pod));
   }
 }

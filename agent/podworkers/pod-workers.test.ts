@@ -17,6 +17,7 @@ class RecordingSyncer implements PodSyncer {
   maxConcurrentOverall = 0;
   outcome: (uid: string) => SyncOutcome = () => ({ terminal: false });
   failNext = new Set<string>();
+  runtimeUnchanged?: (p: V1Pod) => boolean;
 
   constructor(private readonly clock: VirtualClock, private readonly workMs: number) {}
 
@@ -82,6 +83,41 @@ describe('PodWorkers', () => {
     workers.wake('a');
     await clock.advance(5_500);
     expect(syncer.calls).toEqual(['sync-create:a@0', 'sync-sync:a@1000', 'sync-sync:a@6000']);
+  });
+
+  it('skips a PLEG wake when the syncer has already acted on that runtime state, but never any other request', async () => {
+    const clock = new VirtualClock();
+    const syncer = new RecordingSyncer(clock, 10);
+    let unchanged = true;
+    syncer.runtimeUnchanged = () => unchanged;
+    const workers = new PodWorkers({ clock, syncer, resyncIntervalMs: 60_000 });
+    workers.updatePod(pod('a'));
+    await clock.advance(100);
+    workers.wakeOnRuntimeChange('a');
+    await clock.advance(100);
+    expect(syncer.calls).toEqual(['sync-create:a@0']);
+    // A PLEG wake together with another request syncs; so does one the syncer has not seen yet.
+    workers.wakeOnRuntimeChange('a');
+    workers.wake('a');
+    await clock.advance(100);
+    unchanged = false;
+    workers.wakeOnRuntimeChange('a');
+    await clock.advance(100);
+    expect(syncer.calls).toEqual(['sync-create:a@0', 'sync-sync:a@200', 'sync-sync:a@300']);
+  });
+
+  it('decides on a PLEG wake that arrives during a sync only once that sync is over', async () => {
+    const clock = new VirtualClock();
+    const syncer = new RecordingSyncer(clock, 50);
+    const asked: number[] = [];
+    syncer.runtimeUnchanged = () => (asked.push(clock.monotonic()), true);
+    const workers = new PodWorkers({ clock, syncer, resyncIntervalMs: 60_000 });
+    workers.updatePod(pod('a'));
+    await clock.advance(10);
+    workers.wakeOnRuntimeChange('a');
+    await clock.advance(100);
+    expect(asked).toEqual([50]);
+    expect(syncer.calls).toEqual(['sync-create:a@0']);
   });
 
   it('moves a terminal pod through terminating and terminated, and finalizes it once deleted', async () => {

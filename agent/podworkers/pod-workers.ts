@@ -21,6 +21,11 @@ export interface PodSyncer {
   syncTerminatedPod(pod: V1Pod): Promise<void>;
   /** The pod object is being deleted and everything is released: remove it from the API. */
   finalizePod(pod: V1Pod): Promise<void>;
+  /**
+   * True when the runtime shows nothing about the pod that its last sync has not already acted on, so a
+   * wake from the PLEG needs no sync (the PLEG reporting what the sync itself just did).
+   */
+  runtimeUnchanged?(pod: V1Pod): boolean;
 }
 
 export type WorkerState = 'syncing' | 'terminating' | 'terminated' | 'finished';
@@ -29,6 +34,8 @@ interface Worker {
   pod: V1Pod;
   state: WorkerState;
   pending: boolean;
+  /** Some request other than a PLEG wake is pending (those always sync). */
+  forced: boolean;
   running: boolean;
   kind: 'create' | 'update' | 'sync';
   gracePeriodOverride: number | undefined;
@@ -68,6 +75,7 @@ export class PodWorkers {
         pod,
         state: 'syncing',
         pending: true,
+        forced: true,
         running: false,
         kind: 'create',
         gracePeriodOverride: undefined,
@@ -83,6 +91,12 @@ export class PodWorkers {
     this.request(uid);
   }
 
+  /** A newer object of the pod whose changes need no sync (status only): later syncs use it. */
+  refreshPod(pod: V1Pod): void {
+    const w = this.workers.get(pod.metadata?.uid ?? '');
+    if (w) w.pod = pod;
+  }
+
   /** Stops the pod (eviction, rejection, removal from the config), optionally with a grace override. */
   killPod(pod: V1Pod, gracePeriodOverride?: number): void {
     const uid = pod.metadata?.uid ?? '';
@@ -96,9 +110,17 @@ export class PodWorkers {
     this.request(uid);
   }
 
-  /** Something changed in the runtime for this pod (PLEG): sync it now. */
+  /** Something changed for this pod (a probe result, its mirror pod): sync it now. */
   wake(uid: string): void {
     if (this.workers.has(uid)) this.request(uid);
+  }
+
+  /**
+   * The PLEG saw the pod's containers or sandboxes change: sync it, unless by the time its worker gets
+   * to it the last sync has already seen and acted on that state (syncer.runtimeUnchanged).
+   */
+  wakeOnRuntimeChange(uid: string): void {
+    if (this.workers.has(uid)) this.request(uid, false);
   }
 
   /** The pod object is gone from the config source: finish it, then forget the worker. */
@@ -150,10 +172,11 @@ export class PodWorkers {
     for (const w of this.workers.values()) w.timer?.cancel();
   }
 
-  private request(uid: string): void {
+  private request(uid: string, forced = true): void {
     const w = this.workers.get(uid);
     if (!w) return;
     w.pending = true;
+    if (forced) w.forced = true;
     if (!w.running) this.schedule(uid);
   }
 
@@ -181,7 +204,10 @@ export class PodWorkers {
     try {
       while (w.pending && !this.stopped) {
         w.pending = false;
+        const forced = w.forced;
+        w.forced = false;
         if (w.state === 'syncing' && isDeleting(w.pod)) w.state = 'terminating';
+        if (w.state === 'syncing' && !forced && this.options.syncer.runtimeUnchanged?.(w.pod)) continue;
         const started = this.options.clock.monotonic();
         try {
           switch (w.state) {
