@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
 import { match } from '../../fakes/journal/journal.js';
+import { waitFor } from '../../ci/util/wait.js';
 import { POD_UID_LABEL } from './labels.js';
 
 /**
@@ -20,19 +21,9 @@ afterEach(async () => {
 
 const IMAGE = 'registry.local/busybox:1.36';
 
-async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `fn` gives a value (errors count as not yet). */
+function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  return waitFor('condition', fn, { timeoutMs, intervalMs: 25 });
 }
 
 function shell(name: string, script: string, extra: Partial<V1Container> = {}): V1Container {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { POD_UID_LABEL } from '../../agent/kuberuntime/labels.js';
+import { eventually } from '../cri/support.js';
 import { defineSuite, type SpecContext } from '../framework/spec.js';
 import { createPod, shellContainer, startAgent, waitForPod, type AgentUnderTest } from './support.js';
 
@@ -146,11 +147,8 @@ export const kubeletContainerFilesSuite = defineSuite('kubelet/container-files',
 ]);
 
 async function waitForServiceListed(ctx: SpecContext, agent: AgentUnderTest, name: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const listed = agent.kubelet.serviceLister?.list()?.some((s) => s.metadata?.name === name);
-    if (listed) return;
-    if (Date.now() > deadline) throw new Error(`the kubelet's service informer never saw ${name}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await eventually(ctx, `the kubelet's service informer to list ${name}`, async () => (agent.kubelet.serviceLister?.list()?.some((s) => s.metadata?.name === name) ? true : undefined), {
+    timeoutMs: 10_000,
+    intervalMs: 25,
+  });
 }
