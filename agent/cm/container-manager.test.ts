@@ -128,6 +128,25 @@ describe('PodContainerManager', () => {
     cm.stop();
   });
 
+  it('removes the kubepods tree it created once empty, and never one it found', async () => {
+    const { cm } = await manager([]);
+    await cm.start();
+    await cm.ensurePodCgroup(pod('p1'));
+    expect(await cm.removeQosCgroupsIfCreated()).toBe(false);
+    expect(existsSync(join(dir, 'cpu', 'kubepods'))).toBe(true);
+    await cm.destroyPodCgroup(pod('p1'));
+    expect(await cm.removeQosCgroupsIfCreated()).toBe(true);
+    expect(existsSync(join(dir, 'cpu', 'kubepods'))).toBe(false);
+    cm.stop();
+    const second = await manager([]);
+    mkdirSync(join(dir, 'memory', 'kubepods'), { recursive: true });
+    for (const h of ['cpu', 'cpuacct', 'cpuset', 'pids']) mkdirSync(join(dir, h, 'kubepods'), { recursive: true });
+    await second.cm.start();
+    expect(await second.cm.removeQosCgroupsIfCreated()).toBe(false);
+    expect(existsSync(join(dir, 'memory', 'kubepods', 'burstable'))).toBe(true);
+    second.cm.stop();
+  });
+
   it('reports a failed node allocatable enforcement and retries it a minute later', async () => {
     for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']) mkdirSync(join(dir, h, 'kubepods'), { recursive: true });
     // A directory where the limit file should be: the write fails as a refused limit would.

@@ -56,6 +56,8 @@ export class PodContainerManager {
   private qosTimer: TimerHandle | undefined;
   private allocatableTimer: TimerHandle | undefined;
   private stopped = false;
+  /** kubepods did not exist before this manager started. */
+  private createdRoot = false;
 
   constructor(private readonly o: ContainerManagerOptions) {}
 
@@ -74,7 +76,10 @@ export class PodContainerManager {
   /** Node allocatable on kubepods, then the QoS tiers, then their periodic upkeep (upstream setupNode + Start). */
   async start(): Promise<void> {
     const allocatable = nodeAllocatableResourceConfig(this.o.nodeAllocatable());
-    if (!(await this.o.cgroups.exists(ROOT_CGROUP))) await this.o.cgroups.create(ROOT_CGROUP, allocatable);
+    if (!(await this.o.cgroups.exists(ROOT_CGROUP))) {
+      await this.o.cgroups.create(ROOT_CGROUP, allocatable);
+      this.createdRoot = true;
+    }
     await this.enforceNodeAllocatable();
     for (const [name, config] of [
       [BURSTABLE_CGROUP, {}],
@@ -152,6 +157,30 @@ export class PodContainerManager {
     }
     this.created.delete(name.join('/'));
     await this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups: ${(e as Error).message}`));
+    return true;
+  }
+
+  /**
+   * Removes kubepods and its tiers when this manager created them and they are empty again: for test
+   * kubelets that should leave a host as they found it (a node's kubelet keeps them, as upstream).
+   * Returns false when they were kept (not created here, a pod cgroup left, or in use).
+   */
+  async removeQosCgroupsIfCreated(): Promise<boolean> {
+    if (!this.createdRoot) return false;
+    const pods = await this.podCgroups();
+    if (pods.size > 0) {
+      this.log(`QoS cgroups kept: pod cgroups remain (${[...pods.keys()].join(', ')})`);
+      return false;
+    }
+    try {
+      for (const name of [BURSTABLE_CGROUP, BESTEFFORT_CGROUP, ROOT_CGROUP]) await this.o.cgroups.destroy(name);
+    } catch (e) {
+      if (e instanceof CgroupBusyError) {
+        this.log(`QoS cgroups kept: ${e.message}`);
+        return false;
+      }
+      throw e;
+    }
     return true;
   }
 

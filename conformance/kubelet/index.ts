@@ -1,7 +1,8 @@
 import type { Suite } from '../framework/spec.js';
 import { kubeletOrderingSuite } from './ordering.js';
+import { kubeletPodCgroupsSuite } from './pod-cgroups.js';
 import { kubeletNodeSuite } from './node-housekeeping.js';
 import { kubeletContainerFilesSuite } from './container-files.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite];

@@ -6,7 +6,9 @@
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { kubeClientsFromString } from '../../agent/api/kube-client.js';
+import { createStandInCgroupRoot } from '../../agent/cm/stand-in-root.js';
 import { loadKubeletConfig } from '../../agent/config/load.js';
+import type { KubeletConfiguration } from '../../agent/config/types.js';
 import { journalingCriClient } from '../../agent/kuberuntime/journaling-cri.js';
 import { POD_UID_LABEL } from '../../agent/kuberuntime/labels.js';
 import { Kubelet } from '../../agent/kubelet.js';
@@ -35,8 +37,13 @@ export interface AgentUnderTest {
   readonly namespace: string;
 }
 
-/** Starts a mock API server and the reference kubelet on the target's runtime; both stop after the spec. */
-export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
+/**
+ * Starts a mock API server and the reference kubelet on the target's runtime; both stop after the spec.
+ * Pod cgroups: on the fakes in a stand-in tree under the spec's tmpDir; on a real runtime the agent
+ * decides as it would on a node (the host's /sys/fs/cgroup as root with cgroupfs), sharing the host
+ * with other test kubelets, and removes the kubepods tree afterwards if it made it.
+ */
+export async function startAgent(ctx: SpecContext, overrides: Partial<KubeletConfiguration> = {}): Promise<AgentUnderTest> {
   const clock = ctx.target.clock;
   const journal = ctx.journal ?? new Journal(clock);
   const since = journal.size;
@@ -57,6 +64,7 @@ export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
       podLogsDir: join(ctx.tmpDir, 'pod-logs'),
       resolvConf: '',
       syncFrequency: 60_000,
+      ...overrides,
     },
     nodeName: SPEC_NODE,
     rootDir: ctx.tmpDir,
@@ -66,11 +74,18 @@ export async function startAgent(ctx: SpecContext): Promise<AgentUnderTest> {
     machine: fakeMachine({ hostname: SPEC_NODE }),
     csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: csi.endpoint }],
     log: (m) => ctx.log(`agent: ${m}`),
+    ...(ctx.target.kind === 'fake' ? { cgroupfsRoot: createStandInCgroupRoot(join(ctx.tmpDir, 'cgroupfs')) } : { sharedCgroupHost: true }),
   });
   ctx.onCleanup(async () => {
     await kubelet.stop();
     await removeLeftovers(ctx, cri);
     cri.close();
+    // Pod cgroups of pods a failed spec left behind (this agent's only), then the tree if it made it.
+    const cgroups = kubelet.podCgroups;
+    await cgroups
+      ?.cleanupOrphanedPodCgroups(() => new Set())
+      .then(() => cgroups.removeQosCgroupsIfCreated())
+      .catch((e: unknown) => ctx.log(`cleanup of kubepods: ${(e as Error).message}`));
   });
   await kubelet.start();
   await kubelet.podSourceSynced();
