@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../agent/clock/virtual-clock.js';
 import { Journal, match } from '../journal/journal.js';
@@ -225,5 +228,25 @@ describe('the fake runtime model', () => {
     rt.setImageFsUsage(null);
     expect(usage()).toBe(String(rt.images.totalBytes()));
     expect(() => rt.setImageFsUsage(-1)).toThrow(RangeError);
+  });
+
+  it('has the log file in place when StartContainer answers, and leaves none for a container that never started', async () => {
+    const { rt } = setup();
+    const logDirectory = mkdtempSync(join(tmpdir(), 'fake-cri-rt-'));
+    try {
+      const sandboxConfig = { metadata: { name: 'logs', uid: 'uid-logs', namespace: 'ns', attempt: 0 }, logDirectory };
+      const pod = rt.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' } as never).podSandboxId as string;
+      const create = (name: string): string =>
+        rt.createContainer({ podSandboxId: pod, config: { metadata: { name, attempt: 0 }, image: { image: 'busybox' }, command: ['echo', 'hi'], logPath: `${name}/0.log` }, sandboxConfig } as never)
+          .containerId as string;
+      const started = create('started');
+      rt.startContainer({ containerId: started }); // at once, before the background create could land
+      expect(existsSync(join(logDirectory, 'started/0.log'))).toBe(true);
+      await rt.removeContainer({ containerId: create('idle') });
+      expect(existsSync(join(logDirectory, 'idle/0.log'))).toBe(false);
+      expect(readFileSync(join(logDirectory, 'started/0.log'), 'utf8')).toMatch(/^\S+ stdout F hi\n$/);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import type * as W from './wire-types.js';
@@ -151,9 +151,7 @@ export class FakeRuntime {
   // ---- identification --------------------------------------------------------------------------
 
   private newId(kind: string): string {
-    return createHash('sha256')
-      .update(`${this.options.idSeed ?? 'fake-cri'}\n${kind}\n${++this.idCounter}`)
-      .digest('hex');
+    return hash('sha256', `${this.options.idSeed ?? 'fake-cri'}\n${kind}\n${++this.idCounter}`, 'hex');
   }
 
   private findSandbox(id: string): Sandbox | undefined {
@@ -466,10 +464,13 @@ export class FakeRuntime {
       message: '',
       resources: config.linux?.resources ?? null,
       process: null,
-      logs: null,
+      // containerd creates the file at StartContainer; the fake starts creating it now, in the background,
+      // so that the start does not wait on the disk (see CriLogWriter.prepare).
+      logs: logPath ? new CriLogWriter(logPath, this.clock) : null,
       stopSignalSent: false,
       cpuMs: 0,
     };
+    container.logs?.prepare();
     this.containerNames.set(name, id);
     this.containers.set(id, container);
     this.event('ContainerCreated', { podSandboxId: sandbox.id, containerId: id });
@@ -495,16 +496,14 @@ export class FakeRuntime {
     };
     if (!sandbox) throw fail(`sandbox "${c.sandboxId}" not found: not found`);
     if (sandbox.state !== 'SANDBOX_READY') throw fail(`sandbox container "${sandbox.id}" is not running`);
-    let logs: CriLogWriter | null = null;
-    if (c.logPath) {
-      logs = new CriLogWriter(c.logPath, this.clock);
+    const logs = c.logs;
+    if (logs) {
       try {
         logs.open();
       } catch (err) {
         throw fail(`failed to create containerd task: failed to create container loggers: failed to create and open log file: ${(err as Error).message}`);
       }
     }
-    c.logs = logs;
     c.state = 'CONTAINER_RUNNING';
     c.startedAt = nowNs(this.clock);
     const process = new ContainerProcess({
@@ -601,6 +600,8 @@ export class FakeRuntime {
     this.containers.delete(c.id);
     if (this.containerNames.get(c.name) === c.id) this.containerNames.delete(c.name);
     this.event('ContainerRemoved', { podSandboxId: c.sandboxId, containerId: c.id });
+    // Never started: no log file when the call answers, as under containerd.
+    await c.logs?.discard();
     return {};
   }
 

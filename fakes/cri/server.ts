@@ -181,43 +181,48 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
 
   const unary = (method: string) => {
     const fn = impl[method];
-    const fast = fn !== undefined && method === 'Version';
     return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
-    const request = call.request;
-    const run = async (): Promise<unknown> => {
-      const fault = await applyFaults(method, request, call);
-      if (fault === 'hang') {
-        // Answer nothing; the client's deadline (or a restart) ends the call.
-        await new Promise<void>((resolve) => {
-          pendingHangs.add(resolve);
-          call.on('cancelled', resolve);
-        });
-        throw new CriError(Code.CANCELLED, 'call abandoned');
-      }
-      if (fault) throw new CriError(fault.code as never, fault.message);
-      if (!fn) throw new CriError(Code.UNIMPLEMENTED, `fake-cri does not implement ${method}${UNSERVED[method] ? `: ${UNSERVED[method]}` : ''}`);
-      return fn(request as never);
-    };
-    // Version is the hot path of a kubelet's health checks: answer it synchronously when no fault applies.
-    // The answer goes out first and the journal entry right after, in the same synchronous step:
-    // no other call can be journaled in between, and the client does not wait for the bookkeeping.
-    if (fast && faults.size === 0) {
-      const response = fn(request as never);
-      callback(null, response);
-      record(method, request, response, null);
-      return;
-    }
-    run().then(
-      (response) => {
+      const request = call.request;
+      // The answer goes out first and the journal entry right after, in the same synchronous step:
+      // no other call can be journaled in between, and the client does not wait for the bookkeeping.
+      const answer = (response: unknown): void => {
         callback(null, response);
         record(method, request, response, null);
-      },
-      (err: unknown) => {
+      };
+      const fail = (err: unknown): void => {
         const status = toStatus(err);
         if (!call.cancelled) callback({ code: status.code, details: status.message });
         record(method, request, null, status);
-      },
-    );
+      };
+      if (fn && faults.size === 0) {
+        // The hot path: no fault can apply, so the call runs at once, and a synchronous handler answers
+        // in the same step (no promise hops between the request and the response).
+        let result: unknown;
+        try {
+          result = fn(request as never);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        if (result instanceof Promise) result.then(answer, fail);
+        else answer(result);
+        return;
+      }
+      const run = async (): Promise<unknown> => {
+        const fault = await applyFaults(method, request, call);
+        if (fault === 'hang') {
+          // Answer nothing; the client's deadline (or a restart) ends the call.
+          await new Promise<void>((resolve) => {
+            pendingHangs.add(resolve);
+            call.on('cancelled', resolve);
+          });
+          throw new CriError(Code.CANCELLED, 'call abandoned');
+        }
+        if (fault) throw new CriError(fault.code as never, fault.message);
+        if (!fn) throw new CriError(Code.UNIMPLEMENTED, `fake-cri does not implement ${method}${UNSERVED[method] ? `: ${UNSERVED[method]}` : ''}`);
+        return fn(request as never);
+      };
+      run().then(answer, fail);
     };
   };
 
