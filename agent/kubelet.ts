@@ -335,6 +335,8 @@ export class Kubelet {
       },
       knownPods: () => this.knownPodUids(),
       beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
+      rootDir: o.rootDir,
+      podLogsDir: config.podLogsDir,
       log: (m) => this.log(m),
     });
     // Pressure changes the node's conditions: write them now rather than at the next update.

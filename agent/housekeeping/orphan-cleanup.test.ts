@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CriError } from '../runtime/rpc-error.js';
 import { OrphanCleanup, type OrphanCleanupOptions } from './orphan-cleanup.js';
@@ -41,7 +44,7 @@ describe('the orphan cleanup pass', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(rt.calls).toEqual([]);
     ready();
-    expect(await pass).toEqual([]);
+    expect(await pass).toEqual({ pods: [], podDirs: [], logDirs: [] });
     expect(rt.calls).toEqual(['listPodSandbox']);
   });
 
@@ -54,7 +57,7 @@ describe('the orphan cleanup pass', () => {
     known.add('new'); // admitted (and its sandbox created) while the listing was under way
     rt.releaseList();
     const cleaned = await pass;
-    expect(cleaned.map((p) => p.uid)).toEqual(['old']);
+    expect(cleaned.pods.map((p) => p.uid)).toEqual(['old']);
     expect(rt.calls).toEqual(['listPodSandbox', 'stopp s-old', 'rmp s-old']);
   });
 
@@ -88,5 +91,39 @@ describe('the orphan cleanup pass', () => {
     expect(rt.calls).toEqual(['listPodSandbox', 'stop c1 2', 'stopp s1', 'stop c3 2', 'stopp s2', 'rm c3', 'rmp s2']);
     expect(logs).toContain('housekeeping: orphaned pod a: runtime is busy');
     expect(logs.filter((l) => l.startsWith('c'))).toEqual(['c3']);
+  });
+
+  it('removes the pod and log directories of unknown pods once their runtime objects are gone, keeping known pods, pods left in the runtime and pods with CSI volumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orphan-dirs-'));
+    try {
+      const rootDir = join(dir, 'root');
+      const podLogsDir = join(dir, 'logs');
+      const volume = (uid: string, plugin: string, name: string) => {
+        const d = join(rootDir, 'pods', uid, 'volumes', plugin, name);
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, 'f'), 'data');
+      };
+      for (const uid of ['known', 'deleted', 'stuck', 'csi']) {
+        volume(uid, 'kubernetes.io~empty-dir', 'data');
+        mkdirSync(join(podLogsDir, `default_${uid}-pod_${uid}`, 'app'), { recursive: true });
+      }
+      mkdirSync(join(rootDir, 'pods', 'csi', 'volumes', 'kubernetes.io~csi', 'pv-1', 'mount'), { recursive: true });
+      // 'stuck' still has a sandbox the runtime will not stop.
+      const rt = stubCri({ sandboxes: [{ id: 's-stuck', uid: 'stuck' }], containers: [] }, { 'stopp s-stuck': new Error('busy') });
+      rt.releaseList();
+      const logs: string[] = [];
+      const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(['known']), rootDir, podLogsDir, log: (m) => logs.push(m) });
+      const report = await cleanup.cleanup();
+      expect(report.podDirs).toEqual(['deleted']);
+      expect(report.logDirs.sort()).toEqual(['default_csi-pod_csi', 'default_deleted-pod_deleted']);
+      expect(existsSync(join(rootDir, 'pods', 'deleted'))).toBe(false);
+      expect(existsSync(join(podLogsDir, 'default_deleted-pod_deleted'))).toBe(false);
+      for (const uid of ['known', 'stuck', 'csi']) expect(existsSync(join(rootDir, 'pods', uid, 'volumes'))).toBe(true);
+      expect(existsSync(join(podLogsDir, 'default_known-pod_known'))).toBe(true);
+      expect(existsSync(join(podLogsDir, 'default_stuck-pod_stuck'))).toBe(true);
+      expect(logs.some((l) => l.includes('orphaned pod csi found, but its CSI volumes (pv-1) are not cleaned up'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,15 +3,20 @@
  * once every pod source has been listed, sandboxes and containers labelled for pods the kubelet does not
  * know — not in the API, not static, not owned by a pod worker — are stopped (containers first, with the
  * 1 s orphan grace period floored at 2 s, then their sandboxes) and removed. No events are recorded:
- * there is no pod object to attach them to, as upstream.
+ * there is no pod object to attach them to, as upstream. Then the pod directories (`<root>/pods/<uid>`)
+ * and pod log directories of such pods go too (upstream cleanupOrphanedPodDirs and the container GC's
+ * log directory eviction) — except a pod directory still holding a CSI volume, which may be mounted.
  *
- * Not racing admission: the known set is read after the runtime listing returned, so a pod whose sandbox
- * is in the listing was admitted (or given to a worker) before — admission happens before any sandbox.
- * Passes never overlap.
+ * Not racing admission: the known set is read after the runtime and the directories were listed, so a
+ * pod whose sandbox or directory is in a listing was admitted (or given to a worker) before — admission
+ * happens before any sandbox or directory. Passes never overlap.
  */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CriClient } from '../runtime/cri-client.js';
 import { CriError } from '../runtime/rpc-error.js';
-import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedPods, type OrphanedPod } from './orphans.js';
+import { PLUGIN, escapePluginName, podDir, podVolumesDir } from '../volumes/paths.js';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanedPod } from './orphans.js';
 
 export interface OrphanCleanupOptions {
   readonly cri: Pick<CriClient, 'listPodSandbox' | 'listContainers' | 'stopContainer' | 'removeContainer' | 'stopPodSandbox' | 'removePodSandbox'>;
@@ -21,16 +26,29 @@ export interface OrphanCleanupOptions {
   readonly knownPods: () => ReadonlySet<string>;
   /** Called before a container is removed (its log files go first, as upstream removeContainer does). */
   readonly beforeRemoveContainer?: (containerId: string) => Promise<void> | void;
+  /** The kubelet root dir: orphaned `<rootDir>/pods/<uid>` directories are removed (none when absent). */
+  readonly rootDir?: string;
+  /** podLogsDir: orphaned `<podLogsDir>/<namespace>_<name>_<uid>` directories are removed (none when absent). */
+  readonly podLogsDir?: string;
   readonly log?: (msg: string) => void;
 }
 
+/** What one pass cleaned up. */
+export interface OrphanCleanupReport {
+  readonly pods: readonly OrphanedPod[];
+  /** UIDs whose pod directory was removed. */
+  readonly podDirs: readonly string[];
+  /** Pod log directory names removed. */
+  readonly logDirs: readonly string[];
+}
+
 export class OrphanCleanup {
-  private pass: Promise<readonly OrphanedPod[]> | null = null;
+  private pass: Promise<OrphanCleanupReport> | null = null;
 
   constructor(private readonly o: OrphanCleanupOptions) {}
 
-  /** One pass; a call while a pass runs joins it. Resolves with the pods cleaned up. */
-  cleanup(): Promise<readonly OrphanedPod[]> {
+  /** One pass; a call while a pass runs joins it. Resolves with what was cleaned up. */
+  cleanup(): Promise<OrphanCleanupReport> {
     if (this.pass) return this.pass;
     const pass = this.run().finally(() => {
       if (this.pass === pass) this.pass = null;
@@ -39,21 +57,59 @@ export class OrphanCleanup {
     return pass;
   }
 
-  private async run(): Promise<readonly OrphanedPod[]> {
+  private async run(): Promise<OrphanCleanupReport> {
     await this.o.sourcesReady();
-    const { cri } = this.o;
-    const [sandboxes, containers] = await Promise.all([cri.listPodSandbox({}), cri.listContainers({})]);
+    const { cri, rootDir, podLogsDir } = this.o;
+    const [sandboxes, containers, podDirNames, logDirNames] = await Promise.all([
+      cri.listPodSandbox({}),
+      cri.listContainers({}),
+      rootDir === undefined ? [] : names(join(rootDir, 'pods')),
+      podLogsDir === undefined ? [] : names(podLogsDir),
+    ]);
     const known = this.o.knownPods();
     const orphans = findOrphanedPods(sandboxes.items, containers.containers, (uid) => known.has(uid));
+    const leftInRuntime = new Set<string>();
     for (const pod of orphans) {
       this.o.log?.(`housekeeping: cleaning up orphaned pod ${pod.namespace}/${pod.name} (${pod.uid}): ${pod.sandboxIds.length} sandbox(es), ${pod.containerIds.length} container(s)`);
       try {
         await this.remove(pod);
       } catch (e) {
+        leftInRuntime.add(pod.uid);
         this.o.log?.(`housekeeping: orphaned pod ${pod.uid}: ${(e as Error).message}`);
       }
     }
-    return orphans;
+    const dirs = findOrphanedDirectories(podDirNames, logDirNames, (uid) => known.has(uid), (uid) => leftInRuntime.has(uid));
+    const podDirs: string[] = [];
+    for (const uid of dirs.podDirs) {
+      if (await this.removePodDir(uid)) podDirs.push(uid);
+    }
+    const logDirs: string[] = [];
+    for (const name of dirs.logDirs) {
+      try {
+        await rm(join(podLogsDir!, name), { recursive: true, force: true });
+        logDirs.push(name);
+      } catch (e) {
+        this.o.log?.(`housekeeping: removing orphaned pod log directory ${name}: ${(e as Error).message}`);
+      }
+    }
+    return { pods: orphans, podDirs, logDirs };
+  }
+
+  /** A pod directory with a CSI volume left in it is kept: the volume may still be mounted there. */
+  private async removePodDir(uid: string): Promise<boolean> {
+    const root = this.o.rootDir!;
+    const csi = await names(join(podVolumesDir(root, uid), escapePluginName(PLUGIN.csi)));
+    if (csi.length > 0) {
+      this.o.log?.(`housekeeping: orphaned pod ${uid} found, but its CSI volumes (${csi.join(', ')}) are not cleaned up; keeping its directory`);
+      return false;
+    }
+    try {
+      await rm(podDir(root, uid), { recursive: true, force: true });
+      return true;
+    } catch (e) {
+      this.o.log?.(`housekeeping: removing orphaned pod directory ${uid}: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   private async remove(pod: OrphanedPod): Promise<void> {
@@ -65,6 +121,15 @@ export class OrphanCleanup {
       await ignoreNotFound(() => cri.removeContainer({ containerId }));
     }
     for (const podSandboxId of pod.sandboxIds) await ignoreNotFound(() => cri.removePodSandbox({ podSandboxId }));
+  }
+}
+
+/** Entry names of a directory; none when it does not exist. */
+async function names(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
   }
 }
 

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../fakes/journal/journal.js';
 import { kubeClientsFromString } from '../api/kube-client.js';
@@ -55,6 +57,13 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
     // Left behind while no agent ran: a pod deleted from the API in the meantime, and a sandbox some other CRI client owns.
     const orphan = await runPod(cri, 'orphan-uid');
     const foreign = await runPod(cri, 'foreign-uid', false);
+    // What a pod deleted while no agent ran leaves on disk: its emptyDir and its log directory.
+    const deletedDir = join(node.rootDir, 'pods', 'deleted-uid', 'volumes', 'kubernetes.io~empty-dir', 'data');
+    mkdirSync(deletedDir, { recursive: true });
+    writeFileSync(join(deletedDir, 'f'), 'left behind');
+    const deletedLogs = join(node.kubelet.config.podLogsDir, 'default_deleted_deleted-uid', 'app');
+    mkdirSync(deletedLogs, { recursive: true });
+    writeFileSync(join(deletedLogs, '0.log'), 'old log\n');
     const mark = node.journal.size;
 
     second = await restartAgent(node);
@@ -74,6 +83,8 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
     expect((await cri.listContainers({})).containers.map((c) => c.id)).toContain(foreign.containerId);
     const keptUid = kept.metadata!.uid!;
     expect(j.entries((e) => e.seq > mark && e.source === 'cri' && /^(Stop|Remove)/.test(e.name) && JSON.stringify(e.request).includes(keptUid))).toEqual([]);
+    await eventually(() => (existsSync(join(node!.rootDir, 'pods', 'deleted-uid')) || existsSync(deletedLogs) ? undefined : true), 'the deleted pod directories to go');
+    expect(existsSync(join(node.rootDir, 'pods', keptUid))).toBe(true);
     const still = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
     expect(still.status?.phase).toBe('Running');
     expect((await cri.listPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': keptUid } } })).items.map((s) => s.state)).toEqual(['SANDBOX_READY']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedPods, type RuntimeObject } from './orphans.js';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, podUidOfLogDirectory, type RuntimeObject } from './orphans.js';
 
 function labels(uid: string, name = `pod-${uid}`): Record<string, string> {
   return { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': 'default' };
@@ -37,5 +37,27 @@ describe('finding orphaned pods in the runtime listing', () => {
 
   it('stops orphaned containers with the 1 s orphan grace period floored at the 2 s minimum', () => {
     expect(ORPHAN_STOP_TIMEOUT_SECONDS).toBe(2);
+  });
+});
+
+describe('finding orphaned pod directories and pod log directories', () => {
+  it('reads the pod UID from a log directory name <namespace>_<name>_<uid>, and nothing from other names', () => {
+    expect(podUidOfLogDirectory('default_web_1f2e-33')).toBe('1f2e-33');
+    expect(podUidOfLogDirectory('kube-system_etcd-node-a_abc')).toBe('abc');
+    expect(podUidOfLogDirectory('lost+found')).toBeNull();
+    expect(podUidOfLogDirectory('only_one')).toBeNull();
+    expect(podUidOfLogDirectory('trailing_underscore_')).toBeNull();
+  });
+
+  it('removes the directories of pods neither known nor still in the runtime, and keeps the rest', () => {
+    const known = new Set(['kept']);
+    const inRuntime = new Set(['stopping']);
+    const got = findOrphanedDirectories(
+      ['kept', 'gone', 'stopping', '.tmp'],
+      ['default_a_kept', 'default_b_gone', 'default_c_stopping', 'README'],
+      (uid) => known.has(uid),
+      (uid) => inRuntime.has(uid),
+    );
+    expect(got).toEqual({ podDirs: ['gone'], logDirs: ['default_b_gone'] });
   });
 });

@@ -73,3 +73,36 @@ function isExited(state: RuntimeObject['state']): boolean {
   // proto-loader may hand enums over as names or numbers (CONTAINER_EXITED = 2).
   return state === 'CONTAINER_EXITED' || state === 2;
 }
+
+/** Pod log directories are named `<namespace>_<name>_<uid>`; a UID never holds an underscore. */
+export function podUidOfLogDirectory(dirName: string): string | null {
+  const at = dirName.lastIndexOf('_');
+  if (at <= 0 || at === dirName.length - 1 || dirName.indexOf('_') === at) return null;
+  return dirName.slice(at + 1);
+}
+
+export interface OrphanedDirectories {
+  /** UIDs whose `<root>/pods/<uid>` directory goes. */
+  readonly podDirs: readonly string[];
+  /** Names of the `<podLogsDir>/<namespace>_<name>_<uid>` directories that go. */
+  readonly logDirs: readonly string[];
+}
+
+/**
+ * Pod directories and pod log directories left by pods the kubelet does not know (upstream
+ * cleanupOrphanedPodDirs and the container GC's pod log directory eviction): only once none of the
+ * pod's sandboxes or containers remain in the runtime (`stillInRuntime`). Names that are not pod
+ * directories are left alone.
+ */
+export function findOrphanedDirectories(
+  podDirNames: readonly string[],
+  logDirNames: readonly string[],
+  known: (uid: string) => boolean,
+  stillInRuntime: (uid: string) => boolean,
+): OrphanedDirectories {
+  const gone = (uid: string | null): uid is string => uid !== null && uid !== '' && !known(uid) && !stillInRuntime(uid);
+  return {
+    podDirs: podDirNames.filter((name) => !name.startsWith('.') && gone(name)),
+    logDirs: logDirNames.filter((name) => gone(podUidOfLogDirectory(name))),
+  };
+}
