@@ -68,4 +68,36 @@ describe('an agent restarted on a node with running pods', () => {
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(1);
     expect(second.events.events.some((e) => e.reason === 'Killing' && e.message === 'Container app definition changed, will be restarted')).toBe(true);
   });
+
+  it('terminates a pod deleted while no agent ran through its worker (graceful stop, object removed), not as an orphan', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'doomed', namespace: 'default' }, spec: { nodeName: 'harness-node', terminationGracePeriodSeconds: 7, containers: [{ name: 'app', image: 'registry.local/app:1' }] } },
+    });
+    const running = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'doomed', namespace: 'default' });
+      return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    }, 'the pod to run');
+    await node.kubelet.stop();
+    await core.deleteNamespacedPod({ name: 'doomed', namespace: 'default' });
+    // Graceful deletion: the object stays, marked, until a kubelet confirms the containers are gone.
+    expect((await core.readNamespacedPod({ name: 'doomed', namespace: 'default' })).metadata?.deletionTimestamp).toBeDefined();
+    const mark = node.journal.size;
+    second = await restartAgent(node);
+    await eventually(async () => {
+      try {
+        await core.readNamespacedPod({ name: 'doomed', namespace: 'default' });
+        return undefined;
+      } catch (e) {
+        return (e as { code?: number }).code === 404 ? true : undefined;
+      }
+    }, 'the pod object to be removed');
+    const id = running.status!.containerStatuses![0]!.containerID!.replace(/^.*:\/\//, '');
+    const stop = node.journal.first((e) => e.seq > mark && e.source === 'cri' && e.name === 'StopContainer' && e.subject['containerId'] === id);
+    // The pod's own grace period (7 s), not the orphan's 2 s.
+    expect(Number((stop?.request as { timeout?: unknown } | undefined)?.timeout)).toBe(7);
+    expect(second.events.events.some((e) => e.reason === 'Killing' && e.ref.name === 'doomed')).toBe(true);
+  });
 });
