@@ -55,13 +55,18 @@ describe('a gRPC server on a unix socket through listenGrpcUnix', () => {
   it('serves grpc-js clients (acceptable :authority) unchanged, on a socket only its owner can use, removed on close', async () => {
     const path = socketPath();
     const rejected: Error[] = [];
-    const listener = await listenGrpcUnix(echoServer(), path, { onRejected: (e) => rejected.push(e) });
+    const handoffs: string[] = [];
+    const listener = await listenGrpcUnix(echoServer(), path, { onRejected: (e) => rejected.push(e), onHandoff: (how) => handoffs.push(how) });
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const client = new EchoClient(`unix:${path}`, grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
     const bodies = Array.from({ length: 20 }, (_, i) => `request ${i} `.repeat(i * 100));
     expect(await Promise.all(bodies.map((b) => reverse(client, b)))).toEqual(bodies.map((b) => [...b].reverse().join('')));
     expect(rejected).toEqual([]);
+    // handed over as the socket itself: Node's HTTP/2 reads it natively, nothing filters its bytes
+    expect(handoffs).toEqual(['socket']);
+    await rawGrpcCall(path, '/test.Echo/Reverse', path, Buffer.from('x'));
+    expect(handoffs).toEqual(['socket', 'rewriting']);
     listener.close();
     expect(existsSync(path)).toBe(false);
   });
@@ -87,6 +92,20 @@ describe('a gRPC server on a unix socket through listenGrpcUnix', () => {
     await closed;
     expect(rejected.map((e) => e.message)).toEqual(['CONTINUATION frame without a HEADERS frame']);
     expect(await rawGrpcCall(path, '/test.Echo/Reverse', path, Buffer.from('still here'))).toMatchObject({ grpcStatus: '0', message: Buffer.from('ereh llits') });
+  });
+
+  it('hands a client that is not HTTP/2 to the server unchanged, which closes it', async () => {
+    const path = socketPath();
+    const handoffs: string[] = [];
+    const listener = await listenGrpcUnix(echoServer(), path, { onHandoff: (how) => handoffs.push(how) });
+    cleanups.push(() => listener.close());
+    const socket = connect(path);
+    socket.on('error', () => {});
+    socket.resume();
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    expect(handoffs).toEqual(['socket']);
   });
 
   it('drops every open connection at once when asked, as a dying process would', async () => {

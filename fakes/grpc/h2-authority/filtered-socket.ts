@@ -1,24 +1,26 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { AuthorityFilter } from './frame-filter.js';
+import type { AuthorityFilter } from './frame-filter.js';
 
 /**
  * A client connection as the HTTP/2 server should see it: bytes from the client go through an
- * AuthorityFilter, bytes to the client go straight to the socket. Once the filter passes everything
- * through, each chunk costs one mode check.
+ * AuthorityFilter, bytes to the client go straight to the socket. Used for connections whose header
+ * blocks are rewritten (others get the socket itself, see unix-listener.ts).
  */
 export class AuthorityFilteredSocket extends Duplex {
-  readonly authority = new AuthorityFilter();
-
   constructor(
     private readonly socket: Socket,
+    readonly authority: AuthorityFilter,
+    /** What the filter already let through, to be read first. */
+    initial: Buffer,
     /** Told why a connection was closed for bytes the filter could not rewrite. */
     onRejected?: (reason: Error) => void,
   ) {
     super({ allowHalfOpen: false });
+    if (initial.length > 0) this.push(initial);
     socket.on('data', (chunk: Buffer) => {
       let more: boolean;
-      if (this.authority.mode === 'passthrough') {
+      if (this.authority.settled) {
         more = this.push(chunk);
       } else {
         let parts: Buffer[];

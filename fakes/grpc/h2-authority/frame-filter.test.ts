@@ -77,6 +77,27 @@ describe('the HTTP/2 :authority filter', () => {
     expect(decoded).toEqual([fields[0], field(':authority', 'localhost'), fields[2], fields[3]]);
   });
 
+  it('takes the acknowledgement of the early SETTINGS out of the stream, and settles only once it has come', async () => {
+    const ack = frame(FRAME.SETTINGS, FLAG.ACK, 0);
+    const bytes = await nodeClientBytes([grpcRequest('localhost')]);
+    const prefaceAndSettings = PREFACE.length + 9 + parseFrames(bytes)[0]!.payload.length;
+    const withAck = Buffer.concat([bytes.subarray(0, prefaceAndSettings), ack, bytes.subarray(prefaceAndSettings), ack]);
+    for (const size of [1, 10, withAck.length]) {
+      const filter = new AuthorityFilter({ dropFirstSettingsAck: true });
+      const out: Buffer[] = [];
+      for (let at = 0; at < withAck.length; at += size) out.push(...filter.push(withAck.subarray(at, at + size)));
+      // the first ACK is gone, the second (the server's own SETTINGS' ACK) stays
+      expect(Buffer.concat(out).equals(Buffer.concat([bytes, ack])), `pieces of ${size}`).toBe(true);
+      expect(filter.settled).toBe(true);
+    }
+    // a header block alone does not settle the filter while the ACK is still to come
+    const early = new AuthorityFilter({ dropFirstSettingsAck: true });
+    early.push(bytes);
+    expect([early.mode, early.settled]).toEqual(['passthrough', false]);
+    expect(early.push(ack)).toEqual([]);
+    expect(early.settled).toBe(true);
+  });
+
   it('closes a rewriting connection that sends malformed frames or header blocks', () => {
     const start = Buffer.concat([PREFACE, settings, headers(1, [field(':authority', '/a.sock')])]);
     const malformed: [string, Buffer][] = [

@@ -2,10 +2,12 @@ import { HpackDecoder, type HeaderField } from '../hpack/decoder.js';
 import { encodeHeaderBlock } from '../hpack/encoder.js';
 import { isAcceptedAuthority, REPLACEMENT_AUTHORITY } from './authority.js';
 
-const PREFACE_LENGTH = 24; // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FRAME_HEADER_LENGTH = 9;
 const HEADERS = 0x1;
+const SETTINGS = 0x4;
 const CONTINUATION = 0x9;
+const ACK = 0x1;
 const END_STREAM = 0x1;
 const END_HEADERS = 0x4;
 const PADDED = 0x8;
@@ -51,13 +53,29 @@ export class AuthorityFilter {
   mode: FilterMode = 'inspecting';
   /** The first authority value that was replaced, if any. */
   replacedAuthority: string | null = null;
-  private prefaceLeft = PREFACE_LENGTH;
+  /**
+   * Whether the client's acknowledgement of a SETTINGS frame sent ahead of the real server's (see
+   * unix-listener.ts) is still to come; it is taken out of the stream, since the server never sent it.
+   */
+  ackPending: boolean;
+  private prefaceAt = 0;
+  /** Whether the frame after the preface (which must be the client's SETTINGS) has been seen. */
+  private firstFrameSeen = false;
   /** Payload octets of a passed-through frame not seen yet. */
   private forwardLeft = 0;
   /** The start of a frame whose rest has not arrived. */
   private partial: Buffer | null = null;
   private block: OpenBlock | null = null;
   private readonly decoder = new HpackDecoder();
+
+  constructor(options: { dropFirstSettingsAck?: boolean } = {}) {
+    this.ackPending = options.dropFirstSettingsAck ?? false;
+  }
+
+  /** Nothing left to inspect or take out: every further byte passes unchanged. */
+  get settled(): boolean {
+    return this.mode === 'passthrough' && !this.ackPending;
+  }
 
   /**
    * Takes the next client bytes; returns what to send to the server, in order. Throws H2FilterError
@@ -66,13 +84,16 @@ export class AuthorityFilter {
    * them as it would without the filter.
    */
   push(chunk: Buffer): Buffer[] {
-    if (this.mode === 'passthrough') return [chunk];
+    if (this.settled) return [chunk];
     const out: Buffer[] = [];
     let data = chunk;
-    if (this.prefaceLeft > 0) {
-      const n = Math.min(this.prefaceLeft, data.length);
-      out.push(data.subarray(0, n));
-      this.prefaceLeft -= n;
+    if (this.prefaceAt < CLIENT_PREFACE.length) {
+      const n = Math.min(CLIENT_PREFACE.length - this.prefaceAt, data.length);
+      const piece = data.subarray(0, n);
+      // Not HTTP/2: nothing to inspect, the server answers it.
+      if (!piece.equals(CLIENT_PREFACE.subarray(this.prefaceAt, this.prefaceAt + n))) return this.stepAside(out, data, 'not an HTTP/2 client preface');
+      out.push(piece);
+      this.prefaceAt += n;
       data = data.subarray(n);
     }
     if (this.partial) {
@@ -91,8 +112,21 @@ export class AuthorityFilter {
       if (data.length - at < FRAME_HEADER_LENGTH) break;
       const length = data.readUIntBE(at, 3);
       const type = data[at + 3]!;
-      if (this.block === null && type !== HEADERS && type !== CONTINUATION) {
-        // Any other frame goes on as it arrives, payload streamed.
+      if (!this.firstFrameSeen) {
+        this.firstFrameSeen = true;
+        if (type !== SETTINGS) return this.stepAside(out, data.subarray(at), 'the client preface does not go on with SETTINGS');
+      }
+      if (this.ackPending && type === SETTINGS && data[at + 4]! & ACK && length === 0) {
+        this.ackPending = false;
+        at += FRAME_HEADER_LENGTH;
+        if (this.settled) {
+          if (at < data.length) out.push(data.subarray(at));
+          return out;
+        }
+        continue;
+      }
+      if (this.mode === 'passthrough' || (this.block === null && type !== HEADERS && type !== CONTINUATION)) {
+        // Any other frame (any frame at all once passing through) goes on as it arrives, payload streamed.
         out.push(data.subarray(at, at + FRAME_HEADER_LENGTH));
         at += FRAME_HEADER_LENGTH;
         this.forwardLeft = length;
@@ -113,7 +147,7 @@ export class AuthorityFilter {
       }
       at += frame.length;
       if (sent) out.push(sent);
-      if (this.passingThrough) {
+      if (this.settled) {
         if (at < data.length) out.push(data.subarray(at));
         return out;
       }
@@ -121,11 +155,6 @@ export class AuthorityFilter {
     // Copied, so a large chunk is not kept alive for its last few octets.
     if (at < data.length) this.partial = Buffer.from(data.subarray(at));
     return out;
-  }
-
-  /** (A getter, so the compiler does not assume the mode cannot change inside push.) */
-  get passingThrough(): boolean {
-    return this.mode === 'passthrough';
   }
 
   /** Checks a header-block frame from its frame header alone (before its payload is buffered). */
@@ -189,15 +218,16 @@ export class AuthorityFilter {
   }
 
   /**
-   * Inspecting: sends what was held back and everything after it unchanged, and stops filtering.
-   * Rewriting: the connection cannot go on.
+   * Inspecting: sends what was held back and everything after it unchanged, and stops filtering
+   * (the server then judges the bytes). Rewriting: the connection cannot go on.
    */
   private stepAside(out: Buffer[], rest: Buffer, problem: string): Buffer[] {
     if (this.mode === 'rewriting') throw new H2FilterError(problem);
     if (this.block) out.push(...this.block.frames);
     this.block = null;
-    out.push(rest);
+    if (rest.length > 0) out.push(rest);
     this.mode = 'passthrough';
+    this.ackPending = false;
     return out;
   }
 }
