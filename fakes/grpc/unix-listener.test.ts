@@ -108,6 +108,18 @@ describe('a gRPC server on a unix socket through listenGrpcUnix', () => {
     expect(handoffs).toEqual(['socket']);
   });
 
+  it('closes connections that have sent no request yet when it stops listening', async () => {
+    const path = socketPath();
+    const listener = await listenGrpcUnix(echoServer(), path);
+    const socket = connect(path);
+    socket.on('error', () => {});
+    socket.resume();
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0)]), () => resolve()));
+    listener.close();
+    await closed;
+  });
+
   it('drops every open connection at once when asked, as a dying process would', async () => {
     const path = socketPath();
     const listener = await listenGrpcUnix(echoServer(), path);

@@ -9,7 +9,10 @@ const EARLY_SERVER_PREFACE = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
 
 export interface GrpcUnixListener {
   readonly socketPath: string;
-  /** Stops accepting connections and removes the socket file; open connections are left to the gRPC server's shutdown. */
+  /**
+   * Stops accepting connections and removes the socket file. Connections already handed to the gRPC
+   * server are left to its shutdown; those that have not sent a request yet are closed.
+   */
   close(): void;
   /** Drops every open connection at once, as a dying process does. */
   destroyConnections(): void;
@@ -38,9 +41,15 @@ export interface ListenGrpcUnixOptions {
 export async function listenGrpcUnix(server: grpc.Server, socketPath: string, options: ListenGrpcUnixOptions = {}): Promise<GrpcUnixListener> {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
+  /** Connections still being read by us, not yet handed to the gRPC server. */
+  const unsettled = new Set<Socket>();
   const listener = createServer((socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    unsettled.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      unsettled.delete(socket);
+    });
     // Until the gRPC server has the socket, errors just end it.
     const onError = (): void => void socket.destroy();
     socket.on('error', onError);
@@ -56,6 +65,7 @@ export async function listenGrpcUnix(server: grpc.Server, socketPath: string, op
         return;
       }
       if (filter.mode === 'inspecting' || filter.ackPending) return;
+      unsettled.delete(socket);
       socket.off('data', onData);
       socket.off('error', onError);
       socket.pause();
@@ -92,6 +102,7 @@ export async function listenGrpcUnix(server: grpc.Server, socketPath: string, op
       // Synchronous: the file is gone when this returns (net.Server's callback would wait for every connection).
       listener.close();
       removeFile(socketPath);
+      for (const socket of unsettled) socket.destroy();
     },
     destroyConnections: () => {
       for (const socket of sockets) socket.destroy();
