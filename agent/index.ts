@@ -155,6 +155,19 @@ export { generateContainerConfig, type ContainerConfigOptions } from './kuberunt
 export { podCgroupParent, type CgroupDriver } from './kuberuntime/cgroup-name.js';
 export { podDnsConfig, parseResolvConf, type DnsSettings } from './kuberuntime/dns.js';
 export { expandVars } from './kuberuntime/expansion.js';
+export { managedHostsFileContent, podEtcHosts, shouldManageEtcHosts } from './kuberuntime/etc-hosts.js';
+export { serviceEnvForPod, serviceEnvVars, isServiceIPSet } from './kuberuntime/service-env.js';
+export { restartCountFromLogNames, type LogDirEntry } from './kuberuntime/restart-count.js';
+export {
+  terminationMessageSource,
+  messageFromFile,
+  lastLogText,
+  joinMessages,
+  limitTerminationMessages,
+  type TerminationMessageSource,
+  type ExitedContainerInfo,
+  type FileRead,
+} from './kuberuntime/termination-message.js';
 export { generateApiPodStatus, type GenerateStatusInput, type ProbeStatusView } from './status/generate.js';
 export { getPhase, type PodPhase as KubeletPodPhase } from './status/phase.js';
 export { buildNodeStatus, initialNode, type NodeStatusInput, type RuntimeHealth } from './nodestatus/node-status.js';
