@@ -11,8 +11,8 @@ import type { ResourceConfig } from './resource-config.js';
  * the unified v2 tree. Each operation is timed into kubelet_cgroup_manager_duration_seconds.
  *
  * A root that is not a cgroup filesystem (a plain directory tree shaped like one, as tests and the
- * fake runtime use) is a stand-in: the manager behaves as the kernel would, removing the interface
- * files it wrote before rmdir and refusing to remove a cgroup whose cgroup.procs lists a process.
+ * fake runtime use) is a stand-in: the manager removes the interface files it wrote before rmdir, as
+ * the kernel's rmdir would; a cgroup.procs listing a process makes a cgroup busy on both.
  */
 
 /** A cgroup as name components, e.g. ['kubepods', 'burstable', 'pod<uid>'] (upstream CgroupName). */
@@ -109,9 +109,16 @@ export class CgroupManager {
     await this.timed('update', () => this.set(name, config));
   }
 
-  /** Removes `name` and any empty child cgroups in every hierarchy; busy ones throw CgroupBusyError. */
+  /**
+   * Removes `name` and its child cgroups in every hierarchy. When a process is still in any of them
+   * nothing is removed (CgroupBusyError): a cgroup gone from one hierarchy but not another reads as
+   * deleted to the runtime.
+   */
   async destroy(name: CgroupName): Promise<void> {
     await this.timed('destroy', async () => {
+      const occupied: string[] = [];
+      for (const h of this.hierarchies) await collectOccupied(join(h.dir, ...name), occupied);
+      if (occupied.length > 0) throw new CgroupBusyError(occupied);
       const busy: string[] = [];
       for (const h of this.hierarchies) await removeTree(join(h.dir, ...name), h.standIn, busy);
       if (busy.length > 0) throw new CgroupBusyError(busy);
@@ -215,7 +222,21 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Deepest first; a directory already gone is fine, a busy one is recorded in `busy`. */
+/** The directories at or below `dir` whose cgroup.procs lists a process. */
+async function collectOccupied(dir: string, occupied: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const entry of entries) if (entry.isDirectory()) await collectOccupied(join(dir, entry.name), occupied);
+  const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).trim();
+  if (procs !== '') occupied.push(dir);
+}
+
+/** Deepest first; a directory already gone is fine, one the kernel refuses (EBUSY) is recorded in `busy`. */
 async function removeTree(dir: string, standIn: boolean, busy: string[]): Promise<void> {
   let entries;
   try {
@@ -231,11 +252,6 @@ async function removeTree(dir: string, standIn: boolean, busy: string[]): Promis
     return;
   }
   if (standIn) {
-    const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).trim();
-    if (procs !== '') {
-      busy.push(dir);
-      return;
-    }
     for (const entry of entries) if (!entry.isDirectory()) await unlink(join(dir, entry.name)).catch(() => undefined);
   }
   try {

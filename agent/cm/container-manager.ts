@@ -197,17 +197,24 @@ export class PodContainerManager {
 
   /**
    * Housekeeping (upstream cleanupOrphanedPodCgroups): removes the cgroups of pods that cannot have
-   * running containers. Killing what still runs in them is not done here; a busy cgroup waits for the
-   * next round. Returns the UIDs removed.
+   * running containers and whose sandboxes the runtime no longer has (`inRuntime`, asked only when
+   * there is a candidate; containerd reads a sandbox's cgroup_parent for its stats until it is removed).
+   * Killing what still runs in them is not done here; a busy cgroup waits for the next round.
+   * Returns the UIDs removed.
    */
-  async cleanupOrphanedPodCgroups(possiblyRunning: () => ReadonlySet<string>): Promise<string[]> {
-    const removed: string[] = [];
+  async cleanupOrphanedPodCgroups(
+    possiblyRunning: () => ReadonlySet<string>,
+    inRuntime: () => Promise<ReadonlySet<string>> = async () => new Set(),
+  ): Promise<string[]> {
     const onDisk = await this.podCgroups();
     // Asked after listing: a pod whose cgroup is listed already has its worker.
     const running = possiblyRunning();
-    for (const [uid, name] of onDisk) {
-      if (running.has(uid)) continue;
-      if (this.o.orphansCreatedHereOnly && !this.created.has(name.join('/'))) continue;
+    const candidates = [...onDisk].filter(([uid, name]) => !running.has(uid) && (!this.o.orphansCreatedHereOnly || this.created.has(name.join('/'))));
+    if (candidates.length === 0) return [];
+    const sandboxed = await inRuntime();
+    const removed: string[] = [];
+    for (const [uid, name] of candidates) {
+      if (sandboxed.has(uid)) continue;
       if (await this.destroy(name)) removed.push(uid);
     }
     return removed;

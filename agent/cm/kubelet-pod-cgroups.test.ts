@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryEventRecorder } from '../api/events.js';
@@ -7,7 +8,10 @@ import { kubeClientsFromString } from '../api/kube-client.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { loadKubeletConfig } from '../config/load.js';
 import { createKubeletMetrics } from '../metrics/kubelet-metrics.js';
-import { startPodCgroups } from './kubelet-pod-cgroups.js';
+import { CgroupManager } from './cgroup-manager.js';
+import { PodContainerManager } from './container-manager.js';
+import { podCgroupHooks, startPodCgroups } from './kubelet-pod-cgroups.js';
+import { createStandInCgroupRoot } from './stand-in-root.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
 
 let node: EmbeddedNode | undefined;
@@ -79,5 +83,44 @@ describe('the Kubelet on the fakes with a stand-in cgroup root', () => {
     expect(manager).toBeNull();
     expect(lines).toEqual([expect.stringMatching(/^pod cgroups not managed: cgroupDriver is systemd: .*left to the runtime/)]);
     expect(recorder.events).toEqual([expect.objectContaining({ type: 'Normal', reason: 'PodCgroupsUnmanaged', ref: expect.objectContaining({ kind: 'Node', name: 'n1' }) })]);
+  });
+
+  it('leaves a terminated pod cgroup while the runtime still has its sandbox, and reports a failed create on the pod', async () => {
+    const dir = createStandInCgroupRoot(mkdtempSync(join(tmpdir(), 'hooks-')));
+    try {
+      const clock = new VirtualClock();
+      const recorder = new MemoryEventRecorder();
+      const manager = new PodContainerManager({
+        cgroups: await CgroupManager.open({ root: dir, clock }),
+        clock,
+        recorder,
+        nodeName: 'n1',
+        pods: { enforceCpuLimits: true, podPidsLimit: -1 },
+        nodeAllocatable: () => ({ capacity: { cpu: '1' }, enforceNodeAllocatable: ['pods'] }),
+        activePods: () => [],
+      });
+      await manager.start();
+      let sandboxes = 1;
+      const cri = { listPodSandbox: async () => ({ items: Array.from({ length: sandboxes }, () => ({ labels: { 'io.kubernetes.pod.uid': 'u1' } })) }) };
+      const lines: string[] = [];
+      const hooks = podCgroupHooks(() => manager, cri as never, recorder, (m) => lines.push(m));
+      const p: V1Pod = { metadata: { uid: 'u1', name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+      await hooks.ensure(p);
+      const podDir = join(dir, 'cpu', 'kubepods', 'besteffort', 'podu1');
+      expect(existsSync(podDir)).toBe(true);
+      await hooks.destroy(p);
+      expect(existsSync(podDir)).toBe(true);
+      expect(lines).toEqual(['pod u1 still has 1 sandbox(es): its cgroup is left for housekeeping']);
+      sandboxes = 0;
+      await hooks.destroy(p);
+      expect(existsSync(podDir)).toBe(false);
+
+      const bad: V1Pod = { metadata: { uid: 'u2', name: 'bad', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '1' }, limits: { cpu: 'x' } } }] } };
+      await expect(hooks.ensure(bad)).rejects.toThrow(/failed to ensure that the pod: u2 cgroups exist/);
+      expect(recorder.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'FailedToCreatePodContainer', ref: { kind: 'Pod', name: 'bad' } });
+      manager.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { nodeRef, podRef, type EventRecorder } from '../api/events.js';
 import type { Clock } from '../clock/clock.js';
 import type { KubeletConfiguration } from '../config/types.js';
+import { POD_UID_LABEL } from '../kuberuntime/labels.js';
 import { podUid } from '../kuberuntime/pod-helpers.js';
+import type { CriClient } from '../runtime/cri-client.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import { podCgroupsDecision } from './activation.js';
 import { CgroupManager } from './cgroup-manager.js';
@@ -78,11 +80,24 @@ export interface PodCgroupHooks {
   destroy(pod: V1Pod): Promise<void>;
 }
 
+/** The UIDs of the pods the runtime still has a sandbox of (ready or not). */
+export async function podSandboxUids(cri: Pick<CriClient, 'listPodSandbox'>): Promise<Set<string>> {
+  const { items } = await cri.listPodSandbox({});
+  return new Set(items.flatMap((sb) => (sb.labels?.[POD_UID_LABEL] ? [sb.labels[POD_UID_LABEL]] : [])));
+}
+
 /**
  * ensure: before the pod's sandbox; a failure is a FailedToCreatePodContainer event and a failed sync
- * (upstream SyncPod). destroy: after the pod terminated; failures are logged and left to housekeeping.
+ * (upstream SyncPod). destroy: after the pod terminated, once the runtime has no sandbox of it left
+ * (containerd reads a sandbox's cgroup_parent until the sandbox is removed); otherwise, and on
+ * failure, housekeeping removes it later.
  */
-export function podCgroupHooks(manager: () => PodContainerManager | null, recorder: EventRecorder, log: (msg: string) => void): PodCgroupHooks {
+export function podCgroupHooks(
+  manager: () => PodContainerManager | null,
+  cri: Pick<CriClient, 'listPodSandbox'>,
+  recorder: EventRecorder,
+  log: (msg: string) => void,
+): PodCgroupHooks {
   return {
     async ensure(pod) {
       const m = manager();
@@ -96,8 +111,12 @@ export function podCgroupHooks(manager: () => PodContainerManager | null, record
       }
     },
     async destroy(pod) {
+      const m = manager();
+      if (!m) return;
       try {
-        await manager()?.destroyPodCgroup(pod);
+        const { items } = await cri.listPodSandbox({ filter: { labelSelector: { [POD_UID_LABEL]: podUid(pod) } } });
+        if (items.length > 0) return log(`pod ${podUid(pod)} still has ${items.length} sandbox(es): its cgroup is left for housekeeping`);
+        await m.destroyPodCgroup(pod);
       } catch (e) {
         log(`removing the cgroup of pod ${podUid(pod)}: ${(e as Error).message}`);
       }

@@ -77,7 +77,7 @@ export const kubeletPodCgroupsSuite = defineSuite('kubelet/pod-cgroups', [
         // The runtime put the pod's sandbox and container in it: <pod cgroup>/<id> (cgroupfs driver).
         const sandboxId = (sandbox!.response as { podSandboxId: string }).podSandboxId;
         const appId = running.status?.containerStatuses?.[0]?.containerID?.replace(/^[a-z]+:\/\//, '') ?? '';
-        const children = readdirSync(cgroups.path(podCgroup, 'pids'));
+        const children = readdirSync(cgroups.path(podCgroup, 'pids'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
         ctx.log(`children of the pod cgroup: ${children.map((c) => c.slice(0, 12)).join(', ')}`);
         assert.ok(children.includes(sandboxId) && children.includes(appId), `sandbox ${sandboxId.slice(0, 12)} and app ${appId.slice(0, 12)} nested in the pod cgroup`);
         const processes = read(join(cgroups.path(podCgroup, 'pids'), appId), 'cgroup.procs');
