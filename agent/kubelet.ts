@@ -46,7 +46,7 @@ import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
 import { OrphanCleanup } from './housekeeping/orphan-cleanup.js';
 import type { PodContainerManager } from './cm/container-manager.js';
-import { podCgroupHooks, startPodCgroups } from './cm/kubelet-pod-cgroups.js';
+import { podCgroupHooks, podSandboxUids, startPodCgroups } from './cm/kubelet-pod-cgroups.js';
 
 /**
  * The reference kubelet: pods from the API (spec.nodeName = this node) and from static manifests,
@@ -239,7 +239,7 @@ export class Kubelet {
       isStatic: isStaticPod,
       onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
       runtimeKnownEmpty: (uid) => this.pleg.hasRelisted() && !this.pleg.sawPod(uid),
-      podCgroups: podCgroupHooks(() => this.podCgroups, this.recorder, (m) => this.log(m)),
+      podCgroups: podCgroupHooks(() => this.podCgroups, this.cri, this.recorder, (m) => this.log(m)),
       runtimeStates: (uid) => this.pleg.podStates(uid),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
@@ -666,12 +666,14 @@ export class Kubelet {
   private async doHousekeeping(): Promise<void> {
     this.crashLoop.gc(this.clock.now() / 1000);
     void this.podCgroups
-      ?.cleanupOrphanedPodCgroups(() => new Set(this.podWorkers.uids().filter((uid) => this.podWorkers.couldHaveRunningContainers(uid))))
+      ?.cleanupOrphanedPodCgroups(
+        () => new Set(this.podWorkers.uids().filter((uid) => this.podWorkers.couldHaveRunningContainers(uid))),
+        () => podSandboxUids(this.cri),
+      )
       .catch((e: unknown) => this.log(`housekeeping: pod cgroups: ${(e as Error).message}`));
+    void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
-      const listing = { sandboxes: sandboxes.items, containers: containers.containers };
-      void this.orphans.cleanup(listing).catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
       this.metrics.runningPods.set(sandboxes.items.filter((s) => s.state === 'SANDBOX_READY').length);
       const counts = { created: 0, running: 0, exited: 0, unknown: 0 };
       for (const c of containers.containers) {
