@@ -671,9 +671,10 @@ export class Kubelet {
         () => podSandboxUids(this.cri),
       )
       .catch((e: unknown) => this.log(`housekeeping: pod cgroups: ${(e as Error).message}`));
-    void this.orphans.cleanup().catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
+      const listing = { sandboxes: sandboxes.items, containers: containers.containers };
+      void this.orphans.cleanup(listing).catch((e: unknown) => this.log(`housekeeping: ${(e as Error).message}`));
       this.metrics.runningPods.set(sandboxes.items.filter((s) => s.state === 'SANDBOX_READY').length);
       const counts = { created: 0, running: 0, exited: 0, unknown: 0 };
       for (const c of containers.containers) {

@@ -61,6 +61,17 @@ describe('the orphan cleanup pass', () => {
     expect(rt.calls).toEqual(['listPodSandbox', 'stopp s-old', 'rmp s-old']);
   });
 
+  it('uses a listing the caller hands in once the sources have been ready, and lists afresh before that', async () => {
+    const rt = stubCri({ sandboxes: [{ id: 'fresh', uid: 'gone' }], containers: [] });
+    rt.releaseList();
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set() });
+    const stale = { sandboxes: [{ id: 'stale', labels: { 'io.kubernetes.pod.uid': 'old' }, state: 'SANDBOX_READY' }], containers: [] };
+    expect((await cleanup.cleanup(stale)).pods.map((p) => p.sandboxIds)).toEqual([['fresh']]);
+    rt.calls.length = 0;
+    expect((await cleanup.cleanup(stale)).pods.map((p) => p.sandboxIds)).toEqual([['stale']]);
+    expect(rt.calls).toEqual(['stopp stale', 'rmp stale']);
+  });
+
   it('runs one pass at a time: a call during a pass joins it', async () => {
     const rt = stubCri({ sandboxes: [{ id: 's1', uid: 'gone' }], containers: [] });
     const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set() });
@@ -115,7 +126,7 @@ describe('the orphan cleanup pass', () => {
       const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(['known']), rootDir, podLogsDir, log: (m) => logs.push(m) });
       const report = await cleanup.cleanup();
       expect(report.podDirs).toEqual(['deleted']);
-      expect(report.logDirs.sort()).toEqual(['default_csi-pod_csi', 'default_deleted-pod_deleted']);
+      expect([...report.logDirs].sort()).toEqual(['default_csi-pod_csi', 'default_deleted-pod_deleted']);
       expect(existsSync(join(rootDir, 'pods', 'deleted'))).toBe(false);
       expect(existsSync(join(podLogsDir, 'default_deleted-pod_deleted'))).toBe(false);
       for (const uid of ['known', 'stuck', 'csi']) expect(existsSync(join(rootDir, 'pods', uid, 'volumes'))).toBe(true);

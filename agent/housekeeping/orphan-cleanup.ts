@@ -9,14 +9,15 @@
  *
  * Not racing admission: the known set is read after the runtime and the directories were listed, so a
  * pod whose sandbox or directory is in a listing was admitted (or given to a worker) before — admission
- * happens before any sandbox or directory. Passes never overlap.
+ * happens before any sandbox or directory. Passes never overlap. An object that went away since the
+ * listing (its pod finished terminating meanwhile) is a NotFound, ignored.
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CriClient } from '../runtime/cri-client.js';
 import { CriError } from '../runtime/rpc-error.js';
 import { PLUGIN, escapePluginName, podDir, podVolumesDir } from '../volumes/paths.js';
-import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanedPod } from './orphans.js';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanedPod, type RuntimeObject } from './orphans.js';
 
 export interface OrphanCleanupOptions {
   readonly cri: Pick<CriClient, 'listPodSandbox' | 'listContainers' | 'stopContainer' | 'removeContainer' | 'stopPodSandbox' | 'removePodSandbox'>;
@@ -42,32 +43,43 @@ export interface OrphanCleanupReport {
   readonly logDirs: readonly string[];
 }
 
+/** A runtime listing the caller already made (the housekeeping tick lists the runtime for its gauges). */
+export interface RuntimeListing {
+  readonly sandboxes: readonly RuntimeObject[];
+  readonly containers: readonly RuntimeObject[];
+}
+
 export class OrphanCleanup {
   private pass: Promise<OrphanCleanupReport> | null = null;
+  private sourcesWereReady = false;
 
   constructor(private readonly o: OrphanCleanupOptions) {}
 
-  /** One pass; a call while a pass runs joins it. Resolves with what was cleaned up. */
-  cleanup(): Promise<OrphanCleanupReport> {
+  /**
+   * One pass; a call while a pass runs joins it. Resolves with what was cleaned up. A listing handed in
+   * saves the pass its own, once the sources have been ready (before that, it could be long stale by the
+   * time they are, so the pass lists afresh).
+   */
+  cleanup(listing?: RuntimeListing): Promise<OrphanCleanupReport> {
     if (this.pass) return this.pass;
-    const pass = this.run().finally(() => {
+    const pass = this.run(this.sourcesWereReady ? listing : undefined).finally(() => {
       if (this.pass === pass) this.pass = null;
     });
     this.pass = pass;
     return pass;
   }
 
-  private async run(): Promise<OrphanCleanupReport> {
+  private async run(listing: RuntimeListing | undefined): Promise<OrphanCleanupReport> {
     await this.o.sourcesReady();
+    this.sourcesWereReady = true;
     const { cri, rootDir, podLogsDir } = this.o;
-    const [sandboxes, containers, podDirNames, logDirNames] = await Promise.all([
-      cri.listPodSandbox({}),
-      cri.listContainers({}),
+    const [runtime, podDirNames, logDirNames] = await Promise.all([
+      listing ?? Promise.all([cri.listPodSandbox({}), cri.listContainers({})]).then(([s, c]) => ({ sandboxes: s.items, containers: c.containers })),
       rootDir === undefined ? [] : names(join(rootDir, 'pods')),
       podLogsDir === undefined ? [] : names(podLogsDir),
     ]);
     const known = this.o.knownPods();
-    const orphans = findOrphanedPods(sandboxes.items, containers.containers, (uid) => known.has(uid));
+    const orphans = findOrphanedPods(runtime.sandboxes, runtime.containers, (uid) => known.has(uid));
     const leftInRuntime = new Set<string>();
     for (const pod of orphans) {
       this.o.log?.(`housekeeping: cleaning up orphaned pod ${pod.namespace}/${pod.name} (${pod.uid}): ${pod.sandboxIds.length} sandbox(es), ${pod.containerIds.length} container(s)`);
