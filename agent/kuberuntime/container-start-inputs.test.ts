@@ -77,6 +77,19 @@ describe('termination messages on the fakes', () => {
     expect(readFileSync(join(dir, files[0]!), 'utf8')).toBe('bye\n');
   });
 
+  it('keeps the previous instance\'s message in lastState while the container crash-loops', async () => {
+    const { core } = await start();
+    const pod = await runPod(
+      core,
+      { metadata: { name: 'looper' }, spec: { restartPolicy: 'Always', containers: [shell('app', 'echo "attempt failed" > /dev/termination-log; exit 1')] } },
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
+    );
+    const status = pod.status!.containerStatuses![0]!;
+    expect(status.restartCount).toBeGreaterThanOrEqual(1);
+    expect(status.lastState?.terminated?.exitCode).toBe(1);
+    expect(status.lastState?.terminated?.message).toBe('attempt failed\n');
+  });
+
   it('mounts the file at a custom terminationMessagePath', async () => {
     const { core } = await start();
     // (An empty path never reaches a kubelet through the API: defaulting turns it into /dev/termination-log.)
@@ -118,6 +131,7 @@ describe('managed /etc/hosts on the fakes', () => {
       {
         metadata: { name: 'db-0' },
         spec: {
+          terminationGracePeriodSeconds: 1,
           hostname: 'db-0',
           subdomain: 'db',
           hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local', 'bar.local'] }],
@@ -132,7 +146,11 @@ describe('managed /etc/hosts on the fakes', () => {
     expect(seen).toContain(`${ip}\tdb-0.db.default.svc.cluster.local\tdb-0\n`);
     expect(seen.endsWith('\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n')).toBe(true);
     expect(await exec(n, pod, 'b', ['cat', '/etc/hosts'])).toBe(seen);
-    expect(readFileSync(join(n.rootDir, 'pods', pod.metadata!.uid!, 'etc-hosts'), 'utf8')).toBe(seen);
+    const podDir = join(n.rootDir, 'pods', pod.metadata!.uid!);
+    expect(readFileSync(join(podDir, 'etc-hosts'), 'utf8')).toBe(seen);
+    // Deleting the pod removes the kubelet's files for it.
+    await core.deleteNamespacedPod({ name: 'db-0', namespace: 'default' });
+    await eventually(() => (existsSync(join(podDir, 'etc-hosts')) || existsSync(join(podDir, 'containers')) ? undefined : true));
   });
 
   it('leaves /etc/hosts to the runtime for host-network pods and to a container that mounts its own', async () => {
