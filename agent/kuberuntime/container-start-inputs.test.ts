@@ -7,6 +7,8 @@ import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
 import { match } from '../../fakes/journal/journal.js';
 import { waitFor } from '../../ci/util/wait.js';
 import { POD_UID_LABEL } from './labels.js';
+import { prepareContainerFiles } from './container-start-inputs.js';
+import { ContainerConfigError } from './env.js';
 
 /**
  * End to end on the fakes: what a container sees of its termination message file, the managed
@@ -226,5 +228,25 @@ describe('restart count after the runtime lost its containers', () => {
       logPath: 'app/1.log',
       metadata: { attempt: 1 },
     });
+  });
+});
+
+describe('prepareContainerFiles', () => {
+  const apiPod = (extra: Partial<NonNullable<V1Pod['spec']>> = {}, annotations: Record<string, string> = {}): V1Pod => ({
+    metadata: { name: 'web', namespace: 'default', uid: 'uid-1', annotations },
+    spec: { containers: [shell('app', 'true')], ...extra },
+  });
+
+  it('refuses to build the env of an API pod before the services were listed, but not of a static pod', async () => {
+    const node = { podLogsDir: '/nonexistent', clusterDomain: 'cluster.local', services: () => null };
+    await expect(prepareContainerFiles(apiPod(), shell('app', 'true'), ['10.0.0.5'], node)).rejects.toThrow(
+      new ContainerConfigError('services have not yet been read at least once, cannot construct envvars'),
+    );
+    const staticPod = apiPod({}, { 'kubernetes.io/config.source': 'file' });
+    expect(await prepareContainerFiles(staticPod, shell('app', 'true'), ['10.0.0.5'], node)).toEqual({ serviceEnv: new Map() });
+  });
+
+  it('makes no host files without a root dir and no service env without a service lister', async () => {
+    expect(await prepareContainerFiles(apiPod(), shell('app', 'true'), ['10.0.0.5'], { podLogsDir: '/x', clusterDomain: '' })).toEqual({});
   });
 });
