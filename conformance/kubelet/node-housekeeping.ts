@@ -53,6 +53,8 @@ async function restartAgent(ctx: SpecContext, agent: AgentUnderTest): Promise<Ku
     cri: first.cri,
     kubeClients: kubeClientsFromString(agent.api.kubeconfig()),
     machine: first.machine,
+    // Pod cgroups as the first agent had them: the fakes' stand-in tree, or the host shared with other runs.
+    ...(first.podCgroups && ctx.target.kind === 'fake' ? { cgroupfsRoot: first.podCgroups.cgroups.root } : { sharedCgroupHost: true }),
     log: (m) => ctx.log(`restarted agent: ${m}`),
   });
   ctx.onCleanup(() => next.stop());
