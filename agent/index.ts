@@ -153,6 +153,11 @@ export { containerLinuxResources, containerOomScoreAdj, sandboxLinuxResources, s
 export { generatePodSandboxConfig, type SandboxConfigOptions } from './kuberuntime/sandbox-config.js';
 export { generateContainerConfig, type ContainerConfigOptions } from './kuberuntime/container-config.js';
 export { podCgroupParent, type CgroupDriver } from './kuberuntime/cgroup-name.js';
+export { podResourceConfig, qosResourceConfigs, nodeAllocatableResourceConfig, type ResourceConfig, type PodCgroupOptions } from './cm/resource-config.js';
+export { CgroupManager, CgroupBusyError, type CgroupName } from './cm/cgroup-manager.js';
+export { PodContainerManager, type ContainerManagerOptions } from './cm/container-manager.js';
+export { podCgroupsDecision, type PodCgroupsDecision } from './cm/activation.js';
+export { createStandInCgroupRoot } from './cm/stand-in-root.js';
 export { podDnsConfig, parseResolvConf, type DnsSettings } from './kuberuntime/dns.js';
 export { expandVars } from './kuberuntime/expansion.js';
 export { managedHostsFileContent, podEtcHosts, shouldManageEtcHosts } from './kuberuntime/etc-hosts.js';
