@@ -1,7 +1,8 @@
 /**
  * The server side of bench/fake-cri.ts, in a worker thread so the server under test and the load
  * generator each have their own event loop: either the fake CRI runtime (default options: journal
- * with bodies, fault hooks) or a bare grpc-js server that answers Version with the same message.
+ * with bodies, fault hooks) or a bare grpc-js server that answers Version with the same message and
+ * the lifecycle's calls with canned answers (no runtime behind them: the transport alone).
  */
 import * as grpc from '@grpc/grpc-js';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,9 +28,20 @@ if (mode === 'fake') {
   // The exact message the fake answers, built the same way (see FakeRuntime.version()).
   const version = { version: '0.1.0', runtimeName: 'fake-cri', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
   const server = new grpc.Server();
+  const answer = (response: object) => (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, response);
+  // The lifecycle's calls answered with canned messages of the fake's shape: the transport's share of a lifecycle.
+  const id = 'f'.repeat(64);
   server.addService(proto.RuntimeService.service, {
-    Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, version),
+    Version: answer(version),
+    RunPodSandbox: answer({ podSandboxId: id }),
+    CreateContainer: answer({ containerId: id }),
+    StartContainer: answer({}),
+    StopContainer: answer({}),
+    RemoveContainer: answer({}),
+    StopPodSandbox: answer({}),
+    RemovePodSandbox: answer({}),
   });
+  server.addService(proto.ImageService.service, { PullImage: answer({ imageRef: `sha256:${id}` }) });
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );

@@ -5,7 +5,9 @@
  *   - full pod lifecycles per second (runp → create → start → stop → rm → stopp → rmp, the same
  *     sequence as bench/cri-roundtrip), sequentially and with BENCH_LIFECYCLE_CONCURRENCY (default 4)
  *     in flight, on the fake and on containerd when CRI_ENDPOINT names one (or BENCH_CONTAINERD=1
- *     provisions one through ci/), with the ratios (target: fake >= 100x).
+ *     provisions one through ci/), with the ratios (target: fake >= 100x); the same lifecycles against
+ *     the bare server answering with canned messages give the transport's own rate, and the mean time
+ *     of each call shows where a sequential lifecycle's time goes.
  * Servers run in worker threads; the load generator uses bare generated stubs (no retry or deadline
  * bookkeeping), identically for every target, so the figures are the runtimes' and not the client's.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
@@ -77,6 +79,8 @@ async function versionRate(endpoint: string, concurrency: number, total: number)
 /** The CRI calls of a lifecycle through bare generated stubs (no retries or deadline bookkeeping), identical for every target. */
 interface RawCri {
   call<T>(service: 'runtime' | 'image', method: string, request: object): Promise<T>;
+  /** Milliseconds spent in each method's calls, and how many, since the last reset. */
+  readonly spent: Map<string, { ms: number; calls: number }>;
   close(): void;
 }
 
@@ -84,11 +88,21 @@ function rawCri(runtimeEndpoint: string, imageEndpoint: string): RawCri {
   const proto = loadCriProto();
   const runtime = new proto.RuntimeService(runtimeEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
   const image = new proto.ImageService(imageEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
+  const spent = new Map<string, { ms: number; calls: number }>();
   return {
+    spent,
     call: <T>(service: 'runtime' | 'image', method: string, request: object) =>
       new Promise<T>((resolve, reject) => {
         const stub = service === 'runtime' ? runtime : image;
-        stub[method]!.call(stub, request, { deadline: Date.now() + 120_000 }, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)));
+        const start = clock.monotonic();
+        stub[method]!.call(stub, request, { deadline: Date.now() + 120_000 }, (err: Error | null, res: T) => {
+          const m = spent.get(method) ?? { ms: 0, calls: 0 };
+          m.ms += clock.monotonic() - start;
+          m.calls++;
+          spent.set(method, m);
+          if (err) reject(err);
+          else resolve(res);
+        });
       }),
     close: () => {
       runtime.close();
@@ -115,13 +129,27 @@ async function podLifecycle(cri: RawCri, image: string, logDir: string, i: numbe
   await cri.call('runtime', 'RemovePodSandbox', { podSandboxId });
 }
 
-/** Lifecycles per second, `concurrency` of them in flight at a time (1 = sequential). */
-async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1): Promise<number> {
+const LIFECYCLE_CALLS = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'StopPodSandbox', 'RemovePodSandbox'];
+
+interface LifecycleResult {
+  readonly rate: number;
+  /** Mean milliseconds per call of each lifecycle RPC, as the client saw them. */
+  readonly perCall: Record<string, number>;
+}
+
+/**
+ * Lifecycles per second, `concurrency` of them in flight at a time (1 = sequential). The same warm-up
+ * rule for every target, not measured: a tenth of the lifecycles (at least one, which also pulls the
+ * pause image on a real runtime), so a JIT-compiled server is measured warm as a Go one is.
+ */
+async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1): Promise<LifecycleResult> {
   const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
   const cri = rawCri(runtimeEndpoint, imageEndpoint);
   try {
     await cri.call('image', 'PullImage', { image: { image } });
-    await podLifecycle(cri, image, logDir, -1); // warm-up (pulls the pause image on a real runtime)
+    const warmUp = Math.max(1, Math.round(n / 10));
+    for (let i = 1; i <= warmUp; i++) await podLifecycle(cri, image, logDir, -i);
+    cri.spent.clear();
     let next = 0;
     const start = clock.monotonic();
     await Promise.all(
@@ -129,7 +157,9 @@ async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, ima
         while (next < n) await podLifecycle(cri, image, logDir, next++);
       }),
     );
-    return (n / (clock.monotonic() - start)) * 1000;
+    const rate = (n / (clock.monotonic() - start)) * 1000;
+    const perCall = Object.fromEntries(LIFECYCLE_CALLS.map((m) => [m, (cri.spent.get(m)?.ms ?? 0) / (cri.spent.get(m)?.calls || 1)]));
+    return { rate, perCall };
   } finally {
     cri.close();
     rmSync(logDir, { recursive: true, force: true });
@@ -152,37 +182,48 @@ async function main(): Promise<void> {
   const fake = await startWorker('fake');
   const bare = await startWorker('bare');
   const results: Record<string, number[]> = { 'bare c1': [], 'fake c1': [], 'bare c16': [], 'fake c16': [] };
-  try {
-    for (let r = 0; r < rounds; r++) {
-      // Alternate the order so neither side always runs on a warmer machine.
-      const order: [string, string][] = r % 2 === 0 ? [['bare', bare.endpoint], ['fake', fake.endpoint]] : [['fake', fake.endpoint], ['bare', bare.endpoint]];
-      for (const c of [1, 16]) for (const [name, endpoint] of order) results[`${name} c${c}`]!.push(await versionRate(endpoint, c, calls));
-    }
-  } finally {
-    await stopWorker(bare);
-  }
-  for (const c of [1, 16]) {
-    const bares = results[`bare c${c}`]!;
-    const fakes = results[`fake c${c}`]!;
-    // Each round measures both servers back to back, so the per-round ratio cancels most load drift.
-    const ratios = fakes.map((f, i) => f / bares[i]!);
-    console.log(
-      `Version, concurrency ${String(c).padStart(2)}: bare grpc-js ${fmt(median(bares))} RPC/s   fake ${fmt(median(fakes))} RPC/s   ` +
-        `fake/bare ${(median(ratios) * 100).toFixed(1)} % (median of per-round ratios ${ratios.map((r) => `${Math.round(r * 100)}%`).join(' ')}; target >= 80 %)`,
-    );
-  }
-
   const concurrency = count('BENCH_LIFECYCLE_CONCURRENCY', 4);
-  let fakeRate: number;
-  let fakeRateParallel: number;
+  const busybox = 'docker.io/library/busybox:1.36';
+  const lifecycle: Record<string, LifecycleResult> = {};
   try {
-    fakeRate = await lifecycleRate(fake.endpoint, fake.endpoint, 'docker.io/library/busybox:1.36', lifecycles);
-    fakeRateParallel = await lifecycleRate(fake.endpoint, fake.endpoint, 'docker.io/library/busybox:1.36', lifecycles, concurrency);
+    try {
+      for (let r = 0; r < rounds; r++) {
+        // Alternate the order so neither side always runs on a warmer machine.
+        const order: [string, string][] = r % 2 === 0 ? [['bare', bare.endpoint], ['fake', fake.endpoint]] : [['fake', fake.endpoint], ['bare', bare.endpoint]];
+        for (const c of [1, 16]) for (const [name, endpoint] of order) results[`${name} c${c}`]!.push(await versionRate(endpoint, c, calls));
+      }
+      for (const c of [1, 16]) {
+        const bares = results[`bare c${c}`]!;
+        const fakes = results[`fake c${c}`]!;
+        // Each round measures both servers back to back, so the per-round ratio cancels most load drift.
+        const ratios = fakes.map((f, i) => f / bares[i]!);
+        console.log(
+          `Version, concurrency ${String(c).padStart(2)}: bare grpc-js ${fmt(median(bares))} RPC/s   fake ${fmt(median(fakes))} RPC/s   ` +
+            `fake/bare ${(median(ratios) * 100).toFixed(1)} % (median of per-round ratios ${ratios.map((r) => `${Math.round(r * 100)}%`).join(' ')}; target >= 80 %)`,
+        );
+      }
+      // bare, fake, fake, bare: the canned-answer server measures what the same calls cost without a runtime.
+      lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles);
+      lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles);
+      lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
+      lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
+    } finally {
+      await stopWorker(bare);
+    }
   } finally {
     await stopWorker(fake);
   }
+  const fakeRate = lifecycle['fake seq']!.rate;
+  const fakeRateParallel = lifecycle['fake par']!.rate;
   console.log(`\npod lifecycles (runp→create→start→stop→rm→stopp→rmp):`);
   console.log(`  fake        ${fmt(fakeRate)} lifecycles/s sequential, ${fmt(fakeRateParallel)} with ${concurrency} in flight  (${lifecycles} lifecycles each)`);
+  console.log(
+    `  transport   ${fmt(lifecycle['bare seq']!.rate)} lifecycles/s sequential, ${fmt(lifecycle['bare par']!.rate)} with ${concurrency} in flight  ` +
+      `(the same calls answered by a bare grpc-js server with canned messages; the fake reaches ` +
+      `${Math.round((fakeRate / lifecycle['bare seq']!.rate) * 100)} % / ${Math.round((fakeRateParallel / lifecycle['bare par']!.rate) * 100)} % of it)`,
+  );
+  console.log(perCallLine('fake', lifecycle['fake seq']!));
+  console.log(perCallLine('transport', lifecycle['bare seq']!));
 
   const endpoint = process.env['CRI_ENDPOINT'];
   if (!endpoint && process.env['BENCH_CONTAINERD'] !== '1') {
@@ -193,13 +234,30 @@ async function main(): Promise<void> {
   const target = await provisionContainerdTarget({ runtimeEndpoint: endpoint || undefined });
   try {
     const n = count('BENCH_CONTAINERD_LIFECYCLES', 10);
-    const realRate = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
-    const realRateParallel = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n, concurrency);
-    console.log(`  containerd  ${fmt(realRate)} lifecycles/s sequential, ${fmt(realRateParallel)} with ${concurrency} in flight  (${n} lifecycles each at ${target.info.runtimeEndpoint})`);
-    console.log(`  fake/containerd ${(fakeRate / realRate).toFixed(0)}x sequential, ${(fakeRateParallel / realRateParallel).toFixed(0)}x with ${concurrency} in flight  (target >= 100x)`);
+    const real = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
+    const realParallel = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n, concurrency);
+    console.log(`  containerd  ${fmt(real.rate)} lifecycles/s sequential, ${fmt(realParallel.rate)} with ${concurrency} in flight  (${n} lifecycles each at ${target.info.runtimeEndpoint})`);
+    console.log(perCallLine('containerd', real));
+    console.log(`  fake/containerd ${(fakeRate / real.rate).toFixed(0)}x sequential, ${(fakeRateParallel / realParallel.rate).toFixed(0)}x with ${concurrency} in flight  (target >= 100x)`);
   } finally {
     await target.stop();
   }
+}
+
+/** Where a sequential lifecycle's time goes, call by call, as the client saw it. */
+function perCallLine(name: string, result: LifecycleResult): string {
+  const short: Record<string, string> = {
+    RunPodSandbox: 'runp',
+    CreateContainer: 'create',
+    StartContainer: 'start',
+    StopContainer: 'stop',
+    RemoveContainer: 'rm',
+    StopPodSandbox: 'stopp',
+    RemovePodSandbox: 'rmp',
+  };
+  const ms = (v: number): string => (v >= 10 ? v.toFixed(0) : v.toFixed(2));
+  const total = Object.values(result.perCall).reduce((a, b) => a + b, 0);
+  return `    ${`${name}:`.padEnd(12)} ms per call, sequential: ${LIFECYCLE_CALLS.map((m) => `${short[m]} ${ms(result.perCall[m]!)}`).join('  ')}  (sum ${ms(total)})`;
 }
 
 main().catch((error: unknown) => {

@@ -179,16 +179,18 @@ function readCommand(env: PluginInvocation['env']): CniCommand {
   return command as CniCommand;
 }
 
+/** The environment variables each command requires. */
+const REQUIRED_ENV: Readonly<Record<CniCommand, readonly string[]>> = {
+  ADD: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH'],
+  CHECK: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH'],
+  DEL: ['CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH'],
+  GC: ['CNI_PATH'],
+  STATUS: [],
+  VERSION: [],
+};
+
 function readEnv(command: CniCommand, raw: PluginInvocation['env']): CniEnv {
-  const required: Record<CniCommand, string[]> = {
-    ADD: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH'],
-    CHECK: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_PATH'],
-    DEL: ['CNI_CONTAINERID', 'CNI_IFNAME', 'CNI_PATH'],
-    GC: ['CNI_PATH'],
-    STATUS: [],
-    VERSION: [],
-  };
-  const missing = required[command].filter((name) => !raw[name]);
+  const missing = REQUIRED_ENV[command].filter((name) => !raw[name]);
   if (missing.length > 0) throw new CniError(CniErrorCode.InvalidEnvironment, `required env variables [${missing.join(',')}] missing`);
   const containerId = raw.CNI_CONTAINERID ?? '';
   if (containerId && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(containerId)) {
