@@ -45,6 +45,7 @@ import { StaticPodFileSource } from './staticpods/file-source.js';
 import { MirrorPodManager } from './staticpods/mirror-pods.js';
 import { nodeRef } from './api/events.js';
 import { OrphanCleanup } from './housekeeping/orphan-cleanup.js';
+import type { OrphanScope } from './housekeeping/orphans.js';
 import type { PodContainerManager } from './cm/container-manager.js';
 import { podCgroupHooks, podSandboxUids, startPodCgroups } from './cm/kubelet-pod-cgroups.js';
 
@@ -78,6 +79,8 @@ export interface KubeletOptions {
   readonly evictionMonitoringIntervalMs?: number;
   /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
   readonly serveHealthz?: boolean;
+  /** Which unknown kubelet-labelled pods housekeeping may remove (default all; narrow it on a runtime shared with a node's kubelet). */
+  readonly orphanScope?: OrphanScope;
   /** Where the cgroup filesystems are for pod cgroups (a stand-in tree on the fakes); see cm/activation.ts. */
   readonly cgroupfsRoot?: string;
   /** Other kubelets use this host's cgroups too (test runs): housekeeping removes only pod cgroups this one made. */
@@ -337,6 +340,7 @@ export class Kubelet {
       beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
       rootDir: o.rootDir,
       podLogsDir: config.podLogsDir,
+      ...(o.orphanScope ? { scope: o.orphanScope } : {}),
       log: (m) => this.log(m),
     });
     // Pressure changes the node's conditions: write them now rather than at the next update.
@@ -430,20 +434,28 @@ export class Kubelet {
     return this.o.nodeName;
   }
 
-  /** Node allocatable as quantity text, from the machine and the reservations. */
+  /** Node allocatable as quantity text, from the machine and the reservations (both fixed: computed once). */
   allocatable(): Record<string, string> {
-    const c = this.o.config;
-    const capacity = nodeCapacity({ machine: this.machine, maxPods: c.maxPods, podsPerCore: c.podsPerCore });
-    return allocatableOf(capacity, { kubeReserved: c.kubeReserved, systemReserved: c.systemReserved, evictionHard: c.evictionHard });
+    if (!this.allocatableMemo) {
+      const c = this.o.config;
+      const capacity = nodeCapacity({ machine: this.machine, maxPods: c.maxPods, podsPerCore: c.podsPerCore });
+      this.allocatableMemo = allocatableOf(capacity, { kubeReserved: c.kubeReserved, systemReserved: c.systemReserved, evictionHard: c.evictionHard });
+    }
+    return { ...this.allocatableMemo };
   }
+  private allocatableMemo: Record<string, string> | undefined;
 
   private allocatableNumbers(): { cpuMilli: bigint; memoryBytes: bigint } {
-    const a = this.allocatable();
-    return {
-      cpuMilli: a['cpu'] ? parseQuantity(a['cpu']).milliValue() : 0n,
-      memoryBytes: a['memory'] ? parseQuantity(a['memory']).value() : 0n,
-    };
+    if (!this.allocatableNumbersMemo) {
+      const a = this.allocatable();
+      this.allocatableNumbersMemo = {
+        cpuMilli: a['cpu'] ? parseQuantity(a['cpu']).milliValue() : 0n,
+        memoryBytes: a['memory'] ? parseQuantity(a['memory']).value() : 0n,
+      };
+    }
+    return this.allocatableNumbersMemo;
   }
+  private allocatableNumbersMemo: { cpuMilli: bigint; memoryBytes: bigint } | undefined;
 
   async start(): Promise<void> {
     await this.runtimeHealth.start();

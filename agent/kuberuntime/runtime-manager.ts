@@ -2,6 +2,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
 import { formatGoDuration } from '../config/duration.js';
 import type { PodSandboxConfig } from '../../proto/generated/cri/runtime/v1/PodSandboxConfig.js';
+import type { PodSandboxStatus__Output } from '../../proto/generated/cri/runtime/v1/PodSandboxStatus.js';
 import { EventReason, containerRef, podRef, type EventRecorder } from '../api/events.js';
 import type { CrashLoopBackOff } from '../lifecycle/backoff.js';
 import { killGracePeriodSeconds, stopContainerTimeoutSeconds, type KillReason as GraceKillReason } from '../lifecycle/kill-grace-period.js';
@@ -90,7 +91,14 @@ export interface SyncPodResult {
   /** Earliest monotonic ms at which a crash-loop or pull backoff of this pod ends. */
   readonly retryAt?: number;
   /** Sandboxes and containers this sync created (whether or not they started). */
-  readonly created: { readonly sandboxIds: readonly string[]; readonly containerIds: readonly string[] };
+  readonly created: CreatedObjects;
+}
+
+export interface CreatedObjects {
+  readonly sandboxIds: readonly string[];
+  readonly containerIds: readonly string[];
+  /** The status of a created sandbox as the sync read it right after RunPodSandbox (for its IPs). */
+  readonly sandboxStatuses?: ReadonlyMap<string, PodSandboxStatus__Output>;
 }
 
 export class StartError extends Error {
@@ -156,13 +164,14 @@ export class KubeRuntimeManager {
    * it, so they are the ones read before the sync plus those the sync created. Each is read by id;
    * one removed meanwhile is skipped, as in getPodStatus. (The PLEG's relist still lists everything.)
    */
-  async getPodStatusAfterSync(before: RuntimePodStatus, created: SyncPodResult['created']): Promise<RuntimePodStatus> {
+  async getPodStatusAfterSync(before: RuntimePodStatus, created: CreatedObjects): Promise<RuntimePodStatus> {
     return this.readPodStatus(
       before.uid,
       before.name,
       before.namespace,
       [...new Set([...created.sandboxIds, ...before.sandboxStatuses.map((s) => s.id)])],
       [...new Set([...created.containerIds, ...before.containerStatuses.map((c) => c.id)])],
+      created.sandboxStatuses,
     );
   }
 
@@ -173,6 +182,8 @@ export class KubeRuntimeManager {
     namespace: string,
     sandboxIds: readonly string[],
     containerIds: readonly string[],
+    /** Sandbox statuses this sync has just read (a new sandbox's network does not change under it). */
+    known?: ReadonlyMap<string, PodSandboxStatus__Output>,
   ): Promise<RuntimePodStatus> {
     const cri = this.deps.cri;
     const skipMissing = async <T>(read: () => Promise<T>): Promise<T | null> => {
@@ -184,7 +195,13 @@ export class KubeRuntimeManager {
       }
     };
     const [sandboxStatuses, containerStatuses] = await Promise.all([
-      Promise.all(sandboxIds.map((podSandboxId) => skipMissing(() => this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId }))))),
+      Promise.all(
+        sandboxIds.map((podSandboxId) => {
+          const status = known?.get(podSandboxId);
+          if (status) return { status };
+          return skipMissing(() => this.timed('podsandbox_status', () => cri.podSandboxStatus({ podSandboxId })));
+        }),
+      ),
       Promise.all(containerIds.map((containerId) => skipMissing(() => this.timed('container_status', () => cri.containerStatus({ containerId }))))),
     ]);
     // Exited containers carry their termination message (upstream convertToKubeContainerStatus).
@@ -216,7 +233,7 @@ export class KubeRuntimeManager {
     const { pod, runtime } = input;
     const actions = computePodActions(pod, runtime, input.probes);
     const starts = new Map<string, StartFailure | null>();
-    const created = { sandboxIds: [] as string[], containerIds: [] as string[] };
+    const created = { sandboxIds: [] as string[], containerIds: [] as string[], sandboxStatuses: new Map<string, PodSandboxStatus__Output>() };
     let retryAt: number | undefined;
     const result = (error?: Error): SyncPodResult => ({
       actions,
@@ -266,6 +283,7 @@ export class KubeRuntimeManager {
       if (!isHostNetwork(pod)) {
         try {
           const st = await this.timed('podsandbox_status', () => this.deps.cri.podSandboxStatus({ podSandboxId: sandboxId }));
+          if (st.status) created.sandboxStatuses.set(sandboxId, st.status);
           const net = st.status?.network;
           podIPs = net ? [net.ip, ...net.additionalIps.map((a) => a.ip)].filter((ip) => ip !== '') : [];
         } catch (e) {

@@ -4,6 +4,13 @@ import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import { criContainerState, criSandboxState, relistDiff, type PlegEvent, type PlegState, type RelistSnapshot } from './relist-diff.js';
 
+/** One pod in the PLEG's last relist. */
+export interface PodRelistView {
+  readonly states: ReadonlyMap<string, PlegState>;
+  /** Monotonic ms by which that relist had the runtime's answers: it shows nothing newer. */
+  readonly at: number;
+}
+
 /** Fixed relist period of the generic PLEG (not configurable upstream). */
 export const PLEG_RELIST_PERIOD_MS = 1000;
 /** The PLEG is unhealthy when no relist completed for this long (upstream relistThreshold). */
@@ -15,6 +22,8 @@ export const PLEG_RELIST_THRESHOLD_MS = 3 * 60_000;
  */
 export class Pleg {
   private previous: RelistSnapshot = new Map();
+  /** Monotonic ms by which the relist that produced `previous` had its lists back. */
+  private previousAt = 0;
   private timer: TimerHandle | undefined;
   private relisting = false;
   private lastRelistStart: number | undefined;
@@ -48,10 +57,13 @@ export class Pleg {
     return this.previous.has(uid);
   }
 
-  /** The pod's sandboxes and containers (id → state) in the last relist; undefined before the first. */
-  podStates(uid: string): ReadonlyMap<string, PlegState> | undefined {
+  /**
+   * The pod's sandboxes and containers (id → state) in the last relist, and when that relist had its
+   * answers (monotonic ms); undefined before the first relist.
+   */
+  podStates(uid: string): PodRelistView | undefined {
     if (!this.hasRelisted()) return undefined;
-    return this.previous.get(uid) ?? new Map();
+    return { states: this.previous.get(uid) ?? new Map(), at: this.previousAt };
   }
 
   /** Healthy while the last relist finished within the threshold. */
@@ -72,6 +84,7 @@ export class Pleg {
     this.lastRelistStart = started;
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox({}), this.cri.listContainers({})]);
+      const listed = this.clock.monotonic();
       const next = new Map<string, Map<string, PlegState>>();
       const put = (uid: string | undefined, id: string, state: PlegState): void => {
         if (!uid) return;
@@ -83,6 +96,7 @@ export class Pleg {
       for (const c of containers.containers) put(c.labels?.[POD_UID_LABEL], c.id, criContainerState(String(c.state)));
       const events = relistDiff(this.previous, next);
       this.previous = next;
+      this.previousAt = listed;
       this.lastRelistDone = this.clock.monotonic();
       this.metrics?.plegRelistDuration.observe((this.lastRelistDone - started) / 1000);
       if (events.length > 0) this.onEvents(events);

@@ -7,7 +7,8 @@ import type { RuntimeHealthTracker } from '../kuberuntime/runtime-health.js';
 import type { KubeRuntimeManager } from '../kuberuntime/runtime-manager.js';
 import { emptyRuntimePodStatus, type RuntimePodStatus } from '../kuberuntime/runtime-status.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
-import { plegStatesOf, samePlegStates, type PlegState } from '../pleg/relist-diff.js';
+import type { PodRelistView } from '../pleg/pleg.js';
+import { plegStatesOf, samePlegStates } from '../pleg/relist-diff.js';
 import type { ProbeManager } from '../prober/manager.js';
 import { podQOSClass } from '../resources/qos.js';
 import type { StartFailure } from '../status/container-statuses.js';
@@ -51,7 +52,7 @@ export interface PodSyncerDeps {
   /** The pod's cgroup: made before anything of the pod runs, removed once it has terminated (agent/cm). */
   readonly podCgroups?: { ensure(pod: V1Pod): Promise<void>; destroy(pod: V1Pod): Promise<void> };
   /** The pod's sandboxes and containers as the PLEG's last relist saw them (undefined before the first). */
-  readonly runtimeStates?: (uid: string) => ReadonlyMap<string, PlegState> | undefined;
+  readonly runtimeStates?: (uid: string) => PodRelistView | undefined;
   readonly log?: (msg: string) => void;
 }
 
@@ -65,8 +66,11 @@ export class KubeletPodSyncer implements PodSyncer {
   private readonly startFailures = new Map<string, Map<string, StartFailure>>();
   private readonly firstSeen = new Map<string, number>();
   private readonly startObserved = new Set<string>();
-  /** Per pod: the runtime state (as the PLEG sees it) that its last sync read and left nothing to do in. */
-  private readonly actedOn = new Map<string, ReadonlyMap<string, PlegState>>();
+  /**
+   * Per pod: the runtime state (as the PLEG sees it) that its last sync read and left nothing to do in,
+   * and when that read started (monotonic ms).
+   */
+  private readonly actedOn = new Map<string, PodRelistView>();
 
   constructor(private readonly d: PodSyncerDeps) {}
 
@@ -137,10 +141,17 @@ export class KubeletPodSyncer implements PodSyncer {
     return { configMaps, secrets };
   }
 
+  /**
+   * The PLEG has nothing new for the pod: its last relist shows what the last sync acted on, or its
+   * answers were all in before that sync began reading the runtime (upstream's pod cache: a worker
+   * needs a status newer than its last sync). A change after the read shows in a later relist, which
+   * then differs from this one.
+   */
   runtimeUnchanged(pod: V1Pod): boolean {
     const seen = this.actedOn.get(podUid(pod));
-    const now = this.d.runtimeStates?.(podUid(pod));
-    return seen !== undefined && now !== undefined && samePlegStates(seen, now);
+    const relist = this.d.runtimeStates?.(podUid(pod));
+    if (seen === undefined || relist === undefined) return false;
+    return relist.at < seen.at || samePlegStates(seen.states, relist.states);
   }
 
   async syncPod(pod: V1Pod, kind: 'create' | 'update' | 'sync'): Promise<SyncOutcome> {
@@ -148,8 +159,9 @@ export class KubeletPodSyncer implements PodSyncer {
     this.actedOn.delete(uid);
     const firstSync = kind === 'create' && !this.firstSeen.has(uid);
     if (firstSync) this.firstSeen.set(uid, this.d.clock.monotonic());
-    const runtime =
-      firstSync && this.d.runtimeKnownEmpty?.(uid) ? emptyRuntimePodStatus(uid, podName(pod), podNamespace(pod)) : await this.runtimeStatus(pod);
+    const readAt = this.d.clock.monotonic();
+    const assumedEmpty = firstSync && this.d.runtimeKnownEmpty?.(uid) === true;
+    const runtime = assumedEmpty ? emptyRuntimePodStatus(uid, podName(pod), podNamespace(pod)) : await this.runtimeStatus(pod);
     const status = this.generateStatus(pod, runtime, false);
     this.d.statusManager.setPodStatus(pod, status);
     this.observeStart(pod, status);
@@ -189,15 +201,16 @@ export class KubeletPodSyncer implements PodSyncer {
     const didWork = result.actions.createSandbox || result.starts.size > 0 || result.actions.containersToKill.length > 0 || result.actions.killPod;
     if (didWork) {
       // Publish what the sync just did without waiting for the next PLEG relist.
+      const afterAt = this.d.clock.monotonic();
       const after = await this.d.runtime.getPodStatusAfterSync(runtime, result.created);
       const next = this.generateStatus(pod, after, false);
       this.d.statusManager.setPodStatus(pod, next);
       this.observeStart(pod, next);
       if (next.phase === 'Succeeded' || next.phase === 'Failed') return { terminal: true };
       // When that state needs nothing more, the PLEG reporting it needs no sync either.
-      if (!result.error && noActions(computePodActions(pod, after, this.probeResults()))) this.actedOn.set(uid, plegStatesOf(after));
-    } else if (!result.error && noActions(result.actions)) {
-      this.actedOn.set(uid, plegStatesOf(runtime));
+      if (!result.error && noActions(computePodActions(pod, after, this.probeResults()))) this.actedOn.set(uid, { states: plegStatesOf(after), at: afterAt });
+    } else if (!assumedEmpty && !result.error && noActions(result.actions)) {
+      this.actedOn.set(uid, { states: plegStatesOf(runtime), at: readAt });
     }
     if (result.error) {
       const retryIn = result.retryAt !== undefined ? Math.max(0, result.retryAt - this.d.clock.monotonic()) : undefined;

@@ -18,9 +18,13 @@ function findCondition(status: V1PodStatus | undefined, type: string): V1PodCond
   return status?.conditions?.find((c) => c.type === type);
 }
 
+/**
+ * The status to cache: `next` with the bookkeeping applied. A shallow copy: the conditions are new
+ * objects, everything else is shared with `next`, which callers hand over and no longer change.
+ */
 export function mergeForUpdate(oldStatus: V1PodStatus | undefined, next: V1PodStatus, now: number): V1PodStatus {
-  const merged: V1PodStatus = structuredClone(next);
-  merged.conditions = (merged.conditions ?? []).map((c) => {
+  const merged: V1PodStatus = { ...next };
+  merged.conditions = (next.conditions ?? []).map((c) => {
     if (!KUBELET_OWNED_CONDITIONS.has(c.type)) return c;
     const old = findCondition(oldStatus, c.type);
     const out: V1PodCondition = { ...c };
@@ -54,30 +58,51 @@ export function illegalContainerTransition(pod: V1Pod, oldStatus: V1PodStatus | 
   return check(oldStatus?.containerStatuses, next.containerStatuses);
 }
 
-/** Plain JSON of a status with times in the API's second precision (for patches and comparisons). */
+/**
+ * Plain JSON of a status with times in the API's second precision (for patches and comparisons), as
+ * JSON.stringify would give it: undefined members dropped, undefined array items as null.
+ */
 export function statusToJson(status: V1PodStatus): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify(status, function (this: unknown, key: string, value: unknown) {
-      const raw = (this as Record<string, unknown>)[key];
-      if (raw instanceof Date) return toApiTime(raw);
-      return value;
-    }),
-  ) as Record<string, unknown>;
+  return toJson(status) as Record<string, unknown>;
+}
+
+function toJson(value: unknown): unknown {
+  if (value instanceof Date) return toApiTime(value);
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toJson(v)));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined && typeof v !== 'function') out[k] = toJson(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * A status as published, as one string that is equal for equal statuses: second-precision times, keys
+ * in sorted order, undefined members left out. The status manager compares statuses by it.
+ */
+export function statusKey(status: V1PodStatus): string {
+  return canonical(status);
 }
 
 /** Equality of two statuses as published (second precision, key order ignored). */
 export function sameStatus(a: V1PodStatus | undefined, b: V1PodStatus | undefined): boolean {
   if (!a || !b) return a === b;
-  return canonical(statusToJson(a)) === canonical(statusToJson(b));
+  return statusKey(a) === statusKey(b);
 }
 
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  if (value instanceof Date) return JSON.stringify(toApiTime(value));
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonical(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -1,7 +1,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
-import { illegalContainerTransition, mergeForUpdate, sameStatus, statusToJson } from './merge.js';
+import { illegalContainerTransition, mergeForUpdate, statusKey, statusToJson } from './merge.js';
 import { limitTerminationMessages } from '../kuberuntime/termination-message.js';
 
 /** Where statuses go: the API server (./api writer) or nowhere (static pods without an API). */
@@ -15,6 +15,8 @@ export interface PodStatusWriter {
 interface Entry {
   pod: V1Pod;
   status: V1PodStatus;
+  /** statusKey(status), to tell an unchanged status without comparing trees. */
+  key: string;
   version: number;
   syncedVersion: number;
   syncing: boolean;
@@ -56,13 +58,15 @@ export class StatusManager {
       return;
     }
     const merged = mergeForUpdate(old, status, this.clock.now());
+    const key = statusKey(merged);
     if (entry) {
       entry.pod = pod;
-      if (sameStatus(entry.status, merged)) return;
+      if (entry.key === key) return;
       entry.status = merged;
+      entry.key = key;
       entry.version++;
     } else {
-      this.entries.set(uid, { pod, status: merged, version: 1, syncedVersion: 0, syncing: false, retry: undefined });
+      this.entries.set(uid, { pod, status: merged, key, version: 1, syncedVersion: 0, syncing: false, retry: undefined });
     }
     this.kick(uid);
   }
