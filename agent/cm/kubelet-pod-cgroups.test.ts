@@ -85,6 +85,28 @@ describe('the Kubelet on the fakes with a stand-in cgroup root', () => {
     expect(recorder.events).toEqual([expect.objectContaining({ type: 'Normal', reason: 'PodCgroupsUnmanaged', ref: expect.objectContaining({ kind: 'Node', name: 'n1' }) })]);
   });
 
+  it('fails the start with what to change when the cgroup root cannot be used', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nocg-'));
+    try {
+      const start = startPodCgroups({
+        config: loadKubeletConfig({}).config,
+        cgroupDriver: 'cgroupfs',
+        runtimeName: 'containerd',
+        cgroupfsRoot: dir,
+        nodeName: 'n1',
+        clock: new VirtualClock(),
+        recorder: new MemoryEventRecorder(),
+        metrics: createKubeletMetrics(),
+        capacity: () => ({ cpu: '1' }),
+        activePods: () => [],
+        log: () => undefined,
+      });
+      await expect(start).rejects.toThrow(`pod cgroups under ${dir}: no cgroup v1 hierarchies under ${dir} (to run without pod cgroups set cgroupsPerQOS: false and enforceNodeAllocatable: [])`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves a terminated pod cgroup while the runtime still has its sandbox, and reports a failed create on the pod', async () => {
     const dir = createStandInCgroupRoot(mkdtempSync(join(tmpdir(), 'hooks-')));
     try {

@@ -53,7 +53,13 @@ export async function startPodCgroups(input: PodCgroupsStartInput): Promise<PodC
     if (c.cgroupsPerQOS && input.cgroupDriver === 'systemd') input.recorder.event(nodeRef(input.nodeName), 'Normal', POD_CGROUPS_UNMANAGED, decision.reason);
     return null;
   }
-  const cgroups = await CgroupManager.open({ root: decision.root, clock: input.clock, metrics: input.metrics });
+  const failed = (e: unknown): Error =>
+    new Error(
+      `pod cgroups under ${decision.root}: ${(e as Error).message} (to run without pod cgroups set cgroupsPerQOS: false and enforceNodeAllocatable: [])`,
+    );
+  const cgroups = await CgroupManager.open({ root: decision.root, clock: input.clock, metrics: input.metrics }).catch((e: unknown) => {
+    throw failed(e);
+  });
   const manager = new PodContainerManager({
     cgroups,
     clock: input.clock,
@@ -70,7 +76,10 @@ export async function startPodCgroups(input: PodCgroupsStartInput): Promise<PodC
     orphansCreatedHereOnly: input.sharedHost === true,
     log: input.log,
   });
-  await manager.start();
+  await manager.start().catch((e: unknown) => {
+    manager.stop();
+    throw failed(e);
+  });
   input.log(`pod cgroups managed under ${decision.root} (cgroup v${cgroups.version})`);
   return manager;
 }
