@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { CriClient } from '../runtime/cri-client.js';
 import { CriError } from '../runtime/rpc-error.js';
 import { PLUGIN, escapePluginName, podDir, podVolumesDir } from '../volumes/paths.js';
-import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanedPod, type RuntimeObject } from './orphans.js';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanScope, type OrphanedPod, type RuntimeObject } from './orphans.js';
 
 export interface OrphanCleanupOptions {
   readonly cri: Pick<CriClient, 'listPodSandbox' | 'listContainers' | 'stopContainer' | 'removeContainer' | 'stopPodSandbox' | 'removePodSandbox'>;
@@ -27,6 +27,8 @@ export interface OrphanCleanupOptions {
   readonly knownPods: () => ReadonlySet<string>;
   /** Called before a container is removed (its log files go first, as upstream removeContainer does). */
   readonly beforeRemoveContainer?: (containerId: string) => Promise<void> | void;
+  /** Which unknown pods may be cleaned up (default: all, as the kubelet owning its runtime). */
+  readonly scope?: OrphanScope;
   /** The kubelet root dir: orphaned `<rootDir>/pods/<uid>` directories are removed (none when absent). */
   readonly rootDir?: string;
   /** podLogsDir: orphaned `<podLogsDir>/<namespace>_<name>_<uid>` directories are removed (none when absent). */
@@ -79,7 +81,7 @@ export class OrphanCleanup {
       podLogsDir === undefined ? [] : names(podLogsDir),
     ]);
     const known = this.o.knownPods();
-    const orphans = findOrphanedPods(runtime.sandboxes, runtime.containers, (uid) => known.has(uid));
+    const orphans = findOrphanedPods(runtime.sandboxes, runtime.containers, (uid) => known.has(uid), this.o.scope);
     const leftInRuntime = new Set<string>();
     for (const pod of orphans) {
       this.o.log?.(`housekeeping: cleaning up orphaned pod ${pod.namespace}/${pod.name} (${pod.uid}): ${pod.sandboxIds.length} sandbox(es), ${pod.containerIds.length} container(s)`);
@@ -90,7 +92,7 @@ export class OrphanCleanup {
         this.o.log?.(`housekeeping: orphaned pod ${pod.uid}: ${(e as Error).message}`);
       }
     }
-    const dirs = findOrphanedDirectories(podDirNames, logDirNames, (uid) => known.has(uid), (uid) => leftInRuntime.has(uid));
+    const dirs = findOrphanedDirectories(podDirNames, logDirNames, (uid) => known.has(uid), (uid) => leftInRuntime.has(uid), this.o.scope);
     const podDirs: string[] = [];
     for (const uid of dirs.podDirs) {
       if (await this.removePodDir(uid)) podDirs.push(uid);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, podUidOfLogDirectory, type RuntimeObject } from './orphans.js';
+import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, parseLogDirectoryName, type RuntimeObject } from './orphans.js';
 
 function labels(uid: string, name = `pod-${uid}`): Record<string, string> {
   return { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': 'default' };
@@ -41,12 +41,24 @@ describe('finding orphaned pods in the runtime listing', () => {
 });
 
 describe('finding orphaned pod directories and pod log directories', () => {
-  it('reads the pod UID from a log directory name <namespace>_<name>_<uid>, and nothing from other names', () => {
-    expect(podUidOfLogDirectory('default_web_1f2e-33')).toBe('1f2e-33');
-    expect(podUidOfLogDirectory('kube-system_etcd-node-a_abc')).toBe('abc');
-    expect(podUidOfLogDirectory('lost+found')).toBeNull();
-    expect(podUidOfLogDirectory('only_one')).toBeNull();
-    expect(podUidOfLogDirectory('trailing_underscore_')).toBeNull();
+  it('reads the pod from a log directory name <namespace>_<name>_<uid>, and nothing from other names', () => {
+    expect(parseLogDirectoryName('default_web_1f2e-33')).toEqual({ namespace: 'default', name: 'web', uid: '1f2e-33' });
+    expect(parseLogDirectoryName('kube-system_etcd-node-a_abc')).toEqual({ namespace: 'kube-system', name: 'etcd-node-a', uid: 'abc' });
+    expect(parseLogDirectoryName('lost+found')).toBeNull();
+    expect(parseLogDirectoryName('only_one')).toBeNull();
+    expect(parseLogDirectoryName('trailing_underscore_')).toBeNull();
+    expect(parseLogDirectoryName('a_b_c_d')).toBeNull();
+  });
+
+  it('within a scope, cleans up only the pods and log directories it accepts, and no pod directory', () => {
+    const mine = (p: { name: string; namespace: string }) => p.namespace === 'default' && p.name.startsWith('kh-');
+    const sandboxes: RuntimeObject[] = [
+      { id: 's1', labels: { 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.pod.name': 'kh-orphan', 'io.kubernetes.pod.namespace': 'default' } },
+      { id: 's2', labels: { 'io.kubernetes.pod.uid': 'u2', 'io.kubernetes.pod.name': 'coredns-5d78', 'io.kubernetes.pod.namespace': 'kube-system' } },
+    ];
+    expect(findOrphanedPods(sandboxes, [], () => false, mine).map((p) => p.uid)).toEqual(['u1']);
+    const dirs = findOrphanedDirectories(['u1', 'u2'], ['default_kh-orphan_u1', 'kube-system_coredns-5d78_u2'], () => false, () => false, mine);
+    expect(dirs).toEqual({ podDirs: [], logDirs: ['default_kh-orphan_u1'] });
   });
 
   it('removes the directories of pods neither known nor still in the runtime, and keeps the rest', () => {

@@ -36,15 +36,30 @@ function uidOf(o: RuntimeObject): string {
   return o.labels?.[POD_UID_LABEL] ?? '';
 }
 
+/** Who a pod is, as the kubelet's labels or its log directory name say. */
+export interface PodIdentity {
+  readonly uid: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
 /**
- * Groups the runtime's kubelet-labelled objects by pod UID and returns the pods `known` rejects, in the
- * order their first object was listed (sandboxes first).
+ * Which unknown pods an agent may clean up. A kubelet owns its runtime, so by default all of them; an
+ * agent sharing a runtime with a node's own kubelet (a conformance run against a named endpoint) must
+ * narrow it to its own pods.
+ */
+export type OrphanScope = (pod: PodIdentity) => boolean;
+
+/**
+ * Groups the runtime's kubelet-labelled objects by pod UID and returns the pods `known` rejects and
+ * `inScope` accepts, in the order their first object was listed (sandboxes first).
  * @example findOrphanedPods([{ id: 's1', labels: { 'io.kubernetes.pod.uid': 'gone' } }], [], () => false)[0]?.sandboxIds // ['s1']
  */
 export function findOrphanedPods(
   sandboxes: readonly RuntimeObject[],
   containers: readonly RuntimeObject[],
   known: (uid: string) => boolean,
+  inScope: OrphanScope = () => true,
 ): OrphanedPod[] {
   const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxIds: string[]; containerIds: string[]; runningContainerIds: string[] }>();
   const podOf = (o: RuntimeObject) => {
@@ -66,7 +81,7 @@ export function findOrphanedPods(
     pod.containerIds.push(c.id);
     if (!isExited(c.state)) pod.runningContainerIds.push(c.id);
   }
-  return [...pods.values()];
+  return [...pods.values()].filter((pod) => inScope(pod));
 }
 
 function isExited(state: RuntimeObject['state']): boolean {
@@ -74,11 +89,12 @@ function isExited(state: RuntimeObject['state']): boolean {
   return state === 'CONTAINER_EXITED' || state === 2;
 }
 
-/** Pod log directories are named `<namespace>_<name>_<uid>`; a UID never holds an underscore. */
-export function podUidOfLogDirectory(dirName: string): string | null {
-  const at = dirName.lastIndexOf('_');
-  if (at <= 0 || at === dirName.length - 1 || dirName.indexOf('_') === at) return null;
-  return dirName.slice(at + 1);
+/** Pod log directories are named `<namespace>_<name>_<uid>`; none of the three can hold an underscore. */
+export function parseLogDirectoryName(dirName: string): PodIdentity | null {
+  const parts = dirName.split('_');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return null;
+  const [namespace, name, uid] = parts as [string, string, string];
+  return { namespace, name, uid };
 }
 
 export interface OrphanedDirectories {
@@ -92,17 +108,22 @@ export interface OrphanedDirectories {
  * Pod directories and pod log directories left by pods the kubelet does not know (upstream
  * cleanupOrphanedPodDirs and the container GC's pod log directory eviction): only once none of the
  * pod's sandboxes or containers remain in the runtime (`stillInRuntime`). Names that are not pod
- * directories are left alone.
+ * directories are left alone; so are pod directories (named by UID alone) when a scope narrows the
+ * cleanup, since they cannot say whose they are.
  */
 export function findOrphanedDirectories(
   podDirNames: readonly string[],
   logDirNames: readonly string[],
   known: (uid: string) => boolean,
   stillInRuntime: (uid: string) => boolean,
+  inScope?: OrphanScope,
 ): OrphanedDirectories {
-  const gone = (uid: string | null): uid is string => uid !== null && uid !== '' && !known(uid) && !stillInRuntime(uid);
+  const gone = (uid: string): boolean => uid !== '' && !known(uid) && !stillInRuntime(uid);
   return {
-    podDirs: podDirNames.filter((name) => !name.startsWith('.') && gone(name)),
-    logDirs: logDirNames.filter((name) => gone(podUidOfLogDirectory(name))),
+    podDirs: inScope ? [] : podDirNames.filter((name) => !name.startsWith('.') && gone(name)),
+    logDirs: logDirNames.filter((name) => {
+      const pod = parseLogDirectoryName(name);
+      return pod !== null && gone(pod.uid) && (inScope?.(pod) ?? true);
+    }),
   };
 }

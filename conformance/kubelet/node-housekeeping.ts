@@ -7,7 +7,7 @@ import { Kubelet } from '../../agent/kubelet.js';
 import { nodeStatusImages } from '../../agent/nodestatus/images.js';
 import { eventually, runSandbox } from '../cri/support.js';
 import { defineSuite, type SpecContext } from '../framework/spec.js';
-import { SPEC_NODE, agentCalls, createPod, shellContainer, startAgent, waitForPod, type AgentUnderTest } from './support.js';
+import { SPEC_NODE, agentCalls, createPod, shellContainer, specOrphanScope, startAgent, waitForPod, type AgentUnderTest } from './support.js';
 
 /**
  * What the agent does about the node as a whole, on each target's runtime: the images it reports in the
@@ -53,6 +53,7 @@ async function restartAgent(ctx: SpecContext, agent: AgentUnderTest): Promise<Ku
     cri: first.cri,
     kubeClients: kubeClientsFromString(agent.api.kubeconfig()),
     machine: first.machine,
+    ...specOrphanScope(ctx),
     // Pod cgroups as the first agent had them: the fakes' stand-in tree, or the host shared with other runs.
     ...(first.podCgroups && ctx.target.kind === 'fake' ? { cgroupfsRoot: first.podCgroups.cgroups.root } : { sharedCgroupHost: true }),
     log: (m) => ctx.log(`restarted agent: ${m}`),

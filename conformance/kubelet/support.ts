@@ -38,6 +38,14 @@ export interface AgentUnderTest {
 }
 
 /**
+ * A named endpoint may be a node's runtime holding its own kubelet's pods: there the agent cleans up only
+ * the unknown pods specs make (namespace default, names kh-…), never the node's.
+ */
+export function specOrphanScope(ctx: SpecContext): { orphanScope?: (pod: { name: string; namespace: string }) => boolean } {
+  return ctx.target.kind === 'endpoint' ? { orphanScope: (pod) => pod.namespace === 'default' && pod.name.startsWith('kh-') } : {};
+}
+
+/**
  * Starts a mock API server and the reference kubelet on the target's runtime; both stop after the spec.
  * Pod cgroups: on the fakes in a stand-in tree under the spec's tmpDir; on a real runtime the agent
  * decides as it would on a node (the host's /sys/fs/cgroup as root with cgroupfs), sharing the host
@@ -73,6 +81,7 @@ export async function startAgent(ctx: SpecContext, overrides: Partial<KubeletCon
     kubeClients: kubeClientsFromString(api.kubeconfig()),
     machine: fakeMachine({ hostname: SPEC_NODE }),
     csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: csi.endpoint }],
+    ...specOrphanScope(ctx),
     log: (m) => ctx.log(`agent: ${m}`),
     ...(ctx.target.kind === 'fake' ? { cgroupfsRoot: createStandInCgroupRoot(join(ctx.tmpDir, 'cgroupfs')) } : { sharedCgroupHost: true }),
   });
