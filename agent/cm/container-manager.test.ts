@@ -119,6 +119,19 @@ describe('PodContainerManager', () => {
     cm.stop();
   });
 
+  it('keeps an orphaned pod cgroup at minimum cpu shares while the pod still has volume directories', async () => {
+    const volumes = new Set(['vol']);
+    const { cm } = await manager([], { podVolumesExist: (uid) => volumes.has(uid) });
+    await cm.start();
+    await cm.ensurePodCgroup(pod('vol', { requests: { cpu: '2' } }));
+    expect(read('cpu', 'kubepods', 'burstable', 'podvol', 'cpu.shares')).toBe('2048');
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual([]);
+    expect(read('cpu', 'kubepods', 'burstable', 'podvol', 'cpu.shares')).toBe('2');
+    volumes.clear();
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual(['vol']);
+    cm.stop();
+  });
+
   it('leaves pod cgroups it did not create alone when told the host is shared', async () => {
     mkdirSync(join(dir, 'cpu', 'kubepods', 'besteffort', 'podforeign'), { recursive: true });
     const { cm } = await manager([], { orphansCreatedHereOnly: true });

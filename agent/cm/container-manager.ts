@@ -4,6 +4,7 @@ import { EventReason, nodeRef, type EventRecorder } from '../api/events.js';
 import { podCgroupNameParts } from '../kuberuntime/cgroup-name.js';
 import { podUid } from '../kuberuntime/pod-helpers.js';
 import type { FeatureGateOptions } from '../resources/pod-requests.js';
+import { MIN_CPU_SHARES } from '../kuberuntime/cpu-memory.js';
 import { podQOSClass } from '../resources/qos.js';
 import { CgroupBusyError, type CgroupManager, type CgroupName } from './cgroup-manager.js';
 import {
@@ -48,6 +49,11 @@ export interface ContainerManagerOptions {
    * kubelets, another one's pods are not orphans. A node's only kubelet cleans every orphan (upstream).
    */
   readonly orphansCreatedHereOnly?: boolean;
+  /**
+   * Whether a pod still has volume directories on the node: its cgroup then stays (so memory-backed
+   * volumes are not charged to the parent) with its cpu.shares at the minimum until they are gone.
+   */
+  readonly podVolumesExist?: (uid: string) => boolean;
   readonly log?: (msg: string) => void;
 }
 
@@ -215,6 +221,11 @@ export class PodContainerManager {
     const removed: string[] = [];
     for (const [uid, name] of candidates) {
       if (sandboxed.has(uid)) continue;
+      if (this.o.podVolumesExist?.(uid)) {
+        // upstream ReduceCPULimits while the volumes are cleaned up.
+        await this.o.cgroups.update(name, { cpuShares: MIN_CPU_SHARES }).catch((e: unknown) => this.log(`pod cgroup ${name.join('/')}: ${(e as Error).message}`));
+        continue;
+      }
       if (await this.destroy(name)) removed.push(uid);
     }
     return removed;

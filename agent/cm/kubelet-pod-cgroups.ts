@@ -1,9 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { nodeRef, podRef, type EventRecorder } from '../api/events.js';
 import type { Clock } from '../clock/clock.js';
 import type { KubeletConfiguration } from '../config/types.js';
 import { POD_UID_LABEL } from '../kuberuntime/labels.js';
+import { podVolumesDir } from '../volumes/paths.js';
 import { podUid } from '../kuberuntime/pod-helpers.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
@@ -30,6 +32,8 @@ export interface PodCgroupsStartInput {
   /** Node capacity (cpu, memory, pid) for the kubepods limits. */
   readonly capacity: () => Record<string, string>;
   readonly activePods: () => readonly V1Pod[];
+  /** The kubelet root dir, where pods' volume directories live (pods/<uid>/volumes). */
+  readonly rootDir?: string;
   readonly log: (msg: string) => void;
 }
 
@@ -74,6 +78,7 @@ export async function startPodCgroups(input: PodCgroupsStartInput): Promise<PodC
     }),
     activePods: input.activePods,
     orphansCreatedHereOnly: input.sharedHost === true,
+    ...(input.rootDir !== undefined ? { podVolumesExist: volumeDirsExist(input.rootDir) } : {}),
     log: input.log,
   });
   await manager.start().catch((e: unknown) => {
@@ -145,4 +150,24 @@ function hostPidCapacity(): Record<string, string> {
   };
   const limits = [read('/proc/sys/kernel/pid_max'), read('/proc/sys/kernel/threads-max')].filter((n): n is number => n !== undefined);
   return limits.length > 0 ? { pid: String(Math.min(...limits)) } : {};
+}
+
+/** upstream podVolumesExist: any volume directory left under <root>/pods/<uid>/volumes/<plugin>/. */
+function volumeDirsExist(rootDir: string): (uid: string) => boolean {
+  return (uid) => {
+    const dir = podVolumesDir(rootDir, uid);
+    let plugins: string[];
+    try {
+      plugins = readdirSync(dir);
+    } catch {
+      return false;
+    }
+    return plugins.some((plugin) => {
+      try {
+        return readdirSync(join(dir, plugin)).length > 0;
+      } catch {
+        return false;
+      }
+    });
+  };
 }
