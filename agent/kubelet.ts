@@ -467,6 +467,7 @@ export class Kubelet {
       runtimeName: this.runtimeHealth.runtimeName,
       cgroupfsRoot: this.o.cgroupfsRoot,
       sharedHost: this.o.sharedCgroupHost,
+      rootDir: this.o.rootDir,
       nodeName: this.o.nodeName,
       clock: this.clock,
       recorder: this.recorder,
