@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,32 @@ describe('a gRPC server on a unix socket through listenGrpcUnix', () => {
     const barePath = socketPath();
     await new Promise<void>((resolve, reject) => bare.bindAsync(`unix:${barePath}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     expect(await rawGrpcCall(barePath, '/test.Echo/Reverse', barePath, Buffer.from('abc'))).toMatchObject({ httpStatus: undefined, rstCode: 1 });
+  });
+
+  it('rewrites every request of a socket-path client on one connection: concurrent calls, large bodies, changing headers', async () => {
+    const path = socketPath();
+    const handoffs: string[] = [];
+    const listener = await listenGrpcUnix(echoServer(), path, { onHandoff: (how) => handoffs.push(how) });
+    cleanups.push(() => listener.close());
+    const session = http2.connect('http://localhost', { createConnection: () => connect(path) });
+    cleanups.push(() => session.close());
+    const call = (i: number): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const body = Buffer.from(`${i}:`.repeat(i * 3_000));
+        const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
+        frame.writeUInt32BE(body.length, 1);
+        const stream = session.request({ ':method': 'POST', ':path': '/test.Echo/Reverse', ':authority': path, 'content-type': 'application/grpc', te: 'trailers', 'x-call': `call-${i}` });
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', reject);
+        stream.on('trailers', (t) => (t['grpc-status'] === '0' ? resolve(Buffer.concat(chunks).subarray(5).toString()) : reject(new Error(String(t['grpc-message'])))));
+        stream.end(frame);
+      });
+    const expected = (i: number): string => [...`${i}:`.repeat(i * 3_000)].reverse().join('');
+    expect(await call(1)).toBe(expected(1));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call(i + 2)));
+    expect(results).toEqual(Array.from({ length: 12 }, (_, i) => expected(i + 2)));
+    expect(handoffs).toEqual(['rewriting']);
   });
 
   it('serves grpc-js clients (acceptable :authority) unchanged, on a socket only its owner can use, removed on close', async () => {

@@ -43,8 +43,8 @@ interface OpenBlock {
 
 /**
  * The client-to-server half of an HTTP/2 connection, made acceptable to Node's HTTP/2 server: Node
- * (nghttp2) resets any stream whose `:authority` holds a character such as '/', which is what
- * grpc-go clients before 1.31's CRI clients send for a unix socket (its path). This filter decides on
+ * (nghttp2) resets any stream whose `:authority` holds a character such as '/', and crictl and
+ * kubelets before 1.31 (grpc-go) send a unix socket's path there. This filter decides on
  * the first header block: a connection that sends an acceptable authority is passed through with no
  * further work; one that does not gets every header block re-encoded with `:authority: localhost`.
  * Pure: bytes in, bytes out, no I/O.
