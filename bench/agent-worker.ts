@@ -29,16 +29,24 @@ if (!port) throw new Error('bench/agent-worker.ts runs as a worker thread of ben
 /** CRI calls the agent made, by RPC (server-streaming calls pass through uncounted). */
 const criCalls: Record<string, number> = {};
 function countingCri(inner: CriClient): CriClient {
+  const wrappers = new Map<string | symbol, unknown>();
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      const bound = (value as (...a: unknown[]) => unknown).bind(target);
-      if (typeof prop !== 'string' || prop === 'close') return bound;
-      return (...args: unknown[]) => {
-        criCalls[prop] = (criCalls[prop] ?? 0) + 1;
-        return bound(...args);
-      };
+      let wrapper = wrappers.get(prop);
+      if (wrapper === undefined) {
+        const bound = (value as (...a: unknown[]) => unknown).bind(target);
+        wrapper =
+          typeof prop !== 'string' || prop === 'close'
+            ? bound
+            : (...args: unknown[]) => {
+                criCalls[prop] = (criCalls[prop] ?? 0) + 1;
+                return bound(...args);
+              };
+        wrappers.set(prop, wrapper);
+      }
+      return wrapper;
     },
   });
 }

@@ -1,11 +1,15 @@
 import type { PodStatusWriter } from '../status/status-manager.js';
-import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
+import { JsonApiWriter } from './json-requests.js';
+import { httpCode, type KubeClients } from './kube-client.js';
 
 /**
  * Writes pod statuses as the kubelet does: a patch of the status subresource carrying the pod UID as a
  * precondition, and deletion of finished pods with grace period 0 and a UID precondition.
  */
 export class ApiPodStatusWriter implements PodStatusWriter {
+  /** Status patches are the kubelet's most frequent write: plain JSON requests, not client-node's pipeline. */
+  private readonly writer: JsonApiWriter;
+
   /**
    * @param apiUid maps the kubelet's pod UID to the UID of the API object that carries its status
    *   (a static pod's mirror pod); throws while that object does not exist yet.
@@ -13,21 +17,26 @@ export class ApiPodStatusWriter implements PodStatusWriter {
   constructor(
     private readonly clients: KubeClients,
     private readonly apiUid: (namespace: string, name: string, uid: string) => string = (_n, _m, uid) => uid,
-  ) {}
+  ) {
+    this.writer = new JsonApiWriter(clients.config);
+  }
 
   async patchStatus(namespace: string, name: string, kubeletUid: string, status: Record<string, unknown>): Promise<boolean> {
     const uid = this.apiUid(namespace, name, kubeletUid);
     try {
-      await this.clients.core.patchNamespacedPodStatus(
-        { name, namespace, body: { metadata: { uid }, status } },
-        mergePatch,
-      );
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
+      await this.writer.send('PATCH', path, { metadata: { uid }, status }, 'application/merge-patch+json');
       return true;
     } catch (e) {
       const code = httpCode(e);
       if (code === 404 || code === 409) return false;
       throw e;
     }
+  }
+
+  /** Closes the idle keep-alive connections of the status writes. */
+  close(): void {
+    this.writer.close();
   }
 
   async deletePod(namespace: string, name: string, uid: string): Promise<void> {
