@@ -132,12 +132,23 @@ describe('PodContainerManager', () => {
     cm.stop();
   });
 
-  it('leaves pod cgroups it did not create alone when told the host is shared', async () => {
+  it('on a shared host leaves the kubepods settings and pod cgroups it found alone', async () => {
+    for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']) mkdirSync(join(dir, h, 'kubepods', 'burstable'), { recursive: true });
+    writeFileSync(join(dir, 'memory', 'kubepods', 'memory.limit_in_bytes'), '123');
+    writeFileSync(join(dir, 'cpu', 'kubepods', 'burstable', 'cpu.shares'), '777');
     mkdirSync(join(dir, 'cpu', 'kubepods', 'besteffort', 'podforeign'), { recursive: true });
-    const { cm } = await manager([], { orphansCreatedHereOnly: true });
+    const active = [pod('mine', { requests: { cpu: '1' } })];
+    const { cm, recorder } = await manager(active, { sharedHost: true });
     await cm.start();
-    await cm.ensurePodCgroup(pod('mine'));
+    expect(read('memory', 'kubepods', 'memory.limit_in_bytes')).toBe('123');
+    expect(recorder.events).toEqual([]);
+    await cm.ensurePodCgroup(active[0]!);
+    expect(read('cpu', 'kubepods', 'burstable', 'cpu.shares')).toBe('777');
+    // besteffort did not exist: made here, so kept here.
+    expect(read('cpu', 'kubepods', 'besteffort', 'cpu.shares')).toBe('2');
+    active.splice(0);
     expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual(['mine']);
+    expect(existsSync(join(dir, 'cpu', 'kubepods', 'burstable', 'podmine'))).toBe(false);
     expect(existsSync(join(dir, 'cpu', 'kubepods', 'besteffort', 'podforeign'))).toBe(true);
     cm.stop();
   });

@@ -45,10 +45,11 @@ export interface ContainerManagerOptions {
   /** Pods that may have running containers: the Burstable tier's shares follow their requests. */
   readonly activePods: () => readonly V1Pod[];
   /**
-   * Leave pod cgroups this manager did not create to their owner: on a host shared by several test
-   * kubelets, another one's pods are not orphans. A node's only kubelet cleans every orphan (upstream).
+   * Other kubelets use these cgroups too (test runs on one host, or a node's own kubelet beside a test
+   * agent): kubepods and the tiers found existing keep their settings, and only pod cgroups made here
+   * count as orphans. A node's only kubelet owns all of them (upstream).
    */
-  readonly orphansCreatedHereOnly?: boolean;
+  readonly sharedHost?: boolean;
   /**
    * Whether a pod still has volume directories on the node: its cgroup then stays (so memory-backed
    * volumes are not charged to the parent) with its cpu.shares at the minimum until they are gone.
@@ -64,6 +65,8 @@ export class PodContainerManager {
   private stopped = false;
   /** kubepods did not exist before this manager started. */
   private createdRoot = false;
+  /** The QoS tiers whose settings this manager keeps (all of them unless the host is shared). */
+  private readonly ownTiers = new Set<CgroupName>();
 
   constructor(private readonly o: ContainerManagerOptions) {}
 
@@ -82,17 +85,24 @@ export class PodContainerManager {
   /** Node allocatable on kubepods, then the QoS tiers, then their periodic upkeep (upstream setupNode + Start). */
   async start(): Promise<void> {
     const allocatable = nodeAllocatableResourceConfig(this.o.nodeAllocatable());
+    const shared = this.o.sharedHost === true;
     if (!(await this.o.cgroups.exists(ROOT_CGROUP))) {
       await this.o.cgroups.create(ROOT_CGROUP, allocatable);
       this.createdRoot = true;
     }
-    await this.enforceNodeAllocatable();
+    if (shared && !this.createdRoot) this.log('kubepods exists on this shared host: its limits are left as they are');
+    else await this.enforceNodeAllocatable();
     for (const [name, config] of [
       [BURSTABLE_CGROUP, {}],
       [BESTEFFORT_CGROUP, qosResourceConfigs([], this.gates).besteffort],
     ] as const) {
-      if (await this.o.cgroups.exists(name)) await this.o.cgroups.update(name, config);
-      else await this.o.cgroups.create(name, config);
+      if (!(await this.o.cgroups.exists(name))) {
+        await this.o.cgroups.create(name, config);
+        this.ownTiers.add(name);
+      } else if (!shared) {
+        await this.o.cgroups.update(name, config);
+        this.ownTiers.add(name);
+      }
     }
     await this.updateQosCgroups();
     this.qosTimer = this.o.clock.setInterval(() => {
@@ -121,11 +131,11 @@ export class PodContainerManager {
     }
   }
 
-  /** Burstable shares from the active Burstable pods' requests, BestEffort at the minimum. */
+  /** Burstable shares from the active Burstable pods' requests, BestEffort at the minimum (the tiers kept here). */
   async updateQosCgroups(): Promise<void> {
     const configs = qosResourceConfigs(this.o.activePods(), this.gates);
-    await this.o.cgroups.update(BURSTABLE_CGROUP, configs.burstable);
-    await this.o.cgroups.update(BESTEFFORT_CGROUP, configs.besteffort);
+    if (this.ownTiers.has(BURSTABLE_CGROUP)) await this.o.cgroups.update(BURSTABLE_CGROUP, configs.burstable);
+    if (this.ownTiers.has(BESTEFFORT_CGROUP)) await this.o.cgroups.update(BESTEFFORT_CGROUP, configs.besteffort);
   }
 
   /** The pod's cgroup: kubepods[/burstable|/besteffort]/pod<uid>, as the sandbox's cgroup_parent names it. */
@@ -215,7 +225,7 @@ export class PodContainerManager {
     const onDisk = await this.podCgroups();
     // Asked after listing: a pod whose cgroup is listed already has its worker.
     const running = possiblyRunning();
-    const candidates = [...onDisk].filter(([uid, name]) => !running.has(uid) && (!this.o.orphansCreatedHereOnly || this.created.has(name.join('/'))));
+    const candidates = [...onDisk].filter(([uid, name]) => !running.has(uid) && (this.o.sharedHost !== true || this.created.has(name.join('/'))));
     if (candidates.length === 0) return [];
     const sandboxed = await inRuntime();
     const removed: string[] = [];

@@ -77,7 +77,7 @@ export async function startPodCgroups(input: PodCgroupsStartInput): Promise<PodC
       enforceNodeAllocatable: c.enforceNodeAllocatable,
     }),
     activePods: input.activePods,
-    orphansCreatedHereOnly: input.sharedHost === true,
+    sharedHost: input.sharedHost === true,
     ...(input.rootDir !== undefined ? { podVolumesExist: volumeDirsExist(input.rootDir) } : {}),
     log: input.log,
   });

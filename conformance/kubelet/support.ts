@@ -48,8 +48,9 @@ export function specOrphanScope(ctx: SpecContext): { orphanScope?: (pod: { name:
 /**
  * Starts a mock API server and the reference kubelet on the target's runtime; both stop after the spec.
  * Pod cgroups: on the fakes in a stand-in tree under the spec's tmpDir; on a real runtime the agent
- * decides as it would on a node (the host's /sys/fs/cgroup as root with cgroupfs), sharing the host
- * with other test kubelets, and removes the kubepods tree afterwards if it made it.
+ * decides as it would on a node (the host's /sys/fs/cgroup as root with cgroupfs) but as a guest: a
+ * kubepods tree it finds (another run's, or a node kubelet's) keeps its settings, and the tree is removed
+ * afterwards only if this agent made it.
  */
 export async function startAgent(ctx: SpecContext, overrides: Partial<KubeletConfiguration> = {}): Promise<AgentUnderTest> {
   const clock = ctx.target.clock;
