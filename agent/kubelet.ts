@@ -83,7 +83,7 @@ export interface KubeletOptions {
   readonly orphanScope?: OrphanScope;
   /** Where the cgroup filesystems are for pod cgroups (a stand-in tree on the fakes); see cm/activation.ts. */
   readonly cgroupfsRoot?: string;
-  /** Other kubelets use this host's cgroups too (test runs): housekeeping removes only pod cgroups this one made. */
+  /** Other kubelets use this host's cgroups too (test runs): existing kubepods settings are left as found, and housekeeping removes only pod cgroups this one made. */
   readonly sharedCgroupHost?: boolean;
   readonly log?: (msg: string) => void;
 }
