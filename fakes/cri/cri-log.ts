@@ -26,6 +26,8 @@ export class CriLogWriter {
   /** Set once the writer no longer wants what a pending background create delivers. */
   private abandoned: 'close' | 'remove' | null = null;
   private settled: Promise<void> = Promise.resolve();
+  /** Closed or discarded: a late prepare() does nothing. */
+  private retired = false;
 
   constructor(
     readonly path: string,
@@ -41,7 +43,7 @@ export class CriLogWriter {
    * containerd does. The promise (which never rejects) settles when the background work is done.
    */
   prepare(): Promise<void> {
-    if (this.early || this.fd !== null) return this.settled;
+    if (this.early || this.fd !== null || this.retired) return this.settled;
     this.early = { state: 'pending' };
     owners.set(this.path, this);
     this.settled = new Promise((resolve) => {
@@ -99,6 +101,7 @@ export class CriLogWriter {
    */
   discard(): Promise<void> {
     if (this.abandoned || this.fd !== null) return this.settled;
+    this.retired = true;
     const early = this.early;
     if (early?.state === 'pending') {
       this.abandoned = 'remove';
@@ -164,6 +167,7 @@ export class CriLogWriter {
     }
     fs.closeSync(this.fd);
     this.fd = null;
+    this.retired = true;
     this.release();
   }
 

@@ -464,13 +464,14 @@ export class FakeRuntime {
       message: '',
       resources: config.linux?.resources ?? null,
       process: null,
-      // containerd creates the file at StartContainer; the fake starts creating it now, in the background,
-      // so that the start does not wait on the disk (see CriLogWriter.prepare).
       logs: logPath ? new CriLogWriter(logPath, this.clock) : null,
       stopSignalSent: false,
       cpuMs: 0,
     };
-    container.logs?.prepare();
+    // containerd creates the log file at StartContainer; the fake creates it in the background from now on,
+    // so the start does not wait on the disk (see CriLogWriter.prepare). setImmediate, not a clock timer:
+    // it orders the work after this event-loop turn's socket writes (the CreateContainer answer), in no time.
+    if (container.logs) setImmediate(() => void container.logs?.prepare());
     this.containerNames.set(name, id);
     this.containers.set(id, container);
     this.event('ContainerCreated', { podSandboxId: sandbox.id, containerId: id });
