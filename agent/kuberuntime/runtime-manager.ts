@@ -392,10 +392,18 @@ export class KubeRuntimeManager {
       throw e;
     }
     const previous = findContainerStatus(runtime, container.name);
-    const restartCount = await containerRestartCount(pod, container, previous, this.startNode);
+    // The restart count (a log directory listing) and the host files are independent: read and write them together.
+    const [restartCount, prepared] = await Promise.all([
+      containerRestartCount(pod, container, previous, this.startNode),
+      prepareContainerFiles(pod, container, sandboxIPs, this.startNode).then(
+        (files) => ({ files }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
     let config;
     try {
-      const files = await prepareContainerFiles(pod, container, sandboxIPs, this.startNode);
+      if ('error' in prepared) throw prepared.error;
+      const files = prepared.files;
       config = generateContainerConfig(pod, container, {
         ...files,
         restartCount,

@@ -81,17 +81,18 @@ function toJson(value: unknown): unknown {
 }
 
 /**
- * A status as published, as one string that is equal for equal statuses: second-precision times, keys
- * in sorted order, undefined members left out. The status manager compares statuses by it.
+ * A status as one string, for the status manager to tell an unchanged status cheaply: equal strings
+ * mean equal statuses. Not canonical (key order, millisecond times), so two equal statuses built
+ * differently may differ, which costs one redundant write; the kubelet builds them in one fixed order.
  */
 export function statusKey(status: V1PodStatus): string {
-  return canonical(status);
+  return JSON.stringify(status);
 }
 
 /** Equality of two statuses as published (second precision, key order ignored). */
 export function sameStatus(a: V1PodStatus | undefined, b: V1PodStatus | undefined): boolean {
   if (!a || !b) return a === b;
-  return statusKey(a) === statusKey(b);
+  return canonical(a) === canonical(b);
 }
 
 function canonical(value: unknown): string {

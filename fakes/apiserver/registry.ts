@@ -301,6 +301,11 @@ export class ApiRegistry {
     allocateClusterIP(svc, used);
   }
 
+  private validateMetadataOnly(type: ResourceType, object: KubeObject): void {
+    const causes = validateMetadata(object, type.nameRule);
+    if (causes.length > 0) throw errors.invalid(type.kind, object.metadata.name ?? '', type.group, causes);
+  }
+
   private validate(type: ResourceType, object: KubeObject, extra: StatusCause[] = []): void {
     const kindCauses = type.kind === 'Service' ? validateService(object) : validateKindSpecific(object);
     const causes = [...validateMetadata(object, type.nameRule), ...kindCauses, ...extra];
@@ -385,10 +390,12 @@ export class ApiRegistry {
     next = applyDefaultsInPlace(next);
     if (type.kind === 'Service') keepClusterIP(old, next);
     const defaultedMeta = next.metadata;
-    if (type.kind === 'Pod') {
-      const oldSpec = old['spec'] as JsonObject;
-      next['spec'] = subresource === 'status' ? cloneJson(oldSpec) : next['spec'];
-      this.validate(type, next, podSpecUpdateCauses(oldSpec, next['spec'] as JsonObject, jsonEqual));
+    if (subresource === 'status') {
+      // A status write keeps the stored spec (cloned with the object above): like kube-apiserver's
+      // ValidatePodStatusUpdate, only the metadata is validated again, and the generation stays.
+      this.validateMetadataOnly(type, next);
+    } else if (type.kind === 'Pod') {
+      this.validate(type, next, podSpecUpdateCauses(old['spec'] as JsonObject, next['spec'] as JsonObject, jsonEqual));
     } else {
       this.validate(type, next);
     }
@@ -402,7 +409,7 @@ export class ApiRegistry {
       }
     }
     defaultedMeta.generation = old.metadata.generation ?? 1;
-    if (!jsonEqual(withoutMetaAndStatus(old), withoutMetaAndStatus(next))) defaultedMeta.generation += 1;
+    if (subresource !== 'status' && !jsonEqual(withoutMetaAndStatus(old), withoutMetaAndStatus(next))) defaultedMeta.generation += 1;
     defaultedMeta.resourceVersion = old.metadata.resourceVersion ?? '';
     if (defaultedMeta.finalizers !== undefined && defaultedMeta.finalizers.length === 0) delete defaultedMeta.finalizers;
     if (jsonEqual(old as unknown as JsonValue, next as unknown as JsonValue)) return existing; // no-op writes do not bump resourceVersion
