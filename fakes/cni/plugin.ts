@@ -78,15 +78,16 @@ async function execute(
   env: CniEnv,
   sleep: (ms: number) => Promise<void>,
 ): Promise<{ result?: CniResult | object }> {
-  const stateDir = join(config.dataDir ?? DEFAULT_DATA_DIR, config.name);
+  // Only faults and IPAM keep state; a chained ADD/DEL without faults never needs the path.
+  const stateDir = (): string => join(config.dataDir ?? DEFAULT_DATA_DIR, config.name);
   const faults = validateFaultRules(config.faults);
   if (faults.length > 0) {
-    const rule = pickFault(faults, { env, callNumber: claimCallNumber(join(stateDir, 'calls'), env.command) });
+    const rule = pickFault(faults, { env, callNumber: claimCallNumber(join(stateDir(), 'calls'), env.command) });
     if (rule?.delayMs) await sleep(rule.delayMs);
     if (rule?.code !== undefined) throw new CniError(rule.code, rule.msg ?? `injected ${env.command} fault`, rule.details ?? '');
   }
   const ipam = (): FileIpam | undefined =>
-    config.subnet === undefined ? undefined : new FileIpam(stateDir, parseSubnet(config.subnet, config.gateway));
+    config.subnet === undefined ? undefined : new FileIpam(stateDir(), parseSubnet(config.subnet, config.gateway));
 
   switch (env.command) {
     case 'ADD': {
@@ -132,11 +133,12 @@ async function execute(
     }
     case 'STATUS':
       if (config.subnet !== undefined) {
+        const dir = stateDir();
         try {
-          mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-          accessSync(stateDir, constants.W_OK);
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          accessSync(dir, constants.W_OK);
         } catch (err) {
-          throw new CniError(CniErrorCode.PluginNotAvailable, `IPAM state directory ${stateDir} is not writable`, (err as Error).message);
+          throw new CniError(CniErrorCode.PluginNotAvailable, `IPAM state directory ${dir} is not writable`, (err as Error).message);
         }
       }
       return {};

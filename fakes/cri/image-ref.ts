@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Image reference parsing and normalisation as containerd's CRI plugin does it (docker reference
@@ -22,7 +22,23 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/;
 const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
 
+/**
+ * Parsed references by text: every sandbox resolves the pause image and every container its image, and
+ * parsing is pure, so a kubelet's handful of references is parsed once. Bounded; invalid text is not kept.
+ */
+const parsed = new Map<string, ImageRef>();
+const PARSED_LIMIT = 1024;
+
 export function parseImageRef(text: string): ImageRef {
+  const known = parsed.get(text);
+  if (known) return known;
+  const ref = Object.freeze(parseImageRefText(text));
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
+  parsed.set(text, ref);
+  return ref;
+}
+
+function parseImageRefText(text: string): ImageRef {
   if (text.length === 0) throw new ImageRefError('invalid reference format: empty reference');
   if (text.length > 255 + 200) throw new ImageRefError('invalid reference format: reference too long');
   let rest = text;
@@ -89,5 +105,5 @@ export function asImageId(text: string): string | null {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

@@ -15,8 +15,9 @@ export class PodIpAllocator {
   private next: number;
   private readonly used = new Set<number>();
 
-  /** The CIDR this allocator hands out. */
+  /** The CIDR this allocator hands out, and its prefix length. */
   readonly cidr: string;
+  readonly prefix: number;
 
   constructor(cidr: string = randomLoopbackCidr()) {
     this.cidr = cidr;
@@ -26,6 +27,7 @@ export class PodIpAllocator {
     if (!m || octets.some((o) => o > 255) || octets[0] !== 127 || bits < 8 || bits > 30) {
       throw new Error(`podCidr: "${cidr}" must be an IPv4 CIDR inside 127.0.0.0/8 with a prefix of /8 to /30`);
     }
+    this.prefix = bits;
     const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
     this.first = ((base & mask) >>> 0) + 2; // skip the network address and .1 (the "gateway")

@@ -264,7 +264,7 @@ export class FakeRuntime {
       podNamespace: md?.namespace ?? '',
       podUid: md?.uid ?? '',
       ip: s.ip,
-      prefix: Number(this.ips.cidr.split('/')[1]),
+      prefix: this.ips.prefix,
     };
   }
 
