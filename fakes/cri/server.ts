@@ -183,8 +183,9 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     const fn = impl[method];
     return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
       const request = call.request;
-      // The answer goes out first and the journal entry right after, in the same synchronous step:
-      // no other call can be journaled in between, and the client does not wait for the bookkeeping.
+      // The answer is queued first and the journal entry appended right after, in the same synchronous
+      // step: no other call can be journaled in between. (Node's HTTP/2 writes what was queued at the end
+      // of the event-loop turn, so whatever else this turn does delays the answer: keep it short.)
       const answer = (response: unknown): void => {
         callback(null, response);
         record(method, request, response, null);
