@@ -72,9 +72,22 @@ const kubelet = new Kubelet({
 await kubelet.start();
 await kubelet.podSourceSynced();
 port.postMessage({ ready: true });
+/** Total seconds and count of each timed runtime operation so far (kubelet_runtime_operations_duration_seconds). */
+async function runtimeOperationTimes(): Promise<Record<string, { seconds: number; count: number }>> {
+  const metric = await kubelet.metrics.runtimeOperationsDuration.get();
+  const out: Record<string, { seconds: number; count: number }> = {};
+  for (const v of metric.values) {
+    const op = String(v.labels['operation_type'] ?? '');
+    const entry = (out[op] ??= { seconds: 0, count: 0 });
+    if (v.metricName?.endsWith('_sum')) entry.seconds = v.value;
+    if (v.metricName?.endsWith('_count')) entry.count = v.value;
+  }
+  return out;
+}
+
 let profiler: PhaseProfiler | undefined;
 port.on('message', (msg: string | { profileTo: string }) => {
-  if (msg === 'cpu') port.postMessage({ cpu: process.threadCpuUsage(), criCalls: { ...criCalls } });
+  if (msg === 'cpu') void runtimeOperationTimes().then((criSeconds) => port.postMessage({ cpu: process.threadCpuUsage(), criCalls: { ...criCalls }, criSeconds }));
   if (msg === 'close') void kubelet.stop().then(() => (cri.close(), process.exit(0)));
   if (msg === 'profile-start') void startPhaseProfile().then((p) => ((profiler = p), port.postMessage({ profiling: true })));
   if (typeof msg === 'object') void profiler?.stop(msg.profileTo).then(() => port.postMessage({ profiled: msg.profileTo }));

@@ -87,12 +87,14 @@ interface WorkerCounters {
   readonly cpuMicros: number;
   /** CRI calls the agent made so far, by client method. */
   readonly criCalls: Readonly<Record<string, number>>;
+  /** Time spent in the timed runtime operations so far, by operation (the kubelet's own metric). */
+  readonly criSeconds: Readonly<Record<string, { seconds: number; count: number }>>;
 }
 
 function workerCounters(worker: Worker): Promise<WorkerCounters> {
   return new Promise((resolve) => {
-    worker.once('message', (msg: { cpu: { user: number; system: number }; criCalls: Record<string, number> }) =>
-      resolve({ cpuMicros: msg.cpu.user + msg.cpu.system, criCalls: msg.criCalls }),
+    worker.once('message', (msg: { cpu: { user: number; system: number }; criCalls: Record<string, number>; criSeconds: WorkerCounters['criSeconds'] }) =>
+      resolve({ cpuMicros: msg.cpu.user + msg.cpu.system, criCalls: msg.criCalls, criSeconds: msg.criSeconds }),
     );
     worker.postMessage('cpu');
   });
@@ -100,6 +102,20 @@ function workerCounters(worker: Worker): Promise<WorkerCounters> {
 
 async function threadCpuMicros(worker: Worker): Promise<number> {
   return (await workerCounters(worker)).cpuMicros;
+}
+
+/** Mean latency of each runtime operation between two readings, slowest first, as `name n.n ms`. */
+function meanLatencies(before: WorkerCounters['criSeconds'], after: WorkerCounters['criSeconds']): string {
+  return Object.entries(after)
+    .map(([op, a]) => {
+      const b = before[op] ?? { seconds: 0, count: 0 };
+      const n = a.count - b.count;
+      return [op, n > 0 ? ((a.seconds - b.seconds) / n) * 1000 : 0] as const;
+    })
+    .filter(([, ms]) => ms > 0)
+    .sort((x, y) => y[1] - x[1])
+    .map(([op, ms]) => `${op} ${ms.toFixed(1)} ms`)
+    .join(', ');
 }
 
 /** Calls per pod between two readings, largest first, as `name n.n` pairs. */
@@ -278,6 +294,7 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
         apiWritesPerPod: sum(writes) / burst,
       };
       console.log(`burst CRI calls per pod: ${burstFigures.criCallsPerPod.toFixed(1)} (${perPod(before.criCalls, after.criCalls, burst)})`);
+      console.log(`burst runtime operation mean latency (agent's view): ${meanLatencies(before.criSeconds, after.criSeconds)}`);
       console.log(`burst API server writes per pod: ${burstFigures.apiWritesPerPod.toFixed(1)} (${perPod({}, writes, burst)})`);
       console.log(
         `burst: ${burst} pods created → all running in ${secs.toFixed(2)} s = ${(burst / secs).toFixed(0)} pods/s ` +

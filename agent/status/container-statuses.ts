@@ -101,9 +101,9 @@ export function convertToApiContainerStatuses(
   options: ConvertOptions,
 ): V1ContainerStatus[] {
   const oldByName = new Map(previous.map((s) => [s.name, s]));
-  const defaultWaiting: V1ContainerState = {
+  const defaultWaiting = (): V1ContainerState => ({
     waiting: { reason: hasInitContainers ? REASON_POD_INITIALIZING : REASON_CONTAINER_CREATING },
-  };
+  });
   const statuses = new Map<string, V1ContainerStatus>();
   for (const c of containers) {
     const old = oldByName.get(c.name);
@@ -117,7 +117,7 @@ export function convertToApiContainerStatuses(
       imageID: '',
       ready: false,
       restartCount: old?.restartCount ?? 0,
-      state: structuredClone(defaultWaiting),
+      state: defaultWaiting(),
     };
     if (old?.lastState) s.lastState = structuredClone(old.lastState);
     statuses.set(c.name, s);

@@ -365,7 +365,9 @@ export class ApiRegistry {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = cloneJson(old);
+      // The stored object without its old status (replaced next), so the status is not cloned for nothing.
+      const { status: _replaced, ...kept } = old;
+      next = cloneJson(kept) as KubeObject;
       next['status'] = nextIn['status'];
       if (nextIn.metadata.labels !== undefined) next.metadata.labels = nextIn.metadata.labels;
       if (nextIn.metadata.annotations !== undefined) next.metadata.annotations = nextIn.metadata.annotations;
