@@ -37,7 +37,19 @@ interface RuntimeUnderTest {
 }
 
 /** The raw CRI sequence of a one-container pod whose image is present, as the kubelet issues it. */
-async function rawPodStart(cri: CriClient, image: string, logDir: string, i: number): Promise<{ ms: number; sandbox: string }> {
+/** Seconds and count per runtime operation (the names the kubelet's metric uses), for the raw sequence. */
+type OperationTimes = Record<string, { seconds: number; count: number }>;
+
+async function timedCall<T>(times: OperationTimes, op: string, call: () => Promise<T>): Promise<T> {
+  const t0 = clock.monotonic();
+  const out = await call();
+  const entry = (times[op] ??= { seconds: 0, count: 0 });
+  entry.seconds += (clock.monotonic() - t0) / 1000;
+  entry.count++;
+  return out;
+}
+
+async function rawPodStart(cri: CriClient, image: string, logDir: string, i: number, times: OperationTimes): Promise<{ ms: number; sandbox: string }> {
   const start = clock.monotonic();
   const sandboxConfig = {
     metadata: { name: `raw-${i}`, uid: `raw-${process.pid}-${i}`, namespace: 'bench-raw', attempt: 0 },
@@ -45,15 +57,17 @@ async function rawPodStart(cri: CriClient, image: string, logDir: string, i: num
     hostname: `raw-${i}`,
     linux: { cgroupParent: `/kubepods/besteffort/podraw-${process.pid}-${i}` },
   };
-  const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
-  await cri.podSandboxStatus({ podSandboxId });
-  await cri.imageStatus({ image: { image } });
-  const { containerId } = await cri.createContainer({
-    podSandboxId,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: `app/0.log` },
-    sandboxConfig,
-  });
-  await cri.startContainer({ containerId });
+  const { podSandboxId } = await timedCall(times, 'run_podsandbox', () => cri.runPodSandbox({ config: sandboxConfig }));
+  await timedCall(times, 'podsandbox_status', () => cri.podSandboxStatus({ podSandboxId }));
+  await timedCall(times, 'image_status', () => cri.imageStatus({ image: { image } }));
+  const { containerId } = await timedCall(times, 'create_container', () =>
+    cri.createContainer({
+      podSandboxId,
+      config: { metadata: { name: 'app', attempt: 0 }, image: { image }, command: ['sleep', '3600'], logPath: `app/0.log` },
+      sandboxConfig,
+    }),
+  );
+  await timedCall(times, 'start_container', () => cri.startContainer({ containerId }));
   return { ms: clock.monotonic() - start, sandbox: podSandboxId };
 }
 
@@ -214,19 +228,24 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
     };
     // One warm-up of each, then raw and agent pod starts alternate, so both see the same machine
     // load (the box is shared) and the same agent background work (PLEG relists, status, lease).
-    const warm = await rawPodStart(cri, rt.busybox, logDir, -1);
+    const warm = await rawPodStart(cri, rt.busybox, logDir, -1, {});
     await removeSandboxes(cri, [warm.sandbox]);
     await agentPodStart('warm-0');
     const raw: number[] = [];
     const rawSandboxes: string[] = [];
     const seq: number[] = [];
+    const rawTimes: OperationTimes = {};
+    const seqBefore = await workerCounters(worker);
     for (let i = 0; i < pods; i++) {
-      const r = await rawPodStart(cri, rt.busybox, logDir, i);
+      const r = await rawPodStart(cri, rt.busybox, logDir, i, rawTimes);
       raw.push(r.ms);
       rawSandboxes.push(r.sandbox);
       seq.push(await agentPodStart(`seq-${i}`));
     }
+    const seqAfter = await workerCounters(worker);
     await removeSandboxes(cri, rawSandboxes);
+    console.log(`runtime operation mean latency, raw sequence: ${meanLatencies({}, rawTimes)}`);
+    console.log(`runtime operation mean latency, agent's pods (its own metric): ${meanLatencies(seqBefore.criSeconds, seqAfter.criSeconds)}`);
     const rawSummary = latencySummary(raw);
     console.log(formatLatency('raw CRI sequence (1-container pod)', rawSummary));
     const agentSummary = latencySummary(seq);
