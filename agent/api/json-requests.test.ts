@@ -1,3 +1,4 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockApiServer, type MockApiServer } from '../../fakes/apiserver/server.js';
 import { ApiRequestError, JsonApiWriter } from './json-requests.js';
@@ -36,5 +37,20 @@ describe('JsonApiWriter', () => {
       .catch((e: unknown) => e);
     expect(httpCode(conflict)).toBe(409);
     writer.close();
+  });
+
+  it('leaves clusters reached through a proxy to client-node', () => {
+    const config = (proxy: string): KubeConfig => {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: 'https://10.0.0.1:6443', skipTLSVerify: false, ...(proxy ? { proxyUrl: proxy } : {}) }],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      return kc;
+    };
+    expect(JsonApiWriter.handles(config(''))).toBe(true);
+    expect(JsonApiWriter.handles(config('http://proxy.local:3128'))).toBe(false);
   });
 });

@@ -26,12 +26,18 @@ export class JsonApiWriter {
 
   constructor(private readonly config: KubeConfig) {}
 
+  /** Clusters reached through a proxy (kubeconfig proxy-url) are left to client-node, which speaks to proxies. */
+  static handles(config: KubeConfig): boolean {
+    const cluster = config.getCurrentCluster();
+    return cluster !== null && !cluster.proxyUrl;
+  }
+
   /** Sends `body` as `contentType`; resolves on 2xx, rejects with ApiRequestError (the Status message) otherwise. */
   async send(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown, contentType = 'application/json'): Promise<void> {
     const cluster = this.config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-    const options: RequestOptions & { ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean } = {};
+    const options: RequestOptions & { ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; servername?: string } = {};
     // Headers (bearer tokens, exec credentials) and TLS material, as client-node applies them per request.
     await this.config.applyToHTTPSOptions(options);
     const secure = url.protocol === 'https:';
@@ -44,6 +50,7 @@ export class JsonApiWriter {
           ...(options.cert !== undefined ? { cert: options.cert as string } : {}),
           ...(options.key !== undefined ? { key: options.key as string } : {}),
           ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
+          ...(options.servername !== undefined ? { servername: options.servername } : {}),
         })
       : new HttpAgent({ keepAlive: true, timeout: IDLE_TIMEOUT_MS });
     const text = JSON.stringify(body);

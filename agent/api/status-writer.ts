@@ -1,6 +1,6 @@
 import type { PodStatusWriter } from '../status/status-manager.js';
 import { JsonApiWriter } from './json-requests.js';
-import { httpCode, type KubeClients } from './kube-client.js';
+import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
 
 /**
  * Writes pod statuses as the kubelet does: a patch of the status subresource carrying the pod UID as a
@@ -8,7 +8,7 @@ import { httpCode, type KubeClients } from './kube-client.js';
  */
 export class ApiPodStatusWriter implements PodStatusWriter {
   /** Status patches are the kubelet's most frequent write: plain JSON requests, not client-node's pipeline. */
-  private readonly writer: JsonApiWriter;
+  private readonly writer: JsonApiWriter | null;
 
   /**
    * @param apiUid maps the kubelet's pod UID to the UID of the API object that carries its status
@@ -18,14 +18,19 @@ export class ApiPodStatusWriter implements PodStatusWriter {
     private readonly clients: KubeClients,
     private readonly apiUid: (namespace: string, name: string, uid: string) => string = (_n, _m, uid) => uid,
   ) {
-    this.writer = new JsonApiWriter(clients.config);
+    this.writer = JsonApiWriter.handles(clients.config) ? new JsonApiWriter(clients.config) : null;
   }
 
   async patchStatus(namespace: string, name: string, kubeletUid: string, status: Record<string, unknown>): Promise<boolean> {
     const uid = this.apiUid(namespace, name, kubeletUid);
     try {
-      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
-      await this.writer.send('PATCH', path, { metadata: { uid }, status }, 'application/merge-patch+json');
+      const body = { metadata: { uid }, status };
+      if (this.writer) {
+        const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
+        await this.writer.send('PATCH', path, body, 'application/merge-patch+json');
+      } else {
+        await this.clients.core.patchNamespacedPodStatus({ name, namespace, body }, mergePatch);
+      }
       return true;
     } catch (e) {
       const code = httpCode(e);
@@ -36,7 +41,7 @@ export class ApiPodStatusWriter implements PodStatusWriter {
 
   /** Closes the idle keep-alive connections of the status writes. */
   close(): void {
-    this.writer.close();
+    this.writer?.close();
   }
 
   async deletePod(namespace: string, name: string, uid: string): Promise<void> {
