@@ -27,12 +27,22 @@ interface Entry {
 export const STATUS_RETRY_MS = 10_000;
 
 /**
+ * Status writes in flight at once across all pods. Upstream writes from one goroutine, one pod after
+ * the other, so statuses that change while others are being written are written once, latest first
+ * come: a few writers keep that coalescing under a burst without delaying a lone pod's write.
+ */
+export const STATUS_WRITERS = 4;
+
+/**
  * The kubelet's status manager: the source of truth for each pod's last generated status, published
  * to the API asynchronously (one write in flight per pod, latest status wins), retried on the clock.
  */
 export class StatusManager {
   private readonly entries = new Map<string, Entry>();
   private readonly waiters = new Set<() => void>();
+  /** Pods with a status to write, oldest request first (a pod keeps its place when it changes again). */
+  private readonly queue = new Set<string>();
+  private writing = 0;
 
   constructor(
     private readonly writer: PodStatusWriter | null,
@@ -76,6 +86,7 @@ export class StatusManager {
     const e = this.entries.get(uid);
     e?.retry?.cancel();
     this.entries.delete(uid);
+    this.queue.delete(uid);
   }
 
   /** Deletes the API object of a finished pod whose resources are all released. */
@@ -116,7 +127,23 @@ export class StatusManager {
     if (e.syncedVersion === e.version) return;
     e.retry?.cancel();
     e.retry = undefined;
-    void this.sync(uid, e);
+    this.queue.add(uid);
+    this.pump();
+  }
+
+  /** Starts queued writes while writers are free; each writes the pod's latest status when it starts. */
+  private pump(): void {
+    for (const uid of this.queue) {
+      if (this.writing >= STATUS_WRITERS) return;
+      this.queue.delete(uid);
+      const e = this.entries.get(uid);
+      if (!e || e.syncing || e.syncedVersion === e.version) continue;
+      this.writing++;
+      void this.sync(uid, e).finally(() => {
+        this.writing--;
+        this.pump();
+      });
+    }
   }
 
   private async sync(uid: string, e: Entry): Promise<void> {
