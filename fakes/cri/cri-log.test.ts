@@ -61,75 +61,18 @@ describe('CRI log files', () => {
     expect(fs.readFileSync(path, 'utf8')).toMatch(/^\S+ stdout F three\n$/);
   });
 
-  it('creates the file in the background before the start, and the start writes to it', async () => {
-    const path = join(tmp(), 'pod', 'c', '0.log');
-    const w = new CriLogWriter(path, new VirtualClock());
-    await w.prepare();
-    expect(fs.readFileSync(path, 'utf8')).toBe('');
-    w.open();
-    w.write('stdout', 'hi\n');
-    w.close();
-    expect(fs.readFileSync(path, 'utf8')).toMatch(/^\S+ stdout F hi\n$/);
-  });
-
-  it('opens at once when the start comes before the background create finished, and keeps one file', async () => {
-    const path = join(tmp(), '0.log');
-    const w = new CriLogWriter(path, new VirtualClock());
-    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
-    const settled = w.prepare();
-    w.open();
-    w.write('stdout', 'early\n');
-    await settled;
-    w.write('stdout', 'late\n');
-    w.close();
-    expect(fs.readFileSync(path, 'utf8')).toMatch(/^\S+ stdout F early\n\S+ stdout F late\n$/);
-    // The descriptor the background create opened was closed when it landed.
-    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
-  });
-
-  it('removes the file the writer of a container that never started created, but not one that was there before', async () => {
+  it('appends to an existing file, and reports a path it cannot open', () => {
     const dir = tmp();
-    const created = new CriLogWriter(join(dir, 'new.log'), new VirtualClock());
-    await created.prepare();
-    await created.discard();
-    expect(fs.existsSync(join(dir, 'new.log'))).toBe(false);
+    fs.writeFileSync(join(dir, '0.log'), 'before\n');
+    const w = new CriLogWriter(join(dir, '0.log'), new VirtualClock());
+    w.open();
+    w.write('stdout', 'after\n');
+    w.close();
+    expect(fs.readFileSync(join(dir, '0.log'), 'utf8')).toMatch(/^before\n\S+ stdout F after\n$/);
 
-    const stillPending = new CriLogWriter(join(dir, 'pending.log'), new VirtualClock());
-    const settled = stillPending.prepare();
-    stillPending.close(); // a runtime reset before the create landed
-    await settled;
-    expect(fs.existsSync(join(dir, 'pending.log'))).toBe(false);
-
-    fs.writeFileSync(join(dir, 'old.log'), 'kept\n');
-    const existing = new CriLogWriter(join(dir, 'old.log'), new VirtualClock());
-    await existing.prepare();
-    await existing.discard();
-    expect(fs.readFileSync(join(dir, 'old.log'), 'utf8')).toBe('kept\n');
-  });
-
-  it('does not remove a file that a newer writer took over in the meantime', async () => {
-    const path = join(tmp(), '0.log');
-    const first = new CriLogWriter(path, new VirtualClock());
-    const firstSettled = first.prepare();
-    const removed = first.discard();
-    const second = new CriLogWriter(path, new VirtualClock());
-    second.open();
-    await Promise.all([firstSettled, removed]);
-    second.write('stdout', 'mine\n');
-    second.close();
-    expect(fs.readFileSync(path, 'utf8')).toMatch(/stdout F mine\n$/);
-  });
-
-  it('reports a path it cannot create when the start opens it, with the error of that moment', async () => {
-    const dir = tmp();
     fs.mkdirSync(join(dir, 'is-a-dir.log'));
-    const w = new CriLogWriter(join(dir, 'is-a-dir.log'), new VirtualClock());
-    await w.prepare();
-    expect(() => w.open()).toThrow(/EISDIR/);
-
+    expect(() => new CriLogWriter(join(dir, 'is-a-dir.log'), new VirtualClock()).open()).toThrow(/EISDIR/);
     fs.writeFileSync(join(dir, 'file'), '');
-    const under = new CriLogWriter(join(dir, 'file', '0.log'), new VirtualClock());
-    await under.prepare();
-    expect(() => under.open()).toThrow(/ENOTDIR|EEXIST/);
+    expect(() => new CriLogWriter(join(dir, 'file', '0.log'), new VirtualClock()).open()).toThrow(/ENOTDIR|EEXIST/);
   });
 });

@@ -21,13 +21,6 @@ export class CriLogWriter {
   private fd: number | null = null;
   private readonly pending: Record<LogStream, string> = { stdout: '', stderr: '' };
   private failures = 0;
-  /** The background create of prepare(): in flight, or how it ended. */
-  private early: { state: 'pending' } | { state: 'open'; fd: number; created: boolean } | { state: 'failed' } | null = null;
-  /** Set once the writer no longer wants what a pending background create delivers. */
-  private abandoned: 'close' | 'remove' | null = null;
-  private settled: Promise<void> = Promise.resolve();
-  /** Closed or discarded: a late prepare() does nothing. */
-  private retired = false;
 
   constructor(
     readonly path: string,
@@ -35,103 +28,16 @@ export class CriLogWriter {
     private readonly maxLine = DEFAULT_MAX_LOG_LINE,
   ) {}
 
-  /**
-   * Creates the file ahead of open(), in libuv's thread pool: on a busy disk creating a file (a
-   * journaled directory update) takes from tens of microseconds to milliseconds, and the runtime
-   * calls this at CreateContainer so that StartContainer, which the kubelet sends next, normally finds
-   * the file open. Failures are not reported here: open() tries again and reports them then, when
-   * containerd does. The promise (which never rejects) settles when the background work is done.
-   */
-  prepare(): Promise<void> {
-    if (this.early || this.fd !== null || this.retired) return this.settled;
-    this.early = { state: 'pending' };
-    owners.set(this.path, this);
-    this.settled = new Promise((resolve) => {
-      openCreating(this.path, (err, fd, created) => {
-        const abandoned = this.abandoned;
-        if (!abandoned) {
-          this.early = err ? { state: 'failed' } : { state: 'open', fd, created };
-          return resolve();
-        }
-        this.early = null;
-        // 'close': open() did not wait for this and has its own descriptor; 'remove': discarded meanwhile.
-        const finish = (): void => {
-          if (abandoned === 'remove' && created) this.removeFile(resolve);
-          else {
-            if (abandoned === 'remove') this.release();
-            resolve();
-          }
-        };
-        if (err) finish();
-        else fs.close(fd, finish);
-      });
-    });
-    return this.settled;
-  }
-
-  /**
-   * Opens for appending (creating directories and the file as containerd does), unless prepare()
-   * already did; throws when it cannot.
-   */
+  /** Opens (creating directories and the file) for appending; throws when it cannot. */
   open(): void {
-    const early = this.early;
-    if (early?.state === 'open') {
-      this.early = null;
-      this.fd = early.fd;
-      return;
-    }
-    // Still in flight: open synchronously now and let the background result be closed when it lands.
-    if (early?.state === 'pending') this.abandoned = 'close';
-    else this.early = null;
     this.fd = openForAppend(this.path);
-    owners.set(this.path, this);
   }
 
   /** ReopenContainerLog: close the current descriptor and open the path again. */
   reopen(): void {
     const old = this.fd;
-    this.fd = openForAppend(this.path);
+    this.open();
     if (old !== null) fs.closeSync(old);
-  }
-
-  /**
-   * The container goes away without having started: close what prepare() opened and remove the file
-   * if prepare() created it, so that, as under containerd, a container that never ran leaves no log
-   * file. The promise settles when that is done.
-   */
-  discard(): Promise<void> {
-    if (this.abandoned || this.fd !== null) return this.settled;
-    this.retired = true;
-    const early = this.early;
-    if (early?.state === 'pending') {
-      this.abandoned = 'remove';
-      return this.settled;
-    }
-    this.early = null;
-    if (early?.state !== 'open') {
-      this.release();
-      return this.settled;
-    }
-    return new Promise((resolve) =>
-      fs.close(early.fd, () => {
-        if (early.created) this.removeFile(resolve);
-        else {
-          this.release();
-          resolve();
-        }
-      }),
-    );
-  }
-
-  /** Removes the file this writer created, unless another writer has taken the path since. */
-  private removeFile(done: () => void): void {
-    if (owners.get(this.path) !== this) return done();
-    owners.delete(this.path);
-    fs.unlink(this.path, () => done());
-  }
-
-  private release(): void {
-    if (owners.get(this.path) === this) owners.delete(this.path);
   }
 
   write(stream: LogStream, text: string): void {
@@ -160,15 +66,8 @@ export class CriLogWriter {
 
   close(): void {
     this.flush();
-    if (this.fd === null) {
-      // Never opened: the container did not start.
-      void this.discard();
-      return;
-    }
-    fs.closeSync(this.fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
-    this.retired = true;
-    this.release();
   }
 
   /** Write failures (e.g. the directory was removed under a running container). */
@@ -196,12 +95,6 @@ export class CriLogWriter {
   }
 }
 
-/**
- * Which writer last took each path: a writer removing a file it created must not remove it from under a
- * newer container given the same path in the meantime.
- */
-const owners = new Map<string, CriLogWriter>();
-
 /** containerd's openLogFile: O_APPEND|O_CREATE|O_WRONLY, mode 0640, after creating the directory. */
 function openForAppend(path: string): number {
   try {
@@ -212,24 +105,6 @@ function openForAppend(path: string): number {
     fs.mkdirSync(dirname(path), { recursive: true });
     return fs.openSync(path, 'a', 0o640);
   }
-}
-
-/**
- * openForAppend in the thread pool, telling whether this call created the file: exclusive create first,
- * an existing file opened as it is, the directory created when missing.
- */
-function openCreating(path: string, done: (err: NodeJS.ErrnoException | null, fd: number, created: boolean) => void): void {
-  const attempt = (mkdirOnMissing: boolean): void => {
-    fs.open(path, 'ax', 0o640, (err, fd) => {
-      if (!err) return done(null, fd, true);
-      if (err.code === 'EEXIST') return fs.open(path, 'a', 0o640, (err2, fd2) => done(err2, fd2, false));
-      if (err.code === 'ENOENT' && mkdirOnMissing) {
-        return fs.mkdir(dirname(path), { recursive: true }, (err3) => (err3 ? done(err3, -1, false) : attempt(false)));
-      }
-      done(err, -1, false);
-    });
-  };
-  attempt(true);
 }
 
 /**

@@ -240,7 +240,7 @@ describe('the fake runtime model', () => {
         rt.createContainer({ podSandboxId: pod, config: { metadata: { name, attempt: 0 }, image: { image: 'busybox' }, command: ['echo', 'hi'], logPath: `${name}/0.log` }, sandboxConfig } as never)
           .containerId as string;
       const started = create('started');
-      rt.startContainer({ containerId: started }); // at once, before the background create could land
+      rt.startContainer({ containerId: started });
       expect(existsSync(join(logDirectory, 'started/0.log'))).toBe(true);
       await rt.removeContainer({ containerId: create('idle') });
       expect(existsSync(join(logDirectory, 'idle/0.log'))).toBe(false);

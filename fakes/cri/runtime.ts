@@ -464,14 +464,10 @@ export class FakeRuntime {
       message: '',
       resources: config.linux?.resources ?? null,
       process: null,
-      logs: logPath ? new CriLogWriter(logPath, this.clock) : null,
+      logs: null,
       stopSignalSent: false,
       cpuMs: 0,
     };
-    // containerd creates the log file at StartContainer; the fake creates it in the background from now on,
-    // so the start does not wait on the disk (see CriLogWriter.prepare). setImmediate, not a clock timer:
-    // it orders the work after this event-loop turn's socket writes (the CreateContainer answer), in no time.
-    if (container.logs) setImmediate(() => void container.logs?.prepare());
     this.containerNames.set(name, id);
     this.containers.set(id, container);
     this.event('ContainerCreated', { podSandboxId: sandbox.id, containerId: id });
@@ -497,14 +493,16 @@ export class FakeRuntime {
     };
     if (!sandbox) throw fail(`sandbox "${c.sandboxId}" not found: not found`);
     if (sandbox.state !== 'SANDBOX_READY') throw fail(`sandbox container "${sandbox.id}" is not running`);
-    const logs = c.logs;
-    if (logs) {
+    let logs: CriLogWriter | null = null;
+    if (c.logPath) {
+      logs = new CriLogWriter(c.logPath, this.clock);
       try {
         logs.open();
       } catch (err) {
         throw fail(`failed to create containerd task: failed to create container loggers: failed to create and open log file: ${(err as Error).message}`);
       }
     }
+    c.logs = logs;
     c.state = 'CONTAINER_RUNNING';
     c.startedAt = nowNs(this.clock);
     const process = new ContainerProcess({
@@ -601,8 +599,6 @@ export class FakeRuntime {
     this.containers.delete(c.id);
     if (this.containerNames.get(c.name) === c.id) this.containerNames.delete(c.name);
     this.event('ContainerRemoved', { podSandboxId: c.sandboxId, containerId: c.id });
-    // Never started: no log file when the call answers, as under containerd.
-    await c.logs?.discard();
     return {};
   }
 
