@@ -118,17 +118,17 @@ async function threadCpuMicros(worker: Worker): Promise<number> {
   return (await workerCounters(worker)).cpuMicros;
 }
 
-/** Mean latency of each runtime operation between two readings, slowest first, as `name n.n ms`. */
+/** Mean latency of each runtime operation between two readings, slowest first, as `name n.n ms ×calls`. */
 function meanLatencies(before: WorkerCounters['criSeconds'], after: WorkerCounters['criSeconds']): string {
   return Object.entries(after)
     .map(([op, a]) => {
       const b = before[op] ?? { seconds: 0, count: 0 };
       const n = a.count - b.count;
-      return [op, n > 0 ? ((a.seconds - b.seconds) / n) * 1000 : 0] as const;
+      return [op, n > 0 ? ((a.seconds - b.seconds) / n) * 1000 : 0, n] as const;
     })
     .filter(([, ms]) => ms > 0)
     .sort((x, y) => y[1] - x[1])
-    .map(([op, ms]) => `${op} ${ms.toFixed(1)} ms`)
+    .map(([op, ms, n]) => `${op} ${ms.toFixed(1)} ms ×${n}`)
     .join(', ');
 }
 
