@@ -148,8 +148,8 @@ export { VolumeManager, PodVolumesError, VolumeError, classifyPodVolumes, apiVol
 // Reference kubelet (issue 5): the pure decisions it runs on, and the agent itself.
 export { computePodActions, podSandboxChanged, shouldContainerBeRestarted as shouldRuntimeContainerBeRestarted, type PodActions, type ContainerToKill, type ProbeResultsView } from './kuberuntime/compute-pod-actions.js';
 export type { RuntimePodStatus, RuntimeContainerStatus, RuntimeSandboxStatus, RuntimeContainerState } from './kuberuntime/runtime-status.js';
-export { milliCpuToShares, milliCpuToQuota, burstableOomScoreAdj, podPidsLimit, GUARANTEED_OOM_SCORE_ADJ, BESTEFFORT_OOM_SCORE_ADJ } from './kuberuntime/cpu-memory.js';
-export { containerLinuxResources, containerOomScoreAdj, sandboxLinuxResources, sandboxOverheadResources, podCgroupResources, podLimits, type CriLinuxResources, type CriResourceOptions } from './kuberuntime/resources.js';
+export { milliCpuToShares, milliCpuToQuota, burstableOomScoreAdj, GUARANTEED_OOM_SCORE_ADJ, BESTEFFORT_OOM_SCORE_ADJ } from './kuberuntime/cpu-memory.js';
+export { containerLinuxResources, containerOomScoreAdj, sandboxLinuxResources, sandboxOverheadResources, podLimits, type CriLinuxResources, type CriResourceOptions } from './kuberuntime/resources.js';
 export { generatePodSandboxConfig, type SandboxConfigOptions } from './kuberuntime/sandbox-config.js';
 export { generateContainerConfig, type ContainerConfigOptions } from './kuberuntime/container-config.js';
 export { podCgroupParent, type CgroupDriver } from './kuberuntime/cgroup-name.js';

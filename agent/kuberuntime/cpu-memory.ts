@@ -68,11 +68,3 @@ export function clampBurstable(adjust: bigint): number {
   return Number(adjust);
 }
 
-/**
- * The pod cgroup's pids.max from KubeletConfiguration.podPidsLimit: null (unlimited) for -1 or any
- * negative value, otherwise the value itself.
- */
-export function podPidsLimit(configured: number | undefined | null): number | null {
-  if (configured === undefined || configured === null || configured < 0) return null;
-  return configured;
-}

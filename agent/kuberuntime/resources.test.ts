@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { burstableOomScoreAdj, milliCpuToQuota, milliCpuToShares, podPidsLimit } from './cpu-memory.js';
+import { burstableOomScoreAdj, milliCpuToQuota, milliCpuToShares } from './cpu-memory.js';
 import {
   containerLinuxResources,
   containerOomScoreAdj,
   hugePageSizeName,
-  podCgroupResources,
   podLimits,
   sandboxLinuxResources,
   sandboxOverheadResources,
@@ -41,11 +40,6 @@ describe('cpu and memory mapping', () => {
     expect(burstableOomScoreAdj(16n * GiB, 8n * GiB)).toBe(3);
   });
 
-  it('turns podPidsLimit -1 or unset into no limit', () => {
-    expect(podPidsLimit(-1)).toBeNull();
-    expect(podPidsLimit(undefined)).toBeNull();
-    expect(podPidsLimit(1024)).toBe(1024);
-  });
 });
 
 describe('containerLinuxResources', () => {
@@ -127,12 +121,4 @@ describe('sandbox and pod cgroup resources', () => {
     expect(sandboxOverheadResources(p, node)).toEqual({ cpuShares: 102, cpuQuota: 10_000, cpuPeriod: 100_000, memoryLimitInBytes: 20 * 1024 * 1024 });
   });
 
-  it('limits a Burstable pod cgroup only in the resources every container limits', () => {
-    const p = pod({ containers: [a, b] });
-    expect(podCgroupResources(p, { ...node, podPidsLimit: 4096 })).toEqual({
-      cpuShares: 512, cpuQuota: null, cpuPeriod: null, memoryLimitInBytes: null, pidsLimit: 4096,
-    });
-    const both = pod({ containers: [a] });
-    expect(podCgroupResources(both, node)).toMatchObject({ cpuQuota: 50_000, memoryLimitInBytes: 128 * 1024 * 1024, pidsLimit: null });
-  });
 });

@@ -11,7 +11,6 @@ import {
   clampBurstable,
   milliCpuToQuota,
   milliCpuToShares,
-  podPidsLimit,
   rawBurstableOomScoreAdj,
 } from './cpu-memory.js';
 import { containersOf, initContainersOf, isNodeCriticalPod, isRestartableInitContainer } from './pod-helpers.js';
@@ -225,44 +224,3 @@ export function sandboxOverheadResources(pod: V1Pod, options: CriResourceOptions
   return calculateLinuxResources(cpu, cpu, overhead.memory?.value() ?? 0n, options);
 }
 
-/** What the kubelet writes into the pod's own cgroup (upstream ResourceConfigForPod). */
-export interface PodCgroupResources {
-  cpuShares: number;
-  cpuQuota: number | null;
-  cpuPeriod: number | null;
-  memoryLimitInBytes: number | null;
-  pidsLimit: number | null;
-}
-
-export function podCgroupResources(
-  pod: V1Pod,
-  options: CriResourceOptions & { readonly podPidsLimit?: number | undefined },
-): PodCgroupResources {
-  const qos = podQOSClass(pod, options);
-  const pids = podPidsLimit(options.podPidsLimit);
-  if (qos === 'BestEffort') {
-    return { cpuShares: MIN_CPU_SHARES, cpuQuota: null, cpuPeriod: null, memoryLimitInBytes: null, pidsLimit: pids };
-  }
-  const requests = podRequests(pod, options);
-  const limits = podLimits(pod, options);
-  const shares = milliCpuToShares(requests.cpu?.milliValue() ?? 0n);
-  const period = options.cpuCfsQuotaPeriodUs ?? DEFAULT_CFS_PERIOD_US;
-  const quota = milliCpuToQuota(limits.cpu?.milliValue() ?? 0n, period);
-  const memory = Number(limits.memory?.value() ?? 0n);
-  // Burstable pods get a cpu quota / memory limit only when every container declares one.
-  const every = (name: 'cpu' | 'memory'): boolean =>
-    containersOf(pod).every((c, i) => {
-      const q = containerList(c.resources, 'limits', `spec.containers[${i}]`)[name];
-      return q !== undefined && !q.isZero();
-    });
-  const cpuDeclared = qos === 'Guaranteed' || every('cpu');
-  const memoryDeclared = qos === 'Guaranteed' || every('memory');
-  const cfs = options.cpuCfsQuota ?? true;
-  return {
-    cpuShares: shares,
-    cpuQuota: cfs && cpuDeclared ? quota : null,
-    cpuPeriod: cfs && cpuDeclared ? period : null,
-    memoryLimitInBytes: memoryDeclared ? memory : null,
-    pidsLimit: pids,
-  };
-}

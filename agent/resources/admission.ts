@@ -5,7 +5,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { Quantity } from './quantity.js';
-import { podRequests, type FeatureGateOptions } from './pod-requests.js';
+import { podLevelResourcesEnabled, podRequests, type FeatureGateOptions } from './pod-requests.js';
 import { parseResourceList, type ResourceListInput } from './resource-list.js';
 
 export interface InsufficientResource {
@@ -54,6 +54,22 @@ function isTerminal(pod: V1Pod): boolean {
 }
 
 /**
+ * Each admission sums the requests of every admitted pod, so a burst of n pods would parse n² resource
+ * lists. Pod objects are values here (an informer replaces a pod on update, never edits it), so the
+ * amounts are kept per object and per PodLevelResources setting.
+ */
+const amountsByPod = new WeakMap<V1Pod, { readonly gate: boolean; readonly amounts: ReadonlyMap<string, bigint> }>();
+
+function admittedAmounts(pod: V1Pod, gate: boolean, options: FeatureGateOptions): ReadonlyMap<string, bigint> {
+  const cached = amountsByPod.get(pod);
+  if (cached !== undefined && cached.gate === gate) return cached.amounts;
+  const amounts = new Map<string, bigint>();
+  for (const [name, quantity] of Object.entries(podRequests(pod, options))) amounts.set(name, amount(name, quantity));
+  amountsByPod.set(pod, { gate, amounts });
+  return amounts;
+}
+
+/**
  * @example podFitsResources(pod, { allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, admittedPods: [] })
  *   // { admit: true } or { admit: false, reason: 'OutOfcpu', message: "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000", … }
  */
@@ -62,15 +78,16 @@ export function podFitsResources(pod: V1Pod, context: PodFitContext): PodFitResu
   const admitted = context.admittedPods.filter((p) => !isTerminal(p));
   const requested = podRequests(pod, context);
   const used = new Map<string, bigint>();
+  const gate = podLevelResourcesEnabled(context);
   context.admittedPods.forEach((p, i) => {
     if (isTerminal(p)) return;
-    let requests: Record<string, Quantity>;
+    let amounts: ReadonlyMap<string, bigint>;
     try {
-      requests = podRequests(p, context);
+      amounts = admittedAmounts(p, gate, context);
     } catch (error) {
       throw new Error(`admittedPods[${i}]: ${(error as Error).message}`, { cause: error });
     }
-    for (const [name, quantity] of Object.entries(requests)) used.set(name, (used.get(name) ?? 0n) + amount(name, quantity));
+    for (const [name, value] of amounts) used.set(name, (used.get(name) ?? 0n) + value);
   });
   const capacityOf = (name: string): bigint => {
     const q = allocatable[name];

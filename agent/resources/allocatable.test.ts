@@ -124,4 +124,13 @@ describe('podFitsResources', () => {
   it('skips the resource checks for a pod requesting nothing', () => {
     expect(podFitsResources(pod('p', {}), { allocatable: { pods: '1' }, admittedPods: [] })).toEqual({ admit: true });
   });
+
+  it('counts an admitted pod by the PodLevelResources setting of each call, not of the first one', () => {
+    const podLevel: V1Pod = { ...pod('q', { cpu: '500m' }), spec: { containers: [container('c', { cpu: '500m' })], resources: { requests: { cpu: '1500m' } } } };
+    const admittedPods = [podLevel];
+    const incoming = pod('p', { cpu: '1' });
+    expect(podFitsResources(incoming, { allocatable, admittedPods })).toMatchObject({ admit: false, reason: 'OutOfcpu' });
+    expect(podFitsResources(incoming, { allocatable, admittedPods, featureGates: { PodLevelResources: false } })).toEqual({ admit: true });
+    expect(podFitsResources(incoming, { allocatable, admittedPods })).toMatchObject({ admit: false, reason: 'OutOfcpu' });
+  });
 });
