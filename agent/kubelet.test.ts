@@ -272,6 +272,33 @@ describe('Kubelet on the fakes', () => {
     expect(events.find((e) => e.reason === 'Failed')?.message).toMatch(/^Failed to pull image "registry.local\/does-not-exist:1"/);
   });
 
+  it('restarts a pod whose runtime lost all state: a new sandbox and container, restartCount 1, Running again', async () => {
+    node = await startEmbeddedNode();
+    const n = node;
+    const { core } = kubeClientsFromString(n.api.kubeconfig());
+    await core.createNamespacedPod({ namespace: 'default', body: podSpec('survivor') });
+    const read = () => core.readNamespacedPod({ name: 'survivor', namespace: 'default' });
+    const first = await eventually(async () => {
+      const p = await read();
+      return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+    const uid = first.metadata!.uid!;
+    const firstId = first.status!.containerStatuses![0]!.containerID;
+    // The runtime loses everything once the PLEG has seen the pod running (as after a host reboot).
+    await eventually(() => (n.kubelet.pleg.sawPod(uid) ? true : undefined));
+    await n.cri.restart({ keepState: false });
+    const after = await eventually(async () => {
+      const p = await read();
+      const cs = p.status?.containerStatuses?.[0];
+      return cs?.state?.running && cs.containerID !== firstId ? p : undefined;
+    }, 15_000);
+    expect(after.status?.phase).toBe('Running');
+    expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(1);
+    // With no sandbox left to count from, the new one is attempt 0 again (upstream PodSandboxChanged).
+    const sandboxes = n.journal.entries(match('cri', 'RunPodSandbox'));
+    expect(sandboxes.map((e) => (e.request as { config?: { metadata?: { attempt?: number } } }).config?.metadata?.attempt ?? 0)).toEqual([0, 0]);
+  });
+
   it('adopts the runtime cgroup driver over a conflicting configuration and reports kubelet_node_config_error', async () => {
     node = await startEmbeddedNode({ configOverrides: { cgroupDriver: 'systemd' } });
     expect(node.kubelet.cgroupDriver).toBe('cgroupfs');
