@@ -14,7 +14,7 @@
  *   BENCH_LIFECYCLE_CONCURRENCY)
  */
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -143,7 +143,7 @@ interface LifecycleResult {
  * pause image on a real runtime), so a JIT-compiled server is measured warm as a Go one is.
  */
 async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1): Promise<LifecycleResult> {
-  const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
+  const logDir = mkdtempSync(join(logRoot, 'phase-'));
   const cri = rawCri(runtimeEndpoint, imageEndpoint);
   try {
     await cri.call('image', 'PullImage', { image: { image } });
@@ -162,8 +162,26 @@ async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, ima
     return { rate, perCall };
   } finally {
     cri.close();
-    rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every phase's pod log directory lives under one root, removed only when the bench ends: on this VM's
+ * ext4 (no journal) creating a file scans past every inode of the directory's block group deleted in
+ * the last ~30 s, so removing one phase's log files would slow the next phase's log file creation.
+ */
+const logRoot = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
+
+/**
+ * Mean microseconds to create (and close) a new file in the log root, as StartContainer's log file is
+ * created: the kernel's share of a lifecycle, which varies with other processes' file deletions.
+ */
+function fileCreateMicros(label: string, files = 100): number {
+  const dir = join(logRoot, `probe-${label}`);
+  mkdirSync(dir);
+  const start = clock.monotonic();
+  for (let i = 0; i < files; i++) closeSync(openSync(join(dir, `${i}.log`), 'a', 0o640));
+  return ((clock.monotonic() - start) / files) * 1000;
 }
 
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
@@ -185,6 +203,7 @@ async function main(): Promise<void> {
   const concurrency = count('BENCH_LIFECYCLE_CONCURRENCY', 4);
   const busybox = 'docker.io/library/busybox:1.36';
   const lifecycle: Record<string, LifecycleResult> = {};
+  const createMicros = { before: 0, after: 0 };
   try {
     try {
       for (let r = 0; r < rounds; r++) {
@@ -204,7 +223,9 @@ async function main(): Promise<void> {
       }
       // bare, fake, fake, bare: the canned-answer server measures what the same calls cost without a runtime.
       lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles);
+      createMicros.before = fileCreateMicros('before');
       lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles);
+      createMicros.after = fileCreateMicros('after');
       lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
       lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
     } finally {
@@ -221,6 +242,10 @@ async function main(): Promise<void> {
     `  transport   ${fmt(lifecycle['bare seq']!.rate)} lifecycles/s sequential, ${fmt(lifecycle['bare par']!.rate)} with ${concurrency} in flight  ` +
       `(the same calls answered by a bare grpc-js server with canned messages; the fake reaches ` +
       `${Math.round((fakeRate / lifecycle['bare seq']!.rate) * 100)} % / ${Math.round((fakeRateParallel / lifecycle['bare par']!.rate) * 100)} % of it)`,
+  );
+  console.log(
+    `    creating a file in the log directory (kernel; part of StartContainer): ${createMicros.before.toFixed(0)} µs before the fake's ` +
+      `sequential lifecycles, ${createMicros.after.toFixed(0)} µs after`,
   );
   console.log(perCallLine('fake', lifecycle['fake seq']!));
   console.log(perCallLine('transport', lifecycle['bare seq']!));
@@ -260,7 +285,9 @@ function perCallLine(name: string, result: LifecycleResult): string {
   return `    ${`${name}:`.padEnd(12)} ms per call, sequential: ${LIFECYCLE_CALLS.map((m) => `${short[m]} ${ms(result.perCall[m]!)}`).join('  ')}  (sum ${ms(total)})`;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(logRoot, { recursive: true, force: true }));
