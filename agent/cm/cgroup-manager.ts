@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, realpath, rmdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
@@ -13,6 +14,10 @@ import type { ResourceConfig } from './resource-config.js';
  * A root that is not a cgroup filesystem (a plain directory tree shaped like one, as tests and the
  * fake runtime use) is a stand-in: the manager removes the interface files it wrote before rmdir, as
  * the kernel's rmdir would; a cgroup.procs listing a process makes a cgroup busy on both.
+ *
+ * Checks, creation and value writes use synchronous calls, as upstream's plain syscalls: on cgroupfs
+ * each takes microseconds, while a thread-pool round trip under load took about a millisecond, and
+ * a pod's cgroup (with the QoS tiers' update) sits on its start path before the sandbox.
  */
 
 /** A cgroup as name components, e.g. ['kubepods', 'burstable', 'pod<uid>'] (upstream CgroupName). */
@@ -58,7 +63,7 @@ export class CgroupManager {
     const root = options.root;
     const rootStat = await stat(root).catch(() => undefined);
     if (!rootStat?.isDirectory()) throw new Error(`cgroup root ${root} is not a directory`);
-    if (await exists(join(root, 'cgroup.controllers'))) {
+    if (existsSync(join(root, 'cgroup.controllers'))) {
       const fs = await statfs(root);
       return new CgroupManager(options, 2, [{ name: '', dir: root, standIn: fs.type !== CGROUP2_SUPER_MAGIC }]);
     }
@@ -93,8 +98,7 @@ export class CgroupManager {
 
   async exists(name: CgroupName): Promise<boolean> {
     const required = this.version === 2 ? this.hierarchies : this.hierarchies.filter((h) => REQUIRED_V1.includes(h.name));
-    for (const h of required) if (!(await exists(join(h.dir, ...name)))) return false;
-    return true;
+    return required.every((h) => existsSync(join(h.dir, ...name)));
   }
 
   async create(name: CgroupName, config: ResourceConfig): Promise<void> {
@@ -148,30 +152,30 @@ export class CgroupManager {
   }
 
   private async createV1(h: Hierarchy, name: CgroupName): Promise<void> {
-    await mkdir(join(h.dir, ...name), { recursive: true });
+    mkdirSync(join(h.dir, ...name), { recursive: true });
     // A new cpuset cgroup starts with no CPUs or memory nodes, and no task could join it: inherit them.
     if (h.name !== 'cpuset') return;
     for (let depth = 1; depth <= name.length; depth++) {
       const dir = join(h.dir, ...name.slice(0, depth));
       const parent = join(h.dir, ...name.slice(0, depth - 1));
       for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-        const own = (await readFile(join(dir, file), 'utf8').catch(() => '')).trim();
+        const own = readOrEmpty(join(dir, file)).trim();
         if (own !== '') continue;
-        const inherited = (await readFile(join(parent, file), 'utf8').catch(() => '')).trim();
-        if (inherited !== '') await writeFile(join(dir, file), inherited);
+        const inherited = readOrEmpty(join(parent, file)).trim();
+        if (inherited !== '') writeFileSync(join(dir, file), inherited);
       }
     }
   }
 
   private async createV2(name: CgroupName, config: ResourceConfig): Promise<void> {
     const root = this.options.root;
-    const available = (await readFile(join(root, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean);
+    const available = readOrEmpty(join(root, 'cgroup.controllers')).split(/\s+/).filter(Boolean);
     const wanted = v2Controllers(config).filter((c) => available.length === 0 || available.includes(c));
     for (let depth = 1; depth <= name.length; depth++) {
       const parent = join(root, ...name.slice(0, depth - 1));
       // Controllers reach a cgroup only when every ancestor delegates them.
-      if (wanted.length > 0) await writeFile(join(parent, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
-      await mkdir(join(root, ...name.slice(0, depth)), { recursive: true });
+      if (wanted.length > 0) writeFileSync(join(parent, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+      mkdirSync(join(root, ...name.slice(0, depth)), { recursive: true });
     }
   }
 
@@ -205,7 +209,7 @@ export class CgroupManager {
 
   private async write(dir: string, w: CgroupFileWrite): Promise<void> {
     try {
-      await writeFile(join(dir, w.file), w.value);
+      writeFileSync(join(dir, w.file), w.value);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw Object.assign(new Error(`writing ${w.value} to ${join(dir, w.file)}: ${err.code ?? err.message}`), { code: err.code });
@@ -213,12 +217,11 @@ export class CgroupManager {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+function readOrEmpty(path: string): string {
   try {
-    await stat(path);
-    return true;
+    return readFileSync(path, 'utf8');
   } catch {
-    return false;
+    return '';
   }
 }
 
