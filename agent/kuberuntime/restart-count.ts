@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { podLogsDirectory } from './labels.js';
 
@@ -37,11 +37,11 @@ export function containerLogsDirectory(podLogsDir: string, namespace: string, na
   return join(podLogsDirectory(podLogsDir, namespace, name, uid), containerName);
 }
 
-/** Reads the directory; a missing directory means a first start (0), other errors are thrown. */
+/** Reads the directory (synchronously, as the files at a container start); a missing directory means a first start (0), other errors are thrown. */
 export async function restartCountFromLogDir(dir: string): Promise<number> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw e;

@@ -1,6 +1,7 @@
 import type { V1ContainerState, V1ContainerStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStatus__Output } from '../../proto/generated/cri/runtime/v1/ContainerStatus.js';
 import { CONTAINER_TERMINATION_MESSAGE_PATH_ANNOTATION, CONTAINER_TERMINATION_MESSAGE_POLICY_ANNOTATION } from './labels.js';
@@ -139,11 +140,12 @@ export function podContainerDir(rootDir: string, podUid: string, containerName: 
  */
 export async function createTerminationMessageFile(rootDir: string, podUid: string, containerName: string): Promise<string> {
   const dir = podContainerDir(rootDir, podUid, containerName);
-  await mkdir(dir, { recursive: true, mode: 0o750 });
+  // Synchronous, as writeEtcHosts: an empty local file on a container's start path.
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
   const path = join(dir, randomBytes(4).toString('hex'));
-  await writeFile(path, '', { flag: 'wx' });
+  writeFileSync(path, '', { flag: 'wx' });
   // The container's user may be anyone; the mode must not depend on the kubelet's umask.
-  await chmod(path, 0o666);
+  chmodSync(path, 0o666);
   return path;
 }
 
