@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs';
 import { readFile, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock/clock.js';
@@ -225,15 +225,20 @@ function readOrEmpty(path: string): string {
   }
 }
 
-/** The directories at or below `dir` whose cgroup.procs lists a process. */
-async function collectOccupied(dir: string, occupied: string[]): Promise<void> {
-  let entries;
+/** The entries of `dir`, or undefined when it is already gone. */
+async function readdirIfExists(dir: string): Promise<Dirent[] | undefined> {
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    return await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** The directories at or below `dir` whose cgroup.procs lists a process. */
+async function collectOccupied(dir: string, occupied: string[]): Promise<void> {
+  const entries = await readdirIfExists(dir);
+  if (entries === undefined) return;
   for (const entry of entries) if (entry.isDirectory()) await collectOccupied(join(dir, entry.name), occupied);
   const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).trim();
   if (procs !== '') occupied.push(dir);
@@ -241,13 +246,8 @@ async function collectOccupied(dir: string, occupied: string[]): Promise<void> {
 
 /** Deepest first; a directory already gone is fine, one the kernel refuses (EBUSY) is recorded in `busy`. */
 async function removeTree(dir: string, standIn: boolean, busy: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
+  const entries = await readdirIfExists(dir);
+  if (entries === undefined) return;
   const before = busy.length;
   for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name), standIn, busy);
   if (busy.length > before) {
