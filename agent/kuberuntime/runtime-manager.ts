@@ -33,6 +33,8 @@ import { buildRuntimePodStatus } from './runtime-snapshot.js';
 import { findContainerStatus, type RuntimeContainerStatus, type RuntimePodStatus } from './runtime-status.js';
 import { generatePodSandboxConfig } from './sandbox-config.js';
 import { TerminationMessageReader } from './termination-message.js';
+import { hasSidecars } from './termination-order.js';
+import { TerminationOrderGate } from './termination-order-gate.js';
 import type { CgroupDriver } from './cgroup-name.js';
 
 /**
@@ -473,6 +475,7 @@ export class KubeRuntimeManager {
     reason: KillReason,
     runtime: RuntimePodStatus | undefined,
     gracePeriodOverride?: number,
+    ordering?: TerminationOrderGate,
   ): Promise<void> {
     const spec = [...containersOf(pod), ...initContainersOf(pod)].find((c) => c.name === name) ?? { name };
     const probe = reason === 'LivenessProbe' ? spec.livenessProbe : reason === 'StartupProbe' ? spec.startupProbe : undefined;
@@ -498,36 +501,37 @@ export class KubeRuntimeManager {
       }
       elapsed = (this.deps.clock.monotonic() - startedAt) / 1000;
     }
-    grace = stopContainerTimeoutSeconds(grace, elapsed);
+    // Whole seconds only, as upstream: the preStop time, then a sidecar's wait for its turn.
+    grace -= Math.trunc(elapsed);
+    if (ordering !== undefined && grace > 0) grace -= Math.trunc(await ordering.waitForTurn(name, grace));
+    grace = stopContainerTimeoutSeconds(grace);
     try {
       await this.timed('stop_container', () => this.deps.cri.stopContainer({ containerId, timeout: grace }));
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
+    // A failed stop leaves the containers waiting on this one to their grace timer (upstream does the same).
+    ordering?.containerTerminated(name);
   }
 
   /**
-   * Stops every running container (regular ones in parallel, then sidecars in reverse order, each
-   * after those started later) and every sandbox of the pod.
+   * Stops every running container and then every sandbox of the pod. All kills start at once (events
+   * and preStop hooks in parallel); with sidecars, a sidecar's StopContainer waits for the regular
+   * containers and the sidecar after it to stop, within its grace period (termination-order.ts).
    */
   async killPod(pod: V1Pod, runtime: RuntimePodStatus, gracePeriodOverride?: number): Promise<void> {
     const running = latestRunning(runtime);
-    const sidecarOrder = initContainersOf(pod).filter(isRestartableInitContainer).map((c) => c.name);
-    const sidecarSet = new Set(sidecarOrder);
-    const regular = running.filter((c) => !sidecarSet.has(c.name));
+    const names = running.map((c) => c.name);
+    const ordering = hasSidecars(pod) ? new TerminationOrderGate(pod, names, this.deps.clock) : undefined;
     const errors: Error[] = [];
     const kill = async (c: RuntimeContainerStatus): Promise<void> => {
       try {
-        await this.killContainer(pod, c.id, c.name, '', '', runtime, gracePeriodOverride);
+        await this.killContainer(pod, c.id, c.name, '', '', runtime, gracePeriodOverride, ordering);
       } catch (e) {
         errors.push(e as Error);
       }
     };
-    await Promise.all(regular.map(kill));
-    for (const name of [...sidecarOrder].reverse()) {
-      const c = running.find((r) => r.name === name);
-      if (c) await kill(c);
-    }
+    await Promise.all(running.map(kill));
     for (const sb of runtime.sandboxStatuses) {
       try {
         await this.timed('stop_podsandbox', () => this.deps.cri.stopPodSandbox({ podSandboxId: sb.id }));
