@@ -3,6 +3,7 @@ import { kubeletOrderingSuite } from './ordering.js';
 import { kubeletPodCgroupsSuite } from './pod-cgroups.js';
 import { kubeletNodeSuite } from './node-housekeeping.js';
 import { kubeletContainerFilesSuite } from './container-files.js';
+import { kubeletSidecarTerminationSuite } from './sidecar-termination.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite];
