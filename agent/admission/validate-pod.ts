@@ -1,10 +1,11 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parseQuantity } from '../resources/quantity.js';
+import { invalidDns1123Label } from './dns1123.js';
 
 /**
  * Checks the kubelet cannot leave to the API server (static pods never pass through it, and a mock or
- * old server may not validate): container names, quantities, volume sources, volume mounts. Returns
- * the first problem as `field: message`, or undefined.
+ * old server may not validate): container names, quantities, volume sources, volume mounts, hostname and
+ * subdomain. Returns the first problem as `field: message`, or undefined.
  */
 
 const VOLUME_SOURCES = [
@@ -61,6 +62,14 @@ export function validatePodForKubelet(pod: V1Pod): string | undefined {
         if (!volumeNames.has(m.name)) return `${field}.volumeMounts[${j}].name: Not found: "${m.name}"`;
       }
     }
+  }
+  // Upstream ValidatePodSpec: both, when set, are DNS-1123 labels (they become the pod's hostname and DNS domain).
+  for (const key of ['hostname', 'subdomain'] as const) {
+    const value: unknown = spec[key];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') return `spec.${key}: Invalid value: ${JSON.stringify(value)}: must be a string`;
+    const bad = invalidDns1123Label(value, `spec.${key}`);
+    if (bad) return bad;
   }
   if (spec.overhead) {
     for (const [name, value] of Object.entries(spec.overhead)) {
