@@ -8,8 +8,9 @@
  *     provisions one through ci/), with the ratios (target: fake >= 100x); the same lifecycles against
  *     the bare server answering with canned messages give the transport's own rate, and the mean time
  *     of each call shows where a sequential lifecycle's time goes.
- * Servers run in worker threads; the load generator uses bare generated stubs (no retry or deadline
- * bookkeeping), identically for every target, so the figures are the runtimes' and not the client's.
+ * Servers run in worker threads; the load generator is a minimal gRPC unary client on node:http2
+ * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
+ * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
  *   BENCH_LIFECYCLE_CONCURRENCY)
  */
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { realClock } from '../agent/clock/index.js';
 import { loadCriProto } from '../agent/runtime/proto.js';
+import { connectUnary, type UnaryMethod } from './grpc-unary-client.js';
 
 const clock = realClock;
 
@@ -52,12 +54,11 @@ async function stopWorker(w: StartedWorker): Promise<void> {
   await w.worker.terminate();
 }
 
-/** Version calls per second with `concurrency` callers sharing one channel, `total` calls in all. */
+/** Version calls per second with `concurrency` callers sharing one connection, `total` calls in all. */
 async function versionRate(endpoint: string, concurrency: number, total: number): Promise<number> {
-  const cri = loadCriProto();
-  const stub = new cri.RuntimeService(endpoint, grpc.credentials.createInsecure());
-  const call = (): Promise<void> =>
-    new Promise((resolve, reject) => stub.Version({ version: 'v1' }, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())));
+  const client = connectUnary(endpoint, clock);
+  const version = methods.runtime['Version']!;
+  const call = (): Promise<unknown> => client.call(version, { version: 'v1' }, 10_000);
   try {
     for (let i = 0; i < 200; i++) await call(); // connect and warm up the JIT
     let remaining = total;
@@ -72,11 +73,13 @@ async function versionRate(endpoint: string, concurrency: number, total: number)
     );
     return (total / (clock.monotonic() - start)) * 1000;
   } finally {
-    stub.close();
+    client.close();
   }
 }
 
 /** The CRI calls of a lifecycle through bare generated stubs (no retries or deadline bookkeeping), identical for every target. */
+type LoadClient = 'http2' | 'grpc-js';
+
 interface RawCri {
   call<T>(service: 'runtime' | 'image', method: string, request: object): Promise<T>;
   /** Milliseconds spent in each method's calls, and how many, since the last reset. */
@@ -84,11 +87,50 @@ interface RawCri {
   close(): void;
 }
 
-function rawCri(runtimeEndpoint: string, imageEndpoint: string): RawCri {
+type MethodTable = Record<string, UnaryMethod<object, Record<string, unknown>>>;
+/** The serialisers of every CRI method, from the same proto-loader definitions the stubs use. */
+const methods = (() => {
+  const proto = loadCriProto();
+  return {
+    runtime: proto.RuntimeService.service as unknown as MethodTable,
+    image: proto.ImageService.service as unknown as MethodTable,
+  };
+})();
+
+/**
+ * The lifecycle's calls through the bench's minimal unary client (./grpc-unary-client.ts), or through
+ * grpc-js stubs when `client` is 'grpc-js' (the figure earlier runs printed, kept for comparison).
+ */
+function rawCri(runtimeEndpoint: string, imageEndpoint: string, client: LoadClient = 'http2'): RawCri {
+  const spent = new Map<string, { ms: number; calls: number }>();
+  const record = (method: string, start: number): void => {
+    const m = spent.get(method) ?? { ms: 0, calls: 0 };
+    m.ms += clock.monotonic() - start;
+    m.calls++;
+    spent.set(method, m);
+  };
+  if (client === 'http2') {
+    const runtime = connectUnary(runtimeEndpoint, clock);
+    const image = imageEndpoint === runtimeEndpoint ? runtime : connectUnary(imageEndpoint, clock);
+    return {
+      spent,
+      call: async <T>(service: 'runtime' | 'image', method: string, request: object) => {
+        const start = clock.monotonic();
+        try {
+          return (await (service === 'runtime' ? runtime : image).call(methods[service][method]!, request, 120_000)) as T;
+        } finally {
+          record(method, start);
+        }
+      },
+      close: () => {
+        runtime.close();
+        image.close();
+      },
+    };
+  }
   const proto = loadCriProto();
   const runtime = new proto.RuntimeService(runtimeEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
   const image = new proto.ImageService(imageEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
-  const spent = new Map<string, { ms: number; calls: number }>();
   return {
     spent,
     call: <T>(service: 'runtime' | 'image', method: string, request: object) =>
@@ -96,10 +138,7 @@ function rawCri(runtimeEndpoint: string, imageEndpoint: string): RawCri {
         const stub = service === 'runtime' ? runtime : image;
         const start = clock.monotonic();
         stub[method]!.call(stub, request, { deadline: Date.now() + 120_000 }, (err: Error | null, res: T) => {
-          const m = spent.get(method) ?? { ms: 0, calls: 0 };
-          m.ms += clock.monotonic() - start;
-          m.calls++;
-          spent.set(method, m);
+          record(method, start);
           if (err) reject(err);
           else resolve(res);
         });
@@ -142,9 +181,9 @@ interface LifecycleResult {
  * rule for every target, not measured: a tenth of the lifecycles (at least one, which also pulls the
  * pause image on a real runtime), so a JIT-compiled server is measured warm as a Go one is.
  */
-async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1): Promise<LifecycleResult> {
+async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1, client: LoadClient = 'http2'): Promise<LifecycleResult> {
   const logDir = mkdtempSync(join(logRoot, 'phase-'));
-  const cri = rawCri(runtimeEndpoint, imageEndpoint);
+  const cri = rawCri(runtimeEndpoint, imageEndpoint, client);
   try {
     await cri.call('image', 'PullImage', { image: { image } });
     const warmUp = Math.max(1, Math.round(n / 10));
@@ -227,6 +266,7 @@ async function main(): Promise<void> {
       lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles);
       createMicros.after = fileCreateMicros('after');
       lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
+      lifecycle['fake grpc-js'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'grpc-js');
       lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
     } finally {
       await stopWorker(bare);
@@ -247,6 +287,7 @@ async function main(): Promise<void> {
     `    creating a file in the log directory (kernel; part of StartContainer): ${createMicros.before.toFixed(0)} µs before the fake's ` +
       `sequential lifecycles, ${createMicros.after.toFixed(0)} µs after`,
   );
+  console.log(`    through grpc-js stubs instead of the bench's http2 client: fake ${fmt(lifecycle['fake grpc-js']!.rate).trim()} lifecycles/s sequential`);
   console.log(perCallLine('fake', lifecycle['fake seq']!));
   console.log(perCallLine('transport', lifecycle['bare seq']!));
 
