@@ -160,7 +160,7 @@ export { podCgroupsDecision, type PodCgroupsDecision } from './cm/activation.js'
 export { createStandInCgroupRoot } from './cm/stand-in-root.js';
 export { podDnsConfig, parseResolvConf, type DnsSettings } from './kuberuntime/dns.js';
 export { expandVars } from './kuberuntime/expansion.js';
-export { managedHostsFileContent, podEtcHosts, shouldManageEtcHosts } from './kuberuntime/etc-hosts.js';
+export { managedHostsFileContent, nodeHostsFileContent, podEtcHosts, shouldManageEtcHosts } from './kuberuntime/etc-hosts.js';
 export { serviceEnvForPod, serviceEnvVars, isServiceIPSet } from './kuberuntime/service-env.js';
 export { restartCountFromLogNames, type LogDirEntry } from './kuberuntime/restart-count.js';
 export {

@@ -155,11 +155,16 @@ describe('managed /etc/hosts on the fakes', () => {
     await eventually(() => (existsSync(join(podDir, 'etc-hosts')) || existsSync(join(podDir, 'containers')) ? undefined : true));
   });
 
-  it('leaves /etc/hosts to the runtime for host-network pods and to a container that mounts its own', async () => {
+  it('gives host-network pods a copy of the node hosts file with their hostAliases, and leaves a container that mounts its own alone', async () => {
     const { n, core } = await start();
-    const host = await runPod(core, { metadata: { name: 'on-host' }, spec: { hostNetwork: true, containers: [shell('app', 'sleep 3600')] } }, running);
-    expect(await exec(n, host, 'app', ['cat', '/etc/hosts'])).not.toContain('Kubernetes-managed');
-    expect(existsSync(join(n.rootDir, 'pods', host.metadata!.uid!, 'etc-hosts'))).toBe(false);
+    const host = await runPod(
+      core,
+      { metadata: { name: 'on-host' }, spec: { hostNetwork: true, hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local'] }], containers: [shell('app', 'sleep 3600')] } },
+      running,
+    );
+    const expected = `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local\n`;
+    expect(await exec(n, host, 'app', ['cat', '/etc/hosts'])).toBe(expected);
+    expect(readFileSync(join(n.rootDir, 'pods', host.metadata!.uid!, 'etc-hosts'), 'utf8')).toBe(expected);
     const own = await runPod(
       core,
       {

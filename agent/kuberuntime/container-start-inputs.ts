@@ -2,7 +2,7 @@ import type { V1Container, V1Pod, V1Service } from '@kubernetes/client-node';
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerConfigError } from './env.js';
-import { podEtcHosts, shouldManageEtcHosts, writeEtcHosts } from './etc-hosts.js';
+import { ensurePodEtcHosts, shouldManageEtcHosts } from './etc-hosts.js';
 import { isStaticPod, podName, podNamespace, podUid } from './pod-helpers.js';
 import { containerLogsDirectory, restartCountFromLogDir } from './restart-count.js';
 import type { RuntimeContainerStatus } from './runtime-status.js';
@@ -25,6 +25,8 @@ export interface ContainerStartNode {
    * API server (then pods get no service variables, as upstream without a service lister).
    */
   readonly services?: () => readonly V1Service[] | null;
+  /** The node's hosts file, copied for host-network pods (default /etc/hosts). */
+  readonly nodeHostsPath?: string;
   readonly log?: (msg: string) => void;
 }
 
@@ -63,7 +65,8 @@ export async function containerRestartCount(
 export async function prepareContainerFiles(
   pod: V1Pod,
   container: V1Container,
-  sandboxIPs: readonly string[],
+  /** The pod's IPs: the sandbox's, or the node's for a host-network pod (upstream podStatus.IPs). */
+  podIPs: readonly string[],
   node: ContainerStartNode,
 ): Promise<Omit<ContainerStartInputs, 'restartCount'>> {
   let serviceEnv: ReadonlyMap<string, string> | undefined;
@@ -79,9 +82,9 @@ export async function prepareContainerFiles(
   const uid = podUid(pod);
   let etcHostsPath: string | undefined;
   const mountsOwnHosts = (container.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts');
-  if (shouldManageEtcHosts(pod, sandboxIPs) && !mountsOwnHosts) {
+  if (shouldManageEtcHosts(podIPs) && !mountsOwnHosts) {
     try {
-      etcHostsPath = await writeEtcHosts(root, uid, podEtcHosts(pod, sandboxIPs, node.clusterDomain));
+      etcHostsPath = await ensurePodEtcHosts(root, pod, podIPs, node.clusterDomain, node.nodeHostsPath);
     } catch (e) {
       throw new ContainerConfigError(`writing the pod's /etc/hosts: ${(e as Error).message}`);
     }

@@ -312,7 +312,7 @@ export class KubeRuntimeManager {
           return false;
         }
         this.deps.metrics?.startedContainers.labels(kind).inc();
-        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, podIPs, input, created.containerIds);
+        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, input, created.containerIds);
         starts.set(container.name, null);
         return true;
       } catch (e) {
@@ -376,8 +376,8 @@ export class KubeRuntimeManager {
     sandboxConfig: PodSandboxConfig,
     runtime: RuntimePodStatus,
     podIP: string,
+    /** The node's IPs for a host-network pod (upstream podStatus.IPs), else the sandbox's. */
     podIPs: readonly string[],
-    sandboxIPs: readonly string[],
     input: SyncPodInput,
     created: string[],
   ): Promise<void> {
@@ -397,7 +397,7 @@ export class KubeRuntimeManager {
     // The restart count (a log directory listing) and the host files are independent: read and write them together.
     const [restartCount, prepared] = await Promise.all([
       containerRestartCount(pod, container, previous, this.startNode),
-      prepareContainerFiles(pod, container, sandboxIPs, this.startNode).then(
+      prepareContainerFiles(pod, container, podIPs, this.startNode).then(
         (files) => ({ files }),
         (error: unknown) => ({ error }),
       ),
