@@ -4,6 +4,7 @@ import { kubeletPodCgroupsSuite } from './pod-cgroups.js';
 import { kubeletNodeSuite } from './node-housekeeping.js';
 import { kubeletContainerFilesSuite } from './container-files.js';
 import { kubeletSidecarTerminationSuite } from './sidecar-termination.js';
+import { kubeletPodHostnamesSuite } from './pod-hostnames.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite, kubeletPodHostnamesSuite];
