@@ -41,6 +41,41 @@ describe('Journal', () => {
     journal.append({ source: 'cri', kind: 'rpc', name: 'StartContainer' });
     await expect(waiting).resolves.toMatchObject({ seq: 2 });
   });
+
+  it('keeps only the newest `retain` entries while sequence numbers keep counting', () => {
+    const journal = new Journal(undefined, { retain: 3 });
+    for (let i = 1; i <= 10; i++) journal.append({ source: 'cri', kind: 'rpc', name: `Call${i}` });
+    expect(journal.entries().map((e) => [e.seq, e.name])).toEqual([
+      [8, 'Call8'],
+      [9, 'Call9'],
+      [10, 'Call10'],
+    ]);
+    expect(journal.size).toBe(10);
+    expect(journal.dropped).toBe(7);
+    expect(journal.first(() => true)?.seq).toBe(8);
+    expect(journal.last((e) => e.name === 'Call9')?.seq).toBe(9);
+    expect(journal.first((e) => e.name === 'Call2')).toBeUndefined();
+  });
+
+  it('serves seq bookmarks across dropped entries', () => {
+    const journal = new Journal(undefined, { retain: 2 });
+    journal.append({ source: 'cri', kind: 'rpc', name: 'Before' });
+    const mark = journal.size;
+    for (let i = 0; i < 5; i++) journal.append({ source: 'cri', kind: 'rpc', name: 'After' });
+    expect(journal.entries((e) => e.seq > mark).map((e) => e.seq)).toEqual([5, 6]);
+  });
+
+  it('keeps every entry by default', () => {
+    const journal = new Journal();
+    for (let i = 0; i < 1_000; i++) journal.append({ source: 'cri', kind: 'rpc', name: 'Call' });
+    expect(journal.entries()).toHaveLength(1_000);
+    expect(journal.dropped).toBe(0);
+  });
+
+  it('refuses a retain bound that is not a positive integer, naming it', () => {
+    expect(() => new Journal(undefined, { retain: 0 })).toThrow(/retain must be a positive integer/);
+    expect(() => new Journal(undefined, { retain: 2.5 })).toThrow(/got 2.5/);
+  });
 });
 
 describe('assertHappensBefore', () => {

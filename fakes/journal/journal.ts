@@ -30,43 +30,94 @@ export type JournalInput = Omit<JournalEntry, 'seq' | 't' | 'subject'> & {
 
 export type JournalPredicate = (entry: JournalEntry) => boolean;
 
+export interface JournalOptions {
+  /**
+   * How many of the newest entries stay in memory; older ones are dropped (sequence numbers keep
+   * counting). Default: every entry, which suits tests and one-off runs. Long-running processes need a
+   * bound: each entry keeps its request and response reachable, e.g. ~33 KiB per kubelet relist of a
+   * node with 110 pods, a relist every second.
+   */
+  readonly retain?: number;
+}
+
 /**
  * The single ordered call journal shared by every fake. Ordering specs are happens-before assertions
  * over it, so appends are synchronous and sequence numbers are assigned in call order.
  */
 export class Journal {
-  private readonly log: JournalEntry[] = [];
+  /** Retained entries are log[start..]; the slots before `start` were dropped and are compacted away. */
+  private log: (JournalEntry | undefined)[] = [];
+  private start = 0;
+  private appended = 0;
+  private readonly retain: number;
   private readonly listeners = new Set<(entry: JournalEntry) => void>();
 
-  constructor(private readonly clock: Clock = realClock) {}
+  constructor(
+    private readonly clock: Clock = realClock,
+    options: JournalOptions = {},
+  ) {
+    const retain = options.retain ?? Infinity;
+    if (!(retain === Infinity || (Number.isInteger(retain) && retain > 0))) {
+      throw new RangeError(`journal retain must be a positive integer (or Infinity), got ${String(options.retain)}`);
+    }
+    this.retain = retain;
+  }
 
   append(input: JournalInput): JournalEntry {
     const entry: JournalEntry = Object.freeze({
       ...input,
       subject: Object.freeze({ ...(input.subject ?? {}) }),
-      seq: this.log.length + 1,
+      seq: ++this.appended,
       t: this.clock.monotonic(),
     });
     this.log.push(entry);
+    if (this.log.length - this.start > this.retain) this.dropOldest();
     for (const listener of this.listeners) listener(entry);
     return entry;
   }
 
-  /** Every entry, or those matching `predicate`, in order. */
+  private dropOldest(): void {
+    this.log[this.start++] = undefined;
+    // Compact once the dropped prefix outgrows the window, so each entry is copied at most once.
+    if (this.start >= this.retain) {
+      this.log = this.log.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  private get window(): JournalEntry[] {
+    return (this.start === 0 ? this.log : this.log.slice(this.start)) as JournalEntry[];
+  }
+
+  /** Every retained entry, or those matching `predicate`, in order. */
   entries(predicate?: JournalPredicate): JournalEntry[] {
-    return predicate ? this.log.filter(predicate) : [...this.log];
+    return predicate ? this.window.filter(predicate) : [...this.window];
   }
 
   first(predicate: JournalPredicate): JournalEntry | undefined {
-    return this.log.find(predicate);
+    for (let i = this.start; i < this.log.length; i++) {
+      const entry = this.log[i]!;
+      if (predicate(entry)) return entry;
+    }
+    return undefined;
   }
 
   last(predicate: JournalPredicate): JournalEntry | undefined {
-    return this.log.findLast(predicate);
+    for (let i = this.log.length - 1; i >= this.start; i--) {
+      const entry = this.log[i]!;
+      if (predicate(entry)) return entry;
+    }
+    return undefined;
   }
 
+  /** Entries appended so far: the sequence number of the newest, a bookmark for `e.seq > mark` queries. */
   get size(): number {
-    return this.log.length;
+    return this.appended;
+  }
+
+  /** Entries dropped under the `retain` bound (0 when every entry is kept). */
+  get dropped(): number {
+    return this.appended - (this.log.length - this.start);
   }
 
   /** Calls `listener` for every entry appended from now on; returns the unsubscribe function. */

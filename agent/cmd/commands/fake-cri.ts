@@ -1,18 +1,16 @@
-import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { faultRulesFromJson } from '../../../fakes/cri/faults.js';
 import { startFakeCri } from '../../../fakes/cri/server.js';
-import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
+import { journalFileOption, journalFromOptions, journalRetainOption, type JournalCliOptions } from '../journal-options.js';
 import { harnessVersion } from '../version.js';
 
-interface FakeCriCliOptions {
+interface FakeCriCliOptions extends JournalCliOptions {
   listen: string;
   podCidr?: string;
   sandboxImage: string;
   faults?: string;
   seed: string;
-  journal?: string;
   stopMissing: string;
   cgroupDriver: string;
 }
@@ -33,7 +31,8 @@ export function register(program: Command): void {
     .option('--sandbox-image <ref>', 'pause image pulled (pinned) with the first sandbox', 'registry.k8s.io/pause:3.9')
     .option('--faults <file>', 'JSON list of fault rules ({method, match, nth, probability, times, effect}); see fakes/cri/README.md')
     .option('--seed <n>', 'seed for probabilistic fault rules', '1')
-    .option('--journal <file>', 'append every RPC and container event to this file as JSON lines')
+    .addOption(journalFileOption('append every RPC and container event'))
+    .addOption(journalRetainOption())
     .option('--stop-missing <answer>', 'StopContainer/StopPodSandbox on an unknown ID: not-found (containerd <= 1.6.34/1.7.20) or ok', 'not-found')
     .option('--cgroup-driver <driver>', 'cgroup driver reported by RuntimeConfig: cgroupfs or systemd', 'cgroupfs')
     .action(async (options: FakeCriCliOptions) => {
@@ -47,11 +46,7 @@ export function register(program: Command): void {
         throw new Error(`--cgroup-driver must be cgroupfs or systemd, got ${JSON.stringify(options.cgroupDriver)}`);
       }
       const faults = options.faults ? faultRulesFromJson(await readFile(options.faults, 'utf8')) : [];
-      const journal = new Journal();
-      if (options.journal) {
-        const file = options.journal;
-        journal.subscribe((entry) => appendFileSync(file, `${journalJsonLine(entry)}\n`));
-      }
+      const journal = journalFromOptions(options);
       const fake = await startFakeCri({
         socketPath,
         journal,

@@ -1,20 +1,18 @@
-import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { startFakeCsi } from '../../../fakes/csi/server.js';
 import type { NodeCapability } from '../../../fakes/csi/driver.js';
 import { faultRulesFromJson } from '../../../fakes/cri/faults.js';
-import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
+import { journalFileOption, journalFromOptions, journalRetainOption, type JournalCliOptions } from '../journal-options.js';
 import { harnessVersion } from '../version.js';
 
-interface FakeCsiCliOptions {
+interface FakeCsiCliOptions extends JournalCliOptions {
   listen: string;
   nodeId: string;
   driverName?: string;
   stageUnstage: boolean;
   faults?: string;
   seed?: string;
-  journal?: string;
 }
 
 /** `unix:///path` or a bare absolute path → the socket path. */
@@ -35,17 +33,14 @@ export function register(program: Command): void {
     .option('--no-stage-unstage', 'do not advertise STAGE_UNSTAGE_VOLUME (NodePublishVolume without staging)')
     .option('--faults <file>', 'JSON file with fault rules, as for fake-cri: [{method, match, nth, probability, times, effect: {type: error|delay|hang|restart, ...}}]')
     .option('--seed <n>', 'seed for probabilistic faults', '1')
-    .option('--journal <file>', 'append every RPC to this file as JSON lines')
+    .addOption(journalFileOption('append every RPC'))
+    .addOption(journalRetainOption())
     .action(async (options: FakeCsiCliOptions) => {
       const socketPath = socketPathOf(options.listen);
       const faults = options.faults ? faultRulesFromJson(await readFile(options.faults, 'utf8')) : [];
       const seed = Number(options.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${JSON.stringify(options.seed)}`);
-      const journal = new Journal();
-      if (options.journal) {
-        const file = options.journal;
-        journal.subscribe((entry) => appendFileSync(file, `${journalJsonLine(entry)}\n`));
-      }
+      const journal = journalFromOptions(options);
       const node: NodeCapability[] = options.stageUnstage ? ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS'] : ['GET_VOLUME_STATS'];
       const csi = await startFakeCsi({
         socketPath,

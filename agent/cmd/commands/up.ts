@@ -1,19 +1,17 @@
-import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Journal, journalJsonLine } from '../../../fakes/journal/journal.js';
 import { startEmbeddedNode } from '../../embedded-node.js';
 import { integerFlag } from '../integer-flag.js';
+import { journalFileOption, journalFromOptions, journalRetainOption, type JournalCliOptions } from '../journal-options.js';
 import { untilSignal } from '../until-signal.js';
 import { parseQuantity } from '../../resources/quantity.js';
 
-interface UpOptions {
+interface UpOptions extends JournalCliOptions {
   kubeconfigOut: string;
   nodeName: string;
   config?: string;
   apiPort: string;
-  journal?: string;
   cpu: string;
   memory: string;
   verbose?: boolean;
@@ -31,7 +29,8 @@ export function register(program: Command): void {
     .option('--node-name <name>', 'name of the node the agent registers', 'harness-node')
     .option('--config <file>', 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML for the agent')
     .option('--api-port <port>', 'port of the mock API server on 127.0.0.1 (0 = any free port)', '0')
-    .option('--journal <file>', 'append every CRI and API call to this file as JSON lines')
+    .addOption(journalFileOption('append every CRI and API call'))
+    .addOption(journalRetainOption())
     .option('--cpu <cores>', 'cores of the declared fake machine', '4')
     .option('--memory <quantity>', 'memory of the declared fake machine (a quantity)', '8Gi')
     .option('-v, --verbose', 'log the agent\'s internal messages to stderr')
@@ -39,11 +38,7 @@ export function register(program: Command): void {
       const apiPort = integerFlag('--api-port', options.apiPort, 0, 65_535);
       const cpu = integerFlag('--cpu', options.cpu, 1, 10_000);
       const memory = parseBytes(options.memory);
-      const journal = new Journal();
-      if (options.journal) {
-        const file = options.journal;
-        journal.subscribe((e) => appendFileSync(file, `${journalJsonLine(e)}\n`));
-      }
+      const journal = journalFromOptions(options);
       const kubeconfigPath = resolve(options.kubeconfigOut);
       const node = await startEmbeddedNode({
         journal,
