@@ -2,6 +2,7 @@ import { http, type RequestHandler } from 'msw';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
+import { serveEphemeralContainers } from './ephemeral-containers.js';
 import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from './http-adapter.js';
 import type { FaultInjector } from './faults.js';
 import { OpenApiDocuments } from './openapi.js';
@@ -279,6 +280,13 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   const { registry } = ctx;
   const { type, namespace, name, subresource } = target;
   if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
+  if (subresource === 'ephemeralcontainers' && type.kind === 'Pod' && name !== undefined) {
+    acceptsJson(request);
+    const read = (what: 'object' | 'patch'): Promise<JsonValue | undefined> => readJson(request, what);
+    const { stored, verb } = await serveEphemeralContainers(registry, request.method, request.headers.get('content-type'), read, namespace, name, dryRun(url));
+    if (verb !== 'get') journal(ctx, verb, target, name, 200);
+    return objectResponse(stored);
+  }
   if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource)) {
     throw errors.notFoundPath();
   }

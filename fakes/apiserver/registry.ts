@@ -12,6 +12,7 @@ import type { JsonObject, JsonValue, KubeObject, ObjectMeta } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
 import { podSpecUpdateCauses, validateKindSpecific, validateMetadata } from './validation.js';
 import { allocateClusterIP, kubernetesService, validateService } from './services.js';
+import { podCreateCauses } from './ephemeral-containers.js';
 
 /**
  * REST semantics of kube-apiserver over the object store: create/get/list/update/patch/delete with
@@ -205,7 +206,7 @@ export class ApiRegistry {
     let prepared = applyDefaultsInPlace(object);
     if (type.kind === 'Pod') prepared = this.admitPod(prepared);
     if (type.kind === 'PriorityClass' && !system) this.admitPriorityClass(prepared);
-    this.validate(type, prepared);
+    this.validate(type, prepared, type.kind === 'Pod' ? podCreateCauses(prepared) : []);
     if (type.kind === 'Service') this.allocateServiceIP(type, prepared);
     if (this.store.get(resourceKey(type), prepared.metadata.namespace ?? '', prepared.metadata.name ?? '')) {
       throw errors.alreadyExists(qualifiedResource(type), prepared.metadata.name ?? '');

@@ -1,0 +1,229 @@
+import { applyDefaultsInPlace } from './defaulting.js';
+import { applyPatch, jsonEqual, patchTypeOf, type PatchType } from './patch.js';
+import { decodeObject, type ApiRegistry } from './registry.js';
+import { resourceKey } from './resources.js';
+import { errors, type StatusCause } from './status.js';
+import { StoredObject } from './store.js';
+import type { JsonObject, JsonValue, KubeObject } from './types.js';
+import { cloneJson, isJsonObject } from './types.js';
+import { invalid, required, validateMetadata, validateName, validatePodSpec } from './validation.js';
+
+/**
+ * The pods/{name}/ephemeralcontainers subresource (kube-apiserver's EphemeralContainersREST with the
+ * podEphemeralContainersStrategy): GET returns the whole pod; PUT and PATCH take a whole pod of which
+ * only spec.ephemeralContainers is kept (spec, status and metadata otherwise stay as stored), validated
+ * as ValidatePodEphemeralContainersUpdate does: containers may be added, never changed or removed, each
+ * with a name unique across all of the pod's containers, a target that names a regular or init
+ * container, and none of the fields an ephemeral container may not have.
+ */
+
+export type EphemeralContainersWrite =
+  | { readonly verb: 'update'; readonly body: JsonValue | undefined }
+  | { readonly verb: 'patch'; readonly patchType: PatchType; readonly patch: JsonValue };
+
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const TERMINATION_MESSAGE_POLICIES = ['File', 'FallbackToLogsOnError'];
+
+/**
+ * Container fields an ephemeral container must leave unset (the complement of upstream's
+ * allowedEphemeralContainerFields): they would make the pod depend on a debugging container.
+ */
+const FORBIDDEN_FIELDS = ['ports', 'resources', 'resizePolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'restartPolicy'] as const;
+
+/** The fields of the ephemeral-container API that are Go pointers, slices or structs: set when non-zero. */
+function isSet(field: (typeof FORBIDDEN_FIELDS)[number], value: JsonValue | undefined): boolean {
+  if (value === undefined || value === null) return false;
+  // resources is a struct: the empty one (which kubectl sends and defaulting adds) is its zero value.
+  if (field === 'resources') return isJsonObject(value) ? Object.values(value).some((v) => v !== null && v !== undefined) : true;
+  return true;
+}
+
+function forbidden(field: string, detail: string): StatusCause {
+  return { reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field };
+}
+
+/** A pod may not be created with ephemeral containers (upstream ValidatePodCreate). */
+export function podCreateCauses(pod: KubeObject): StatusCause[] {
+  const spec = pod['spec'];
+  const list = isJsonObject(spec) ? spec['ephemeralContainers'] : undefined;
+  if (Array.isArray(list) && list.length > 0) return [forbidden('spec.ephemeralContainers', 'cannot be set on create')];
+  return [];
+}
+
+function namesOf(list: JsonValue | undefined): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((c) => (isJsonObject(c) && typeof c['name'] === 'string' ? [c['name']] : []));
+}
+
+/** Upstream validateEphemeralContainers over a pod spec (with containers already validated). */
+export function ephemeralContainerCauses(spec: JsonObject): StatusCause[] {
+  const list = spec['ephemeralContainers'];
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) return [invalid('spec.ephemeralContainers', list, 'must be a list')];
+  const targets = new Set([...namesOf(spec['containers']), ...namesOf(spec['initContainers'])]);
+  const names = new Set(targets);
+  const causes: StatusCause[] = [];
+  list.forEach((c, i) => {
+    const path = `spec.ephemeralContainers[${i}]`;
+    if (!isJsonObject(c)) {
+      causes.push(invalid(path, c, 'must be an object'));
+      return;
+    }
+    const name = c['name'];
+    if (typeof name !== 'string' || name === '') causes.push(required(`${path}.name`));
+    else {
+      causes.push(...validateName(name, 'dns1123-label', `${path}.name`));
+      if (names.has(name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}`, field: `${path}.name` });
+      else names.add(name);
+    }
+    const image = c['image'];
+    if (typeof image !== 'string' || image === '') causes.push(required(`${path}.image`));
+    const tmp = c['terminationMessagePolicy'];
+    if (tmp === undefined || tmp === '') causes.push(required(`${path}.terminationMessagePolicy`));
+    else if (typeof tmp !== 'string' || !TERMINATION_MESSAGE_POLICIES.includes(tmp)) causes.push(notSupported(`${path}.terminationMessagePolicy`, tmp, TERMINATION_MESSAGE_POLICIES));
+    const pull = c['imagePullPolicy'];
+    if (pull === undefined || pull === '') causes.push(required(`${path}.imagePullPolicy`));
+    else if (typeof pull !== 'string' || !PULL_POLICIES.includes(pull)) causes.push(notSupported(`${path}.imagePullPolicy`, pull, PULL_POLICIES));
+    const target = c['targetContainerName'];
+    if (target !== undefined && target !== null && target !== '' && (typeof target !== 'string' || !targets.has(target))) {
+      causes.push({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(target)}`, field: `${path}.targetContainerName` });
+    }
+    for (const field of FORBIDDEN_FIELDS) {
+      if (isSet(field, c[field])) causes.push(forbidden(`${path}.${field}`, 'cannot be set for an Ephemeral Container'));
+    }
+    // Subpaths are bind mounts that outlive the container until the pod goes: not for debugging containers.
+    const mounts = c['volumeMounts'];
+    if (Array.isArray(mounts)) {
+      mounts.forEach((m, j) => {
+        if (!isJsonObject(m)) return;
+        for (const field of ['subPath', 'subPathExpr']) {
+          const v = m[field];
+          if (typeof v === 'string' && v !== '') causes.push(forbidden(`${path}.volumeMounts[${j}].${field}`, 'cannot be set for an Ephemeral Container'));
+        }
+      });
+    }
+  });
+  return causes;
+}
+
+function notSupported(field: string, value: JsonValue, allowed: string[]): StatusCause {
+  return {
+    reason: 'FieldValueNotSupported',
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
+    field,
+  };
+}
+
+/** Existing ephemeral containers may be neither removed nor changed (the second half of the update rule). */
+function changedOrRemovedCauses(oldList: JsonValue | undefined, newList: JsonValue | undefined): StatusCause[] {
+  const byName = new Map<string, JsonValue>();
+  if (Array.isArray(newList)) for (const c of newList) if (isJsonObject(c) && typeof c['name'] === 'string') byName.set(c['name'], c);
+  const causes: StatusCause[] = [];
+  for (const old of Array.isArray(oldList) ? oldList : []) {
+    if (!isJsonObject(old) || typeof old['name'] !== 'string') continue;
+    const now = byName.get(old['name']);
+    if (now === undefined) causes.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(old['name'])} may not be removed\n`));
+    else if (!jsonEqual(old, now)) causes.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(old['name'])} may not be changed\n`));
+  }
+  return causes;
+}
+
+/**
+ * PUT or PATCH of pods/{name}/ephemeralcontainers. Returns the stored pod (unchanged when the write
+ * changed nothing, a copy that was not stored on a dry run).
+ */
+export function writeEphemeralContainers(
+  registry: ApiRegistry,
+  namespace: string,
+  name: string,
+  write: EphemeralContainersWrite,
+  options: { dryRun?: boolean } = {},
+): StoredObject {
+  const pods = registry.type('', 'pods');
+  const existing = registry.get(pods, namespace, name);
+  const old = existing.object;
+  const incoming =
+    write.verb === 'update'
+      ? decodeObject(pods, write.body)
+      : decodeObject(pods, applyPatch(write.patchType, old as unknown as JsonObject, write.patch));
+  const resource = { group: '', plural: 'pods' };
+  const bodyName = incoming.metadata.name;
+  if (bodyName !== undefined && bodyName !== name) {
+    throw errors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+  }
+  if (incoming.metadata.uid && incoming.metadata.uid !== old.metadata.uid) {
+    throw errors.conflict(resource, name, `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
+  }
+  // A PUT names the version it replaces; a patch only when the patch itself carries one.
+  const rv = write.verb === 'update' || write.patchType === 'json' ? incoming.metadata.resourceVersion : patchResourceVersion(write.patch);
+  if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw errors.staleResourceVersion(resource, name);
+
+  // Everything but spec.ephemeralContainers stays as stored (upstream dropNonEphemeralContainerUpdates).
+  const next = cloneJson(old);
+  const spec = isJsonObject(next['spec']) ? next['spec'] : (next['spec'] = {});
+  const incomingSpec = isJsonObject(incoming['spec']) ? incoming['spec'] : {};
+  const list = incomingSpec['ephemeralContainers'];
+  if (list === undefined || list === null) delete spec['ephemeralContainers'];
+  else spec['ephemeralContainers'] = cloneJson(list);
+  const defaulted = applyDefaultsInPlace(next);
+  const defaultedSpec = defaulted['spec'] as JsonObject;
+
+  if (old.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) {
+    throw errors.invalid('Pod', name, '', [forbidden('', 'static pods do not support ephemeral containers')]);
+  }
+  const causes = [
+    ...validateMetadata(defaulted, pods.nameRule),
+    ...validatePodSpec(defaultedSpec),
+    ...ephemeralContainerCauses(defaultedSpec),
+    ...changedOrRemovedCauses((old['spec'] as JsonObject | undefined)?.['ephemeralContainers'], defaultedSpec['ephemeralContainers']),
+  ];
+  if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
+
+  if (jsonEqual(old as unknown as JsonValue, defaulted as unknown as JsonValue)) return existing;
+  defaulted.metadata.generation = (old.metadata.generation ?? 1) + 1;
+  if (options.dryRun) return new StoredObject(defaulted, existing.rv);
+  return registry.store.replace(resourceKey(pods), namespace, name, (newRv) => ({
+    ...defaulted,
+    metadata: { ...defaulted.metadata, resourceVersion: String(newRv) },
+  }));
+}
+
+function patchResourceVersion(patch: JsonValue): string | undefined {
+  const value = isJsonObject(patch) && isJsonObject(patch['metadata']) ? patch['metadata']['resourceVersion'] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * One request to the subresource as the HTTP layer hands it over: GET reads the pod, PUT replaces it,
+ * PATCH patches it (the formats of the main resource), anything else is 405.
+ */
+export async function serveEphemeralContainers(
+  registry: ApiRegistry,
+  method: string,
+  contentType: string | null,
+  readBody: (what: 'object' | 'patch') => Promise<JsonValue | undefined>,
+  namespace: string,
+  name: string,
+  dryRun: boolean,
+): Promise<{ stored: StoredObject; verb: 'get' | 'update' | 'patch' }> {
+  const pods = registry.type('', 'pods');
+  switch (method.toUpperCase()) {
+    case 'GET':
+      return { stored: registry.get(pods, namespace, name), verb: 'get' };
+    case 'PUT': {
+      const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (type !== '' && type !== 'application/json' && type !== '*/*') throw errors.unsupportedMediaType(type);
+      const body = await readBody('object');
+      return { stored: writeEphemeralContainers(registry, namespace, name, { verb: 'update', body }, { dryRun }), verb: 'update' };
+    }
+    case 'PATCH': {
+      const patchType = patchTypeOf(contentType ?? '');
+      if (!patchType) throw errors.unsupportedMediaType(contentType ?? '');
+      const patch = (await readBody('patch')) ?? null;
+      return { stored: writeEphemeralContainers(registry, namespace, name, { verb: 'patch', patchType, patch }, { dryRun }), verb: 'patch' };
+    }
+    default:
+      throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  }
+}
