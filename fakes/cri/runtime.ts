@@ -432,6 +432,7 @@ export class FakeRuntime {
     if (!image) throw notFound(`failed to resolve image "${config.image.image}": not found`);
     const behaviour = decideBehaviour(config, req.sandboxConfig ?? sandbox.config);
     const id = this.newId('container');
+    const pidTarget = this.pidTarget(id, sandbox.id, config.linux?.securityContext?.namespaceOptions);
     const logDir = req.sandboxConfig?.logDirectory || sandbox.config.logDirectory;
     const logPath = logDir && config.logPath ? join(logDir, config.logPath) : '';
     const hostname = sandbox.config.hostname || sandbox.config.metadata?.name || 'localhost';
@@ -442,7 +443,8 @@ export class FakeRuntime {
       files: {
         '/etc/hostname': `${hostname}\n`,
         '/etc/hosts': `127.0.0.1\tlocalhost\n${sandbox.hostNetwork ? '127.0.0.1' : sandbox.ip}\t${hostname}\n`,
-        '/proc/1/cmdline': behaviour.argv.map((a) => `${a}\0`).join(''),
+        // PID 1 is the target's process when the container joins its PID namespace (kubectl debug --target).
+        '/proc/1/cmdline': (pidTarget?.behaviour ?? behaviour).argv.map((a) => `${a}\0`).join(''),
         '/etc/resolv.conf': (sandbox.config.dnsConfig?.servers ?? []).map((s) => `nameserver ${s}\n`).join(''),
       },
     });
@@ -472,6 +474,18 @@ export class FakeRuntime {
     this.containers.set(id, container);
     this.event('ContainerCreated', { podSandboxId: sandbox.id, containerId: id });
     return { containerId: id };
+  }
+
+  /** PID namespace mode TARGET: the target must be a running container of the same sandbox (as containerd checks). */
+  private pidTarget(id: string, sandboxId: string, ns: { pid?: string; targetId?: string } | null | undefined): Container | undefined {
+    if (ns?.pid !== 'TARGET') return undefined;
+    const targetId = ns.targetId ?? '';
+    const fail = (why: string): CriError => unknown(`failed to generate container "${id}" spec: invalid target container: ${why}`);
+    const target = this.findContainer(targetId);
+    if (!target) throw fail(`container "${targetId}" does not exist: not found`);
+    if (target.sandboxId !== sandboxId) throw fail(`container "${targetId}" (sandbox ${target.sandboxId}) does not belong to sandbox ${sandboxId}`);
+    if (target.state !== 'CONTAINER_RUNNING') throw fail(`container "${targetId}" is not running - in state ${target.state}`);
+    return target;
   }
 
   startContainer(req: W.StartContainerRequest__Output): W.StartContainerResponse {
