@@ -123,9 +123,5 @@ export function splitAtBytes(text: string, maxBytes: number): [string, string] {
   return [text.slice(0, end), text.slice(end)];
 }
 
-/** Parses one CRI log line (for tests and tools). */
-export function parseCriLogLine(line: string): { time: string; stream: LogStream; tag: 'F' | 'P'; message: string } | null {
-  const m = /^(\S+) (stdout|stderr) ([FP]) (.*)$/.exec(line);
-  if (!m) return null;
-  return { time: m[1]!, stream: m[2] as LogStream, tag: m[3] as 'F' | 'P', message: m[4]! };
-}
+/** The one parser of the format lives with the kubelet's log reader. */
+export { parseCriLogLine } from '../../agent/logs/cri-log-format.js';
