@@ -1,6 +1,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { shouldContainerBeRestarted as restartDecision } from '../lifecycle/restart-policy.js';
 import { hashContainer } from './container-hash.js';
+import { ephemeralContainersToStart } from './ephemeral-containers.js';
 import {
   containersOf,
   initContainersOf,
@@ -36,6 +37,8 @@ export interface PodActions {
   readonly sandboxId: string;
   /** Attempt number for a new sandbox. */
   readonly attempt: number;
+  /** Ephemeral container indices to start (those never started), in spec order. */
+  readonly ephemeralContainersToStart: readonly number[];
   /** Init container indices to start, in spec order. */
   readonly initContainersToStart: readonly number[];
   /** Regular container indices to start, in spec order. */
@@ -116,6 +119,7 @@ interface MutableActions {
   createSandbox: boolean;
   sandboxId: string;
   attempt: number;
+  ephemeralContainersToStart: number[];
   initContainersToStart: number[];
   containersToStart: number[];
   containersToKill: Map<string, ContainerToKill>;
@@ -132,6 +136,7 @@ export function computePodActions(
     createSandbox: sandbox.changed,
     sandboxId: sandbox.sandboxId,
     attempt: sandbox.attempt,
+    ephemeralContainersToStart: [],
     initContainersToStart: [],
     containersToStart: [],
     containersToKill: new Map(),
@@ -161,6 +166,9 @@ export function computePodActions(
     changes.containersToStart = toStart;
     return freeze(changes);
   }
+
+  // Ephemeral containers may start before initialization completes; they are never restarted.
+  changes.ephemeralContainersToStart = ephemeralContainersToStart(pod, status);
 
   const initialized = computeInitContainerActions(pod, status, probes, changes);
   if (changes.killPod || !initialized) return freeze(changes);
@@ -327,6 +335,7 @@ function freeze(changes: MutableActions): PodActions {
     createSandbox: changes.createSandbox,
     sandboxId: changes.sandboxId,
     attempt: changes.attempt,
+    ephemeralContainersToStart: [...changes.ephemeralContainersToStart],
     initContainersToStart: [...changes.initContainersToStart],
     containersToStart: [...changes.containersToStart],
     containersToKill: [...changes.containersToKill.values()],

@@ -3,6 +3,7 @@ import type { ContainerConfig } from '../../proto/generated/cri/runtime/v1/Conta
 import type { LinuxContainerSecurityContext } from '../../proto/generated/cri/runtime/v1/LinuxContainerSecurityContext.js';
 import type { Mount } from '../../proto/generated/cri/runtime/v1/Mount.js';
 import { hashContainer } from './container-hash.js';
+import { withPidTarget } from './ephemeral-containers.js';
 import { ContainerConfigError, makeEnvironmentVariables, type EnvContext } from './env.js';
 import { expandVars } from './expansion.js';
 import {
@@ -46,6 +47,8 @@ export interface ContainerConfigOptions extends Omit<EnvContext, 'pod' | 'contai
   /** Kubelet-managed /etc/hosts for the pod, when the shell wrote one. */
   readonly etcHostsPath?: string;
   readonly seccompProfileRoot?: string;
+  /** An ephemeral container's target: the CRI id whose PID namespace it joins. */
+  readonly pidTargetId?: string;
 }
 
 /** Paths the kubelet masks / makes read-only in /proc and /sys unless the container is privileged. */
@@ -114,13 +117,13 @@ export function containerMounts(container: V1Container, options: Pick<ContainerC
   return mounts;
 }
 
-function containerSecurityContext(pod: V1Pod, container: V1Container, seccompRoot: string): LinuxContainerSecurityContext {
+function containerSecurityContext(pod: V1Pod, container: V1Container, seccompRoot: string, pidTargetId?: string): LinuxContainerSecurityContext {
   const psc = pod.spec?.securityContext;
   const csc = container.securityContext;
   const privileged = csc?.privileged === true;
   const sc: LinuxContainerSecurityContext = {
     privileged,
-    namespaceOptions: podNamespaceOptions(pod),
+    namespaceOptions: withPidTarget(podNamespaceOptions(pod), pidTargetId),
     readonlyRootfs: csc?.readOnlyRootFilesystem === true,
     noNewPrivs: csc?.allowPrivilegeEscalation === false,
     maskedPaths: privileged || csc?.procMount === 'Unmasked' ? [] : [...DEFAULT_MASKED_PATHS],
@@ -159,7 +162,7 @@ export function generateContainerConfig(pod: V1Pod, container: V1Container, opti
     envs: envs.map((e) => ({ key: e.key, value: e.value })),
     linux: {
       resources: containerLinuxResources(pod, container, options.resources),
-      securityContext: containerSecurityContext(pod, container, options.seccompProfileRoot ?? '/var/lib/kubelet/seccomp'),
+      securityContext: containerSecurityContext(pod, container, options.seccompProfileRoot ?? '/var/lib/kubelet/seccomp', options.pidTargetId),
     },
   };
 }

@@ -16,6 +16,7 @@ import { containerRestartCount, prepareContainerFiles, removeContainerFiles, typ
 import { hashContainer } from './container-hash.js';
 import type { DnsSettings } from './dns.js';
 import { ContainerConfigError } from './env.js';
+import { ephemeralContainersOf, targetContainerId } from './ephemeral-containers.js';
 import { ImagePullError, type ImagePuller } from './image-puller.js';
 import { POD_UID_LABEL } from './labels.js';
 import { runLifecycleHandler } from './lifecycle-hooks.js';
@@ -39,7 +40,7 @@ import type { CgroupDriver } from './cgroup-name.js';
 
 /**
  * The kuberuntime shell: reads a pod's state from the CRI and carries out computePodActions in the
- * kubelet's order (kill → prune init → sandbox → init containers → regular containers), with image
+ * kubelet's order (kill → prune init → sandbox → ephemeral → init containers → regular containers), with image
  * pulls, crash-loop backoff, postStart/preStop hooks and the kubelet's events.
  */
 
@@ -303,7 +304,7 @@ export class KubeRuntimeManager {
     const podIP = isHostNetwork(pod) ? (this.deps.hostIPs()[0] ?? '') : (podIPs[0] ?? '');
     const effectivePodIPs = isHostNetwork(pod) ? [...this.deps.hostIPs()] : podIPs;
 
-    const start = async (container: V1Container, kind: 'init_container' | 'container'): Promise<boolean> => {
+    const start = async (container: V1Container, kind: 'init_container' | 'container' | 'ephemeral_container', ephemeralIndex?: number): Promise<boolean> => {
       try {
         const wait = this.crashLoopCheck(pod, container, runtime);
         if (wait !== null) {
@@ -312,7 +313,7 @@ export class KubeRuntimeManager {
           return false;
         }
         this.deps.metrics?.startedContainers.labels(kind).inc();
-        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, input, created.containerIds);
+        await this.startContainer(pod, container, sandboxId, sandboxConfig, runtime, podIP, effectivePodIPs, input, created.containerIds, ephemeralIndex);
         starts.set(container.name, null);
         return true;
       } catch (e) {
@@ -325,6 +326,18 @@ export class KubeRuntimeManager {
       }
     };
 
+    let firstError: Error | undefined;
+    const startFailed = (c: V1Container): Error => {
+      const failure = starts.get(c.name);
+      return new Error(`failed to "StartContainer" for "${c.name}" with ${failure?.reason ?? 'error'}: "${failure?.message ?? ''}"`);
+    };
+    // Ephemeral containers first, so a failing init container cannot keep a debugging container out.
+    const ephemerals = ephemeralContainersOf(pod);
+    for (const idx of actions.ephemeralContainersToStart) {
+      const c = ephemerals[idx];
+      if (!c) continue;
+      if (!(await start(c, 'ephemeral_container', idx)) && !firstError) firstError = startFailed(c);
+    }
     const inits = initContainersOf(pod);
     for (const idx of actions.initContainersToStart) {
       const c = inits[idx];
@@ -335,15 +348,10 @@ export class KubeRuntimeManager {
       }
     }
     const regular = containersOf(pod);
-    let firstError: Error | undefined;
     for (const idx of actions.containersToStart) {
       const c = regular[idx];
       if (!c) continue;
-      const ok = await start(c, 'container');
-      if (!ok && !firstError) {
-        const failure = starts.get(c.name);
-        firstError = new Error(`failed to "StartContainer" for "${c.name}" with ${failure?.reason ?? 'error'}: "${failure?.message ?? ''}"`);
-      }
+      if (!(await start(c, 'container')) && !firstError) firstError = startFailed(c);
     }
     return result(firstError);
   }
@@ -380,6 +388,8 @@ export class KubeRuntimeManager {
     podIPs: readonly string[],
     input: SyncPodInput,
     created: string[],
+    /** Set for an ephemeral container: its index in spec.ephemeralContainers. */
+    ephemeralIndex?: number,
   ): Promise<void> {
     const ref = containerRef(pod, container);
     const recorder = this.deps.recorder;
@@ -404,6 +414,8 @@ export class KubeRuntimeManager {
     ]);
     let config;
     try {
+      // The target's id comes from the state the sync started from, as upstream's getTargetID.
+      const pidTargetId = ephemeralIndex === undefined ? undefined : targetContainerId(pod, ephemeralIndex, runtime);
       if ('error' in prepared) throw prepared.error;
       const files = prepared.files;
       config = generateContainerConfig(pod, container, {
@@ -419,6 +431,7 @@ export class KubeRuntimeManager {
         secret: (name) => input.secrets.get(name),
         nodeAllocatable: this.deps.nodeAllocatable(),
         ...(this.deps.settings.seccompProfileRoot ? { seccompProfileRoot: this.deps.settings.seccompProfileRoot } : {}),
+        ...(pidTargetId !== undefined ? { pidTargetId } : {}),
       });
     } catch (e) {
       const msg = (e as Error).message;
@@ -477,7 +490,7 @@ export class KubeRuntimeManager {
     gracePeriodOverride?: number,
     ordering?: TerminationOrderGate,
   ): Promise<void> {
-    const spec = [...containersOf(pod), ...initContainersOf(pod)].find((c) => c.name === name) ?? { name };
+    const spec = [...containersOf(pod), ...initContainersOf(pod), ...ephemeralContainersOf(pod)].find((c) => c.name === name) ?? { name };
     const probe = reason === 'LivenessProbe' ? spec.livenessProbe : reason === 'StartupProbe' ? spec.startupProbe : undefined;
     const graceReason: GraceKillReason = reason === 'LivenessProbe' || reason === 'StartupProbe' ? reason : 'Other';
     let grace = gracePeriodOverride ?? killGracePeriodSeconds(pod, graceReason, probe ?? undefined);

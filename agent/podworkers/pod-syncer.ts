@@ -58,7 +58,9 @@ export interface PodSyncerDeps {
 
 /** Nothing to kill, create or start. */
 function noActions(a: PodActions): boolean {
-  return !a.killPod && !a.createSandbox && a.containersToKill.length === 0 && a.initContainersToStart.length === 0 && a.containersToStart.length === 0;
+  return (
+    !a.killPod && !a.createSandbox && a.containersToKill.length === 0 && a.ephemeralContainersToStart.length === 0 && a.initContainersToStart.length === 0 && a.containersToStart.length === 0
+  );
 }
 
 export class KubeletPodSyncer implements PodSyncer {
@@ -118,7 +120,7 @@ export class KubeletPodSyncer implements PodSyncer {
     const ns = podNamespace(pod);
     const cmNames = new Set<string>();
     const secretNames = new Set<string>();
-    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
       for (const from of c.envFrom ?? []) {
         if (from.configMapRef?.name) cmNames.add(from.configMapRef.name);
         if (from.secretRef?.name) secretNames.add(from.secretRef.name);

@@ -1,5 +1,6 @@
 import type { V1Container, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { podSandboxChanged, type ProbeCacheValue } from '../kuberuntime/compute-pod-actions.js';
+import { ephemeralContainersOf } from '../kuberuntime/ephemeral-containers.js';
 import { containersOf, initContainersOf, isHostNetwork, isRestartableInitContainer } from '../kuberuntime/pod-helpers.js';
 import type { RuntimePodStatus } from '../kuberuntime/runtime-status.js';
 import {
@@ -78,6 +79,11 @@ export function generateApiPodStatus(input: GenerateStatusInput): V1PodStatus {
   s.initContainerStatuses = convertToApiContainerStatuses(
     pod, runtime, oldStatus.initContainerStatuses ?? [], initContainersOf(pod), hasInit, true, convert,
   );
+  // Ephemeral containers convert like regular ones but count for neither phase nor conditions.
+  const ephemerals = ephemeralContainersOf(pod);
+  if (ephemerals.length > 0) {
+    s.ephemeralContainerStatuses = convertToApiContainerStatuses(pod, runtime, oldStatus.ephemeralContainerStatuses ?? [], ephemerals, hasInit, false, convert);
+  }
 
   let phase: PodPhase = getPhase(pod, [...s.containerStatuses, ...s.initContainerStatuses], input.podIsTerminal);
   // Terminal phases are sticky: neither the kubelet's last status nor the API's may be undone.
