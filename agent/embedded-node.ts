@@ -33,6 +33,8 @@ export interface EmbeddedNodeOptions {
   /** Port of the mock API server (0 = any free one). */
   readonly apiPort?: number;
   readonly serveHealthz?: boolean;
+  /** Serve the kubelet server (/containerLogs, behind the API's pods/log) on a free loopback port; default true. */
+  readonly serveKubeletServer?: boolean;
   /** Bind pods created without spec.nodeName to this node (a one-node scheduler); default true. */
   readonly bindPods?: boolean;
   readonly volumes?: PodVolumeManager;
@@ -67,6 +69,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     ...loaded.config,
     podLogsDir: join(rootDir, 'pods-logs'),
     healthzPort: 0,
+    port: 0,
     resolvConf: '',
     ...(options.configOverrides ?? {}),
   };
@@ -88,6 +91,7 @@ export async function startEmbeddedNode(options: EmbeddedNodeOptions = {}): Prom
     // The fake runtime makes no cgroups: pod cgroups go to a stand-in tree, so the same code runs here.
     cgroupfsRoot: createStandInCgroupRoot(join(rootDir, 'cgroupfs')),
     ...(options.serveHealthz !== undefined ? { serveHealthz: options.serveHealthz } : {}),
+    serveKubeletServer: options.serveKubeletServer ?? true,
     ...(options.volumes ? { volumes: options.volumes } : {}),
     ...(csi ? { csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: `unix://${csi.socketPath}` }] } : {}),
     ...(options.log ? { log: options.log } : {}),

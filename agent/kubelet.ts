@@ -20,6 +20,7 @@ import { ContainerLogManager } from './logs/index.js';
 import { CrashLoopBackOff, DEFAULT_CRASHLOOP_BACKOFF } from './lifecycle/backoff.js';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { startHealthAndMetricsServer, type HealthAndMetricsServer } from './metrics/health-server.js';
+import { startKubeletServer, type KubeletServer } from './server/kubelet-server.js';
 import { allocatableOf, nodeCapacity } from './nodestatus/node-status.js';
 import { NodeStatusManager } from './nodestatus/node-status-manager.js';
 import { hostMachine, type MachineInfo } from './nodestatus/machine.js';
@@ -79,6 +80,10 @@ export interface KubeletOptions {
   readonly evictionMonitoringIntervalMs?: number;
   /** Serve /healthz and /metrics on config.healthzBindAddress:healthzPort (0 = any free port). */
   readonly serveHealthz?: boolean;
+  /** Serve the kubelet server (/containerLogs) on config.port (0 = any free port), when config.enableServer. */
+  readonly serveKubeletServer?: boolean;
+  /** Bind address of the kubelet server (default 127.0.0.1; upstream binds config.address, 0.0.0.0). */
+  readonly kubeletServerAddress?: string;
   /** Which unknown kubelet-labelled pods housekeeping may remove (default all; narrow it on a runtime shared with a node's kubelet). */
   readonly orphanScope?: OrphanScope;
   /** Where the cgroup filesystems are for pod cgroups (a stand-in tree on the fakes); see cm/activation.ts. */
@@ -112,6 +117,7 @@ export class Kubelet {
   /** The pod cgroup manager once started; null when pod cgroups are not this kubelet's to manage. */
   podCgroups: PodContainerManager | null = null;
   healthServer: HealthAndMetricsServer | undefined;
+  kubeletServer: KubeletServer | undefined;
   private readonly podSource: ApiPodSource | null;
   /** The service informer (null without an API server); specs wait on it before relying on a new service. */
   readonly serviceLister: ApiServiceLister | null;
@@ -293,7 +299,7 @@ export class Kubelet {
             systemReserved: config.systemReserved,
             evictionHard: config.evictionHard,
             kubeletVersion: o.kubeletVersion ?? KUBELET_VERSION,
-            kubeletPort: config.port,
+            kubeletPort: this.kubeletServer?.port ?? config.port,
             runtime: this.runtimeHealth.health(),
             pressure: {
               memory: this.eviction.isUnderMemoryPressure(),
@@ -488,6 +494,19 @@ export class Kubelet {
         },
       });
     }
+    if (this.o.serveKubeletServer && this.o.config.enableServer) {
+      this.kubeletServer = await startKubeletServer({
+        host: this.o.kubeletServerAddress ?? '127.0.0.1',
+        port: this.o.config.port,
+        logs: {
+          clock: this.clock,
+          cri: this.cri,
+          podByName: (namespace, name) => this.podByName(namespace, name),
+          podStatus: (pod) => this.statusManager.getPodStatus(podUid(pod)),
+          log: (m) => this.log(m),
+        },
+      });
+    }
     if (this.nodeStatus) await this.nodeStatus.start();
     this.pleg.start();
     this.eviction.start();
@@ -515,6 +534,7 @@ export class Kubelet {
     await this.serviceLister?.stop();
     await this.apiRecorder?.flush();
     await this.healthServer?.close();
+    await this.kubeletServer?.close();
     this.ownVolumeManager?.close();
     // A rotation pass under way finishes before its CRI client goes.
     await this.logs.idle();
@@ -544,6 +564,14 @@ export class Kubelet {
   /** The cgroup driver in use (after reconciling with the runtime). */
   get cgroupDriver(): 'cgroupfs' | 'systemd' {
     return this.runtimeSettings.cgroupDriver;
+  }
+
+  /** A pod this kubelet knows by namespace and name, admitted or rejected (upstream podManager.GetPodByName). */
+  podByName(namespace: string, name: string): V1Pod | undefined {
+    for (const pods of [this.admitted, this.rejected]) {
+      for (const p of pods.values()) if (podName(p) === name && podNamespace(p) === namespace) return p;
+    }
+    return undefined;
   }
 
   /** Waits for the informer's first list (tests, `up`). */
