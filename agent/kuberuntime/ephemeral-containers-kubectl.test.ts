@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeClientsFromString } from '../api/kube-client.js';
+import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import type { JournalEntry } from '../../fakes/journal/journal.js';
+
+/**
+ * `kubectl debug POD --image=... --target=...` (without -i: there is no attach streaming) against the
+ * embedded node: kubectl patches pods/<name>/ephemeralcontainers, the agent starts the container in the
+ * target's PID namespace, `kubectl get -o jsonpath` shows its status, and deleting the pod stops it.
+ */
+const run = promisify(execFile);
+const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
+const IMAGE = 'registry.local/busybox:1.36';
+
+let node: EmbeddedNode;
+let dir: string;
+let kubeconfig: string;
+
+async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(KUBECTL)) {
+    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'kubectl-debug-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig });
+});
+
+afterAll(async () => {
+  await node?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function createCalls(name: string): JournalEntry[] {
+  return node.journal.entries((e) => e.source === 'cri' && e.name === 'CreateContainer' && e.error === undefined && (e.request as { config?: { metadata?: { name?: string } } }).config?.metadata?.name === name);
+}
+
+function createdId(e: JournalEntry): string {
+  return (e.response as { containerId?: string }).containerId ?? '';
+}
+
+async function podNamed(name: string): Promise<V1Pod> {
+  const { core } = kubeClientsFromString(node.api.kubeconfig());
+  return core.readNamespacedPod({ name, namespace: 'default' });
+}
+
+async function createRunningPod(name: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): Promise<V1Pod> {
+  const { core } = kubeClientsFromString(node.api.kubeconfig());
+  await core.createNamespacedPod({
+    namespace: 'default',
+    body: { metadata: { name }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'app', image: IMAGE, command: ['sleep', '3600'] }], ...extra } },
+  });
+  return eventually(`${name} Running`, async () => {
+    const p = await podNamed(name);
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
+  });
+}
+
+describe('kubectl debug against the embedded node', () => {
+  it("adds an ephemeral container that runs in the target's PID namespace and shows in ephemeralContainerStatuses", async () => {
+    await createRunningPod('web');
+    const out = await kubectl('debug', 'web', `--image=${IMAGE}`, '--target=app', '--container=debugger', '--', 'sleep', '3600');
+    expect(out.stdout + out.stderr).toContain('Targeting container "app"');
+    // kubectl sent the container as a patch of the subresource.
+    expect(node.journal.entries((e) => e.source === 'apiserver' && e.name === 'patch pods/ephemeralcontainers' && e.subject['name'] === 'web')).toHaveLength(1);
+
+    const status = await eventually('the debugger running', async () => {
+      const { stdout } = await kubectl('get', 'pod', 'web', '-o', 'jsonpath={.status.ephemeralContainerStatuses}');
+      const statuses = stdout === '' ? [] : (JSON.parse(stdout) as V1ContainerStatus[]);
+      return statuses[0]?.state?.running ? statuses[0] : undefined;
+    });
+    const debuggerCreate = createCalls('debugger');
+    expect(debuggerCreate).toHaveLength(1);
+    const appId = createdId(createCalls('app')[0]!);
+    expect(status).toMatchObject({ name: 'debugger', image: IMAGE, restartCount: 0, ready: false, containerID: `fake-cri://${createdId(debuggerCreate[0]!)}` });
+    expect(status.imageID).toMatch(/^sha256:|@sha256:/);
+    const ns = (debuggerCreate[0]!.request as { config: { linux: { securityContext: { namespaceOptions: unknown } } } }).config.linux.securityContext.namespaceOptions;
+    expect(ns).toMatchObject({ pid: 'TARGET', targetId: appId });
+    // The fake runtime shows the target's process as PID 1 inside the debugger.
+    const exec = await node.kubelet.cri.execSync({ containerId: createdId(debuggerCreate[0]!), cmd: ['cat', '/proc/1/cmdline'], timeout: 5 });
+    expect(Buffer.from(exec.stdout).toString()).toBe('sleep\u00003600\u0000');
+    const { stdout: phase } = await kubectl('get', 'pod', 'web', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].ready}');
+    expect(phase).toBe('Running true');
+  });
+
+  it('never restarts an ephemeral container that exited, and stops a running one with the pod', async () => {
+    await createRunningPod('once');
+    await kubectl('debug', 'once', `--image=${IMAGE}`, '--container=quick', '--', 'sh', '-c', 'exit 3');
+    const exited = await eventually('quick to exit', async () => {
+      const s = (await podNamed('once')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'quick');
+      return s?.state?.terminated ? s : undefined;
+    });
+    expect(exited.state?.terminated?.exitCode).toBe(3);
+    expect(exited.restartCount).toBe(0);
+    await kubectl('debug', 'once', `--image=${IMAGE}`, '--target=app', '--container=stays', '--', 'sleep', '3600');
+    await eventually('stays to run', async () => ((await podNamed('once')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'stays')?.state?.running ? true : undefined));
+    // Syncs after the second debug container went in (it was one) started nothing for the exited one.
+    expect(createCalls('quick')).toHaveLength(1);
+    const staysId = createdId(createCalls('stays')[0]!);
+
+    await kubectl('delete', 'pod', 'once', '--wait=false');
+    await eventually('once gone', async () => {
+      try {
+        await podNamed('once');
+        return undefined;
+      } catch (e) {
+        return (e as { code?: number }).code === 404 ? true : undefined;
+      }
+    }, 30_000);
+    const stop = node.journal.entries((e) => e.source === 'cri' && e.name === 'StopContainer' && (e.request as { containerId?: string }).containerId === staysId);
+    expect(stop.length).toBeGreaterThanOrEqual(1);
+    const sandboxStop = node.journal.entries((e) => e.source === 'cri' && e.name === 'StopPodSandbox');
+    expect(sandboxStop.some((e) => e.seq > stop[0]!.seq)).toBe(true);
+    expect(createCalls('quick')).toHaveLength(1);
+  });
+
+  it('reports a target that is not a container of the pod as kubectl shows it (422 naming the field)', async () => {
+    await createRunningPod('strict');
+    const failure = await kubectl('debug', 'strict', `--image=${IMAGE}`, '--target=nope', '--container=dbg', '--', 'sleep', '1').then(
+      () => undefined,
+      (e: unknown) => e as { stderr: string },
+    );
+    expect(failure?.stderr).toContain('spec.ephemeralContainers[0].targetContainerName: Not found: "nope"');
+  });
+});
