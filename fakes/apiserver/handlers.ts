@@ -7,6 +7,7 @@ import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from
 import type { FaultInjector } from './faults.js';
 import { OpenApiDocuments } from './openapi.js';
 import { patchTypeOf } from './patch.js';
+import { servePodLog } from './pod-log.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
 import { apiVersionOf, findResourceType, resourceKey, type ResourceType } from './resources.js';
 import { unknownFieldsOf } from './schemas.js';
@@ -280,6 +281,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   const { registry } = ctx;
   const { type, namespace, name, subresource } = target;
   if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
+  if (subresource === 'log' && type.kind === 'Pod' && name !== undefined) return servePodLog(ctx, request, url, namespace, name);
   if (subresource === 'ephemeralcontainers' && type.kind === 'Pod' && name !== undefined) {
     acceptsJson(request);
     const read = (what: 'object' | 'patch'): Promise<JsonValue | undefined> => readJson(request, what);
