@@ -74,8 +74,9 @@ export function podRef(pod: V1Pod): ObjectReference {
 
 /** Reference to one container of a pod (upstream GenerateContainerRef): fieldPath spec.containers{name}. */
 export function containerRef(pod: V1Pod, container: V1Container): ObjectReference {
-  const init = (pod.spec?.initContainers ?? []).some((c) => c.name === container.name);
-  return { ...podRef(pod), fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${container.name}}` };
+  const has = (list: ReadonlyArray<{ name: string }> | undefined): boolean => (list ?? []).some((c) => c.name === container.name);
+  const field = has(pod.spec?.containers) ? 'containers' : has(pod.spec?.initContainers) ? 'initContainers' : has(pod.spec?.ephemeralContainers) ? 'ephemeralContainers' : 'containers';
+  return { ...podRef(pod), fieldPath: `spec.${field}{${container.name}}` };
 }
 
 export function nodeRef(nodeName: string): ObjectReference {

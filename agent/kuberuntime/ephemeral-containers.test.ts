@@ -1,5 +1,6 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { containerRef } from '../api/events.js';
 import { generateApiPodStatus } from '../status/generate.js';
 import { computePodActions } from './compute-pod-actions.js';
 import { generateContainerConfig } from './container-config.js';
@@ -57,6 +58,13 @@ describe('ephemeral containers in the pure kuberuntime logic', () => {
     expect(withPidTarget({ network: 'POD', pid: 'POD', ipc: 'POD' }, 'abc')).toEqual({ network: 'POD', pid: 'POD', ipc: 'POD' });
     expect(withPidTarget({ network: 'NODE', pid: 'NODE', ipc: 'NODE' }, 'abc')).toEqual({ network: 'NODE', pid: 'NODE', ipc: 'NODE' });
     expect(withPidTarget({ network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, undefined)).toEqual({ network: 'POD', pid: 'CONTAINER', ipc: 'POD' });
+  });
+
+  it('refers to an ephemeral container in events as spec.ephemeralContainers{name}', () => {
+    const p = withDebugger(pod({ initContainers: [init1] }), dbg);
+    expect(containerRef(p, ephemeralContainersOf(p)[0]!).fieldPath).toBe('spec.ephemeralContainers{dbg}');
+    expect(containerRef(p, init1).fieldPath).toBe('spec.initContainers{init1}');
+    expect(containerRef(p, app).fieldPath).toBe('spec.containers{app}');
   });
 
   it('puts the target into the container config it generates', () => {
