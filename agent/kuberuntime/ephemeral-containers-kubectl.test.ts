@@ -106,6 +106,8 @@ describe('kubectl debug against the embedded node', () => {
     expect(Buffer.from(exec.stdout).toString()).toBe('sleep\u00003600\u0000');
     const { stdout: phase } = await kubectl('get', 'pod', 'web', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].ready}');
     expect(phase).toBe('Running true');
+    const started = (await node.kubelet.metrics.startedContainers.get()).values.find((v) => v.labels['container_type'] === 'ephemeral_container');
+    expect(started?.value).toBe(1);
   });
 
   it('never restarts an ephemeral container that exited, and stops a running one with the pod', async () => {
