@@ -1,0 +1,150 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+
+/**
+ * `kubectl logs` as a person runs it after `kubelet-harness up`: the official kubectl against the
+ * embedded node (mock API server → pods/log → the agent's kubelet server → the fake CRI's log files).
+ * Without kubectl these tests fail and say how to get it.
+ */
+const run = promisify(execFile);
+const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
+
+let node: EmbeddedNode;
+let dir: string;
+let kubeconfig: string;
+
+async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function podWhere(name: string, what: string, ok: (pod: V1Pod) => boolean, timeoutMs = 30_000): Promise<V1Pod> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pod = node.api.registry.store.get('pods', 'default', name)?.object as V1Pod | undefined;
+    if (pod && ok(pod)) return pod;
+    if (Date.now() > deadline) throw new Error(`pod ${name}: timed out waiting until ${what}; status: ${JSON.stringify(pod?.status)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const running = (pod: V1Pod): boolean => (pod.status?.containerStatuses ?? []).length > 0 && pod.status!.containerStatuses!.every((c) => c.state?.running);
+
+const MANIFEST = `
+apiVersion: v1
+kind: Pod
+metadata: {name: greeter}
+spec:
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'echo hello; echo from main; sleep 3600']}
+  - {name: side, image: busybox, command: [sh, -c, 'echo from side >&2; sleep 3600']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  volumes: [{name: data, emptyDir: {}}]
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, 'if [ -f /data/ran ]; then echo second run; sleep 3600; else touch /data/ran; echo first run; exit 1; fi']
+    volumeMounts: [{name: data, mountPath: /data}]
+`;
+
+beforeAll(async () => {
+  if (!existsSync(KUBECTL)) {
+    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'kubectl-logs-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  // A 1 s restart backoff, so the crashing pod's second instance comes quickly.
+  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig, csi: false, configOverrides: { crashLoopBackOff: { maxContainerRestartPeriod: 1_000 } } });
+  await writeFile(join(dir, 'pods.yaml'), MANIFEST);
+  const applied = await kubectl('apply', '-f', join(dir, 'pods.yaml'));
+  expect(applied.stderr).toBe('');
+  await podWhere('greeter', 'both containers run', running);
+}, 60_000);
+
+afterAll(async () => {
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('kubectl logs against the embedded node', () => {
+  it("prints a container's output, the first container's when none is named", async () => {
+    expect(await kubectl('logs', 'greeter', '-c', 'main')).toEqual({ code: 0, stdout: 'hello\nfrom main\n', stderr: '' });
+    expect(await kubectl('logs', 'greeter', '-c', 'side')).toEqual({ code: 0, stdout: 'from side\n', stderr: '' });
+    const defaulted = await kubectl('logs', 'greeter');
+    expect(defaulted.stdout).toBe('hello\nfrom main\n');
+    expect(defaulted.stderr).toContain('Defaulted container "main" out of: main, side');
+  });
+
+  it('takes --tail and --timestamps', async () => {
+    expect((await kubectl('logs', 'greeter', '-c', 'main', '--tail=1')).stdout).toBe('from main\n');
+    const stamped = (await kubectl('logs', 'greeter', '-c', 'main', '--timestamps')).stdout.split('\n').filter(Boolean);
+    expect(stamped).toHaveLength(2);
+    expect(stamped[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hello$/);
+    expect(stamped[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z from main$/);
+  });
+
+  it("shows the previous instance's output with --previous after a restart, and upstream's error without one", async () => {
+    await podWhere('crasher', 'the second instance runs', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && running(p));
+    expect((await kubectl('logs', 'crasher')).stdout).toBe('second run\n');
+    expect((await kubectl('logs', 'crasher', '--previous')).stdout).toBe('first run\n');
+    const none = await kubectl('logs', 'greeter', '-c', 'main', '--previous');
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim()).toBe('Error from server (BadRequest): previous terminated container "main" in pod "greeter" not found');
+  });
+
+  it('names an unknown container and an unknown pod as kube-apiserver does', async () => {
+    const container = await kubectl('logs', 'greeter', '-c', 'nope');
+    expect([container.code, container.stderr.trim()]).toEqual([1, 'error: container nope is not valid for pod greeter']);
+    const pod = await kubectl('logs', 'ghost');
+    // kubectl reads the pod before its log, so this is kubectl's wording of the API's 404.
+    expect([pod.code, pod.stderr.trim()]).toEqual([1, 'error: error from server (NotFound): pods "ghost" not found in namespace "default"']);
+  });
+
+  it('follows with -f: a line the container writes after kubectl started arrives while it runs', async () => {
+    await writeFile(
+      join(dir, 'ticker.yaml'),
+      `apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, 'echo start; sleep 3; echo later; sleep 3600']}
+`,
+    );
+    expect(await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).toEqual({ code: 0, stdout: 'pod/ticker created\n', stderr: '' });
+    await podWhere('ticker', 'it runs', running);
+    const child = spawn(KUBECTL, ['logs', '-f', 'ticker'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const seen: Array<{ text: string; at: number }> = [];
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => seen.push({ text, at: Date.now() }));
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!seen.map((s) => s.text).join('').includes('later') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect({ out: seen.map((s) => s.text).join(''), err: stderr }).toEqual({ out: 'start\nlater\n', err: '' });
+      // Still streaming: kubectl has not exited, and the second line came in a later chunk.
+      expect(child.exitCode).toBeNull();
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(seen[seen.length - 1]!.at).toBeGreaterThan(seen[0]!.at);
+    } finally {
+      child.kill();
+    }
+  }, 40_000);
+});
