@@ -141,6 +141,24 @@ describe('kubectl debug against the embedded node', () => {
     expect(createCalls('quick')).toHaveLength(1);
   });
 
+  it('leaves a debug container whose target is not running waiting with CreateContainerConfigError and a Failed event', async () => {
+    await createRunningPod('inited', { initContainers: [{ name: 'setup', image: IMAGE, command: ['true'] }] });
+    await kubectl('debug', 'inited', `--image=${IMAGE}`, '--target=setup', '--container=late', '--', 'sleep', '3600');
+    const waiting = await eventually('late waiting', async () => {
+      const s = (await podNamed('inited')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'late');
+      return s?.state?.waiting?.reason === 'CreateContainerConfigError' ? s : undefined;
+    });
+    expect(waiting.state?.waiting?.message).toBe('unable to find target container setup');
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    const event = await eventually('the Failed event', async () => {
+      const list = await core.listNamespacedEvent({ namespace: 'default' });
+      return list.items.find((e) => e.involvedObject.name === 'inited' && e.reason === 'Failed' && e.involvedObject.fieldPath === 'spec.ephemeralContainers{late}');
+    });
+    expect(event.message).toBe('Error: unable to find target container setup');
+    expect(createCalls('late')).toHaveLength(0);
+    expect((await podNamed('inited')).status?.phase).toBe('Running');
+  });
+
   it('reports a target that is not a container of the pod as kubectl shows it (422 naming the field)', async () => {
     await createRunningPod('strict');
     const failure = await kubectl('debug', 'strict', `--image=${IMAGE}`, '--target=nope', '--container=dbg', '--', 'sleep', '1').then(
