@@ -152,6 +152,7 @@ export { milliCpuToShares, milliCpuToQuota, burstableOomScoreAdj, GUARANTEED_OOM
 export { containerLinuxResources, containerOomScoreAdj, sandboxLinuxResources, sandboxOverheadResources, podLimits, type CriLinuxResources, type CriResourceOptions } from './kuberuntime/resources.js';
 export { generatePodSandboxConfig, type SandboxConfigOptions } from './kuberuntime/sandbox-config.js';
 export { generateContainerConfig, type ContainerConfigOptions } from './kuberuntime/container-config.js';
+export { ephemeralContainersOf, ephemeralContainersToStart, targetContainerId, withPidTarget, TargetContainerError } from './kuberuntime/ephemeral-containers.js';
 export { podCgroupParent, type CgroupDriver } from './kuberuntime/cgroup-name.js';
 export { podResourceConfig, qosResourceConfigs, nodeAllocatableResourceConfig, type ResourceConfig, type PodCgroupOptions } from './cm/resource-config.js';
 export { CgroupManager, CgroupBusyError, type CgroupName } from './cm/cgroup-manager.js';
