@@ -5,7 +5,8 @@ import { kubeletNodeSuite } from './node-housekeeping.js';
 import { kubeletContainerFilesSuite } from './container-files.js';
 import { kubeletSidecarTerminationSuite } from './sidecar-termination.js';
 import { kubeletPodHostnamesSuite } from './pod-hostnames.js';
+import { kubeletContainerLogsSuite } from './container-logs.js';
 import { kubeletEphemeralContainersSuite } from './ephemeral-containers.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite, kubeletPodHostnamesSuite, kubeletEphemeralContainersSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite, kubeletPodHostnamesSuite, kubeletEphemeralContainersSuite, kubeletContainerLogsSuite];

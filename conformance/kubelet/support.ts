@@ -11,7 +11,7 @@ import { loadKubeletConfig } from '../../agent/config/load.js';
 import type { KubeletConfiguration } from '../../agent/config/types.js';
 import { journalingCriClient } from '../../agent/kuberuntime/journaling-cri.js';
 import { POD_UID_LABEL } from '../../agent/kuberuntime/labels.js';
-import { Kubelet } from '../../agent/kubelet.js';
+import { Kubelet, type KubeletOptions } from '../../agent/kubelet.js';
 import { fakeMachine } from '../../agent/nodestatus/machine.js';
 import { createCriClient } from '../../agent/runtime/cri-client.js';
 import { bindPodsToNode } from '../../agent/embedded-binder.js';
@@ -52,7 +52,12 @@ export function specOrphanScope(ctx: SpecContext): { orphanScope?: (pod: { name:
  * kubepods tree it finds (another run's, or a node kubelet's) keeps its settings, and the tree is removed
  * afterwards only if this agent made it.
  */
-export async function startAgent(ctx: SpecContext, overrides: Partial<KubeletConfiguration> = {}): Promise<AgentUnderTest> {
+export async function startAgent(
+  ctx: SpecContext,
+  overrides: Partial<KubeletConfiguration> = {},
+  /** Kubelet options beyond the spec defaults, e.g. serveKubeletServer. */
+  agentOptions: Pick<KubeletOptions, 'serveKubeletServer'> = {},
+): Promise<AgentUnderTest> {
   const clock = ctx.target.clock;
   const journal = ctx.journal ?? new Journal(clock);
   const since = journal.size;
@@ -83,6 +88,7 @@ export async function startAgent(ctx: SpecContext, overrides: Partial<KubeletCon
     machine: fakeMachine({ hostname: SPEC_NODE }),
     csiDrivers: [{ name: FAKE_CSI_DRIVER, endpoint: csi.endpoint }],
     ...specOrphanScope(ctx),
+    ...agentOptions,
     log: (m) => ctx.log(`agent: ${m}`),
     ...(ctx.target.kind === 'fake' ? { cgroupfsRoot: createStandInCgroupRoot(join(ctx.tmpDir, 'cgroupfs')) } : { sharedCgroupHost: true }),
   });
