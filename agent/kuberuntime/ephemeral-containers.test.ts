@@ -1,6 +1,8 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { containerRef } from '../api/events.js';
+import { podRequests } from '../resources/pod-requests.js';
+import { podQOSClass } from '../resources/qos.js';
 import { generateApiPodStatus } from '../status/generate.js';
 import { computePodActions } from './compute-pod-actions.js';
 import { generateContainerConfig } from './container-config.js';
@@ -58,6 +60,15 @@ describe('ephemeral containers in the pure kuberuntime logic', () => {
     expect(withPidTarget({ network: 'POD', pid: 'POD', ipc: 'POD' }, 'abc')).toEqual({ network: 'POD', pid: 'POD', ipc: 'POD' });
     expect(withPidTarget({ network: 'NODE', pid: 'NODE', ipc: 'NODE' }, 'abc')).toEqual({ network: 'NODE', pid: 'NODE', ipc: 'NODE' });
     expect(withPidTarget({ network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, undefined)).toEqual({ network: 'POD', pid: 'CONTAINER', ipc: 'POD' });
+  });
+
+  it('leaves QoS class and admission requests to the other containers', () => {
+    const resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } };
+    const guaranteed = pod({ containers: [container('app', { resources })] });
+    const debugged = withDebugger(guaranteed, dbg);
+    expect(podQOSClass(debugged)).toBe('Guaranteed');
+    const asText = (r: ReturnType<typeof podRequests>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.toString()]));
+    expect(asText(podRequests(debugged))).toEqual(asText(podRequests(guaranteed)));
   });
 
   it('refers to an ephemeral container in events as spec.ephemeralContainers{name}', () => {
