@@ -112,13 +112,15 @@ describe('kubectl debug against the embedded node', () => {
 
   it('never restarts an ephemeral container that exited, and stops a running one with the pod', async () => {
     await createRunningPod('once');
-    await kubectl('debug', 'once', `--image=${IMAGE}`, '--container=quick', '--', 'sh', '-c', 'exit 3');
+    await kubectl('debug', 'once', `--image=${IMAGE}`, '--container=quick', '--', 'sh', '-c', 'echo hello from quick; exit 3');
     const exited = await eventually('quick to exit', async () => {
       const s = (await podNamed('once')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'quick');
       return s?.state?.terminated ? s : undefined;
     });
     expect(exited.state?.terminated?.exitCode).toBe(3);
     expect(exited.restartCount).toBe(0);
+    // Its output is there for kubectl logs like any container's.
+    expect((await kubectl('logs', 'once', '-c', 'quick')).stdout).toBe('hello from quick\n');
     await kubectl('debug', 'once', `--image=${IMAGE}`, '--target=app', '--container=stays', '--', 'sleep', '3600');
     await eventually('stays to run', async () => ((await podNamed('once')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'stays')?.state?.running ? true : undefined));
     // Syncs after the second debug container went in (it was one) started nothing for the exited one.
