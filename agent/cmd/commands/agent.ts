@@ -64,6 +64,9 @@ export function register(program: Command): void {
         machine,
         metrics,
         serveHealthz: true,
+        // The kubelet server (/containerLogs for pods/log) on config.port; loopback unless --address names one.
+        serveKubeletServer: true,
+        ...(typeof parsed.flags['address'] === 'string' ? { kubeletServerAddress: parsed.flags['address'] } : {}),
         log: (m) => process.stderr.write(`kubelet-harness agent: ${m}\n`),
       });
       await kubelet.start();
