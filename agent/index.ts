@@ -111,6 +111,10 @@ export {
 // Running managers over the CRI: the eviction manager (and its CRI stats summary).
 export { EvictionManager, criStatsSummary, type EvictionManagerOptions, type EvictionKill, type EvictionMachineInfo } from './eviction/index.js';
 export { ContainerLogManager, type ContainerLogManagerOptions } from './logs/index.js';
+// `kubectl logs`: the CRI log reader and the kubelet server's /containerLogs.
+export { readLogs, newLogOptions, decodePodLogQuery, validatePodLogOptions, type LogOptions, type PodLogOptions } from './logs/index.js';
+export { startKubeletServer, type KubeletServer, type KubeletServerOptions } from './server/kubelet-server.js';
+export { containerForLogs } from './server/container-log-status.js';
 // Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
 export {
   loadKubeletConfig,
