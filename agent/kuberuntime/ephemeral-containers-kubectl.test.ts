@@ -143,6 +143,29 @@ describe('kubectl debug against the embedded node', () => {
     expect(createCalls('quick')).toHaveLength(1);
   });
 
+  it('starts a debug container while an init container still runs, in that init container\'s PID namespace', async () => {
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'stuck' },
+        spec: { terminationGracePeriodSeconds: 1, initContainers: [{ name: 'wait', image: IMAGE, command: ['sleep', '3601'] }], containers: [{ name: 'app', image: IMAGE, command: ['sleep', '3600'] }] },
+      },
+    });
+    await eventually('wait running', async () => ((await podNamed('stuck')).status?.initContainerStatuses?.[0]?.state?.running ? true : undefined));
+    await kubectl('debug', 'stuck', `--image=${IMAGE}`, '--target=wait', '--container=peek', '--', 'sleep', '3600');
+    const pod = await eventually('peek running', async () => {
+      const p = await podNamed('stuck');
+      return p.status?.ephemeralContainerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
+    const peek = createCalls('peek')[0]!;
+    const exec = await node.kubelet.cri.execSync({ containerId: createdId(peek), cmd: ['cat', '/proc/1/cmdline'], timeout: 5 });
+    expect(Buffer.from(exec.stdout).toString()).toBe('sleep\u00003601\u0000');
+    await core.deleteNamespacedPod({ name: 'stuck', namespace: 'default' });
+  });
+
   it('leaves a debug container whose target is not running waiting with CreateContainerConfigError and a Failed event', async () => {
     await createRunningPod('inited', { initContainers: [{ name: 'setup', image: IMAGE, command: ['true'] }] });
     await kubectl('debug', 'inited', `--image=${IMAGE}`, '--target=setup', '--container=late', '--', 'sleep', '3600');
