@@ -100,6 +100,7 @@ describe('the kubelet server', () => {
     expect(await get(node, '/containerLogs/default/web/app?tailLines=-1')).toMatchObject({ code: 422, body: '{"message": "Invalid request."}' });
     expect(await get(node, '/containerLogs/default/web/side?previous=true')).toMatchObject({ code: 400, body: 'previous terminated container "side" in pod "web" not found' });
     expect(await get(node, '/pods')).toMatchObject({ code: 404 });
+    expect(await get(node, '/containerLogs/default/web/%zz')).toMatchObject({ code: 400 });
     expect(await get(node, '/containerLogs/default/web/app', 'POST')).toMatchObject({ code: 405 });
   });
 

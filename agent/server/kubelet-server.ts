@@ -85,7 +85,14 @@ async function handle(options: KubeletServerOptions, req: IncomingMessage, res: 
     writeError(res, 405, '405: Method Not Allowed');
     return;
   }
-  const [namespace, podName, containerName] = [m[1], m[2], m[3]].map((s) => decodeURIComponent(s ?? ''));
+  let namespace: string, podName: string, containerName: string;
+  try {
+    [namespace, podName, containerName] = [m[1], m[2], m[3]].map((s) => decodeURIComponent(s ?? '')) as [string, string, string];
+  } catch {
+    // Go's server refuses a malformed escape before any handler sees it.
+    writeError(res, 400, '400 Bad Request: invalid URL escape');
+    return;
+  }
   const query = new URLSearchParams(url.searchParams);
   // The old `tail` parameter: a number of lines, or "all" for no limit.
   const tail = query.get('tail');
@@ -103,7 +110,7 @@ async function handle(options: KubeletServerOptions, req: IncomingMessage, res: 
     writeError(res, 422, '{"message": "Invalid request."}');
     return;
   }
-  const pod = options.logs.podByName(namespace ?? '', podName ?? '');
+  const pod = options.logs.podByName(namespace, podName);
   if (!pod) {
     writeError(res, 404, `pod ${JSON.stringify(podName)} does not exist`);
     return;
@@ -116,7 +123,7 @@ async function handle(options: KubeletServerOptions, req: IncomingMessage, res: 
   }
   let begun = false;
   try {
-    await getKubeletContainerLogs(options.logs, namespace ?? '', podName ?? '', containerName ?? '', logOptions, {
+    await getKubeletContainerLogs(options.logs, namespace, podName, containerName, logOptions, {
       begin: () => {
         begun = true;
         res.writeHead(200, TEXT);

@@ -70,7 +70,8 @@ async function answer(ctx: PodLogContext, request: Request, url: URL, namespace:
   const reported = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;
   const port = reported > 0 ? reported : DEFAULT_KUBELET_PORT;
   const query = kubeletLogQuery(opts).toString();
-  const path = `/containerLogs/${namespace}/${name}/${container}${query ? `?${query}` : ''}`;
+  const segments = [namespace, name, container].map(encodeURIComponent).join('/');
+  const path = `/containerLogs/${segments}${query ? `?${query}` : ''}`;
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return proxy(`http://${hostPort}${path}`, hostPort, name, request.signal);
 }
