@@ -124,7 +124,7 @@ kind: Pod
 metadata: {name: ticker}
 spec:
   containers:
-  - {name: app, image: busybox, command: [sh, -c, 'echo start; sleep 3; echo later; sleep 3600']}
+  - {name: app, image: busybox, command: [sh, -c, 'echo start; sleep 5; echo later; sleep 3600']}
 `,
     );
     expect(await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).toEqual({ code: 0, stdout: 'pod/ticker created\n', stderr: '' });
