@@ -2,7 +2,7 @@
  * The agent side of bench/agent.ts, in its own thread so its CPU use can be read apart from the API
  * server, the runtime and the load generator in the main thread.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,6 +11,7 @@ import { loadKubeletConfig } from '../agent/config/load.js';
 import { Kubelet } from '../agent/kubelet.js';
 import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
 import { fakeMachine } from '../agent/nodestatus/machine.js';
+import { sampleThreadCpu, watchGc } from './agent-gc.js';
 import { startPhaseProfile, type PhaseProfiler } from './agent-profile.js';
 
 interface WorkerInput {
@@ -51,6 +52,7 @@ function countingCri(inner: CriClient): CriClient {
   });
 }
 
+const gc = watchGc();
 const cri = countingCri(createCriClient({ runtimeEndpoint: input.runtimeEndpoint, imageEndpoint: input.imageEndpoint }));
 const rootDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-agent-'));
 const kubelet = new Kubelet({
@@ -86,9 +88,21 @@ async function runtimeOperationTimes(): Promise<Record<string, { seconds: number
 }
 
 let profiler: PhaseProfiler | undefined;
+let cpuSampler: ReturnType<typeof sampleThreadCpu> | undefined;
 port.on('message', (msg: string | { profileTo: string }) => {
-  if (msg === 'cpu') void runtimeOperationTimes().then((criSeconds) => port.postMessage({ cpu: process.threadCpuUsage(), criCalls: { ...criCalls }, criSeconds }));
-  if (msg === 'close') void kubelet.stop().then(() => (cri.close(), process.exit(0)));
+  if (msg === 'cpu') void runtimeOperationTimes().then((criSeconds) => port.postMessage({ cpu: process.threadCpuUsage(), criCalls: { ...criCalls }, criSeconds, gc: { ...gc } }));
+  if (msg === 'close') {
+    void kubelet.stop().then(() => {
+      cri.close();
+      rmSync(rootDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  }
   if (msg === 'profile-start') void startPhaseProfile().then((p) => ((profiler = p), port.postMessage({ profiling: true })));
+  if (msg === 'sample-cpu') {
+    cpuSampler = sampleThreadCpu();
+    port.postMessage({ sampling: true });
+  }
+  if (msg === 'sample-cpu-stop') port.postMessage({ samples: cpuSampler?.stop() ?? [] });
   if (typeof msg === 'object') void profiler?.stop(msg.profileTo).then(() => port.postMessage({ profiled: msg.profileTo }));
 });

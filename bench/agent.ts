@@ -7,7 +7,7 @@
  *
  * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
  * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_CPU_WINDOW_S=30,
- * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and
+ * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_TIMELINE=1 prints the burst per 50 ms; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and
  * of the burst, one per thread: agent-idle, main-idle, agent-burst, main-burst .cpuprofile)
  */
 import { mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
@@ -20,19 +20,25 @@ import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js'
 import { provisionContainerdTarget } from '../ci/environment.js';
 import { startMockApiServer } from '../fakes/apiserver/server.js';
 import { startFakeCri } from '../fakes/cri/index.js';
-import { LoadClient, RunningWatcher } from './agent-load.js';
+import type { Journal } from '../fakes/journal/journal.js';
+import { allRunning, LoadClient, RunningWatcher } from './agent-load.js';
+import { formatTimeline, milestones, type TimelineSeries } from './agent-timeline.js';
+import { formatGc, sampleThreadCpu, watchGc, type GcTotals } from './agent-gc.js';
 import { startPhaseProfile } from './agent-profile.js';
 import { positiveIntFromEnv } from './measure.js';
 import { formatLatency, formatTable, latencySummary, overhead, type LatencySummary } from './agent-stats.js';
 
 const clock = realClock;
 const NODE = 'bench-node';
+const mainGc = watchGc();
 
 interface RuntimeUnderTest {
   kind: 'fake' | 'containerd';
   runtimeEndpoint: string;
   imageEndpoint: string;
   busybox: string;
+  /** The fake runtime's call journal (the burst timeline reads sandbox and container starts from it). */
+  journal?: Journal;
   close(): Promise<string>;
 }
 
@@ -103,12 +109,14 @@ interface WorkerCounters {
   readonly criCalls: Readonly<Record<string, number>>;
   /** Time spent in the timed runtime operations so far, by operation (the kubelet's own metric). */
   readonly criSeconds: Readonly<Record<string, { seconds: number; count: number }>>;
+  /** The agent thread's GC pauses so far. */
+  readonly gc: GcTotals;
 }
 
 function workerCounters(worker: Worker): Promise<WorkerCounters> {
   return new Promise((resolve) => {
-    worker.once('message', (msg: { cpu: { user: number; system: number }; criCalls: Record<string, number>; criSeconds: WorkerCounters['criSeconds'] }) =>
-      resolve({ cpuMicros: msg.cpu.user + msg.cpu.system, criCalls: msg.criCalls, criSeconds: msg.criSeconds }),
+    worker.once('message', (msg: { cpu: { user: number; system: number }; criCalls: Record<string, number>; criSeconds: WorkerCounters['criSeconds']; gc: GcTotals }) =>
+      resolve({ cpuMicros: msg.cpu.user + msg.cpu.system, criCalls: msg.criCalls, criSeconds: msg.criSeconds, gc: msg.gc }),
     );
     worker.postMessage('cpu');
   });
@@ -169,13 +177,14 @@ async function stopWorker(worker: Worker): Promise<void> {
   await exited;
 }
 
-async function createAll(load: LoadClient, names: readonly string[], image: string, concurrency: number): Promise<void> {
+async function createAll(load: LoadClient, names: readonly string[], image: string, concurrency: number, onCreated?: () => void): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < names.length) {
         const name = names[next++]!;
         await load.create('/api/v1/namespaces/default/pods', pod(name, image));
+        onCreated?.();
       }
     }),
   );
@@ -285,14 +294,30 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
     let burstFigures: Figures['burst'];
     if (rt.kind === 'fake') {
       const names = Array.from({ length: burst }, (_, i) => `burst-${i}`);
-      const allUp = Promise.all(names.map((n) => watcher.running(n)));
+      // One waiter per name (the watcher keeps one): it also stamps the timeline.
+      const seenRunning: number[] = [];
+      const allUp = Promise.all(names.map((n) => watcher.running(n).then(() => void seenRunning.push(clock.monotonic()))));
       const burstProfiles = profileDir ? await profileBothThreads(worker, profileDir) : undefined;
       const writes: Record<string, number> = {};
-      const unsubscribe = api.store.subscribe((change) => void (writes[change.resource] = (writes[change.resource] ?? 0) + 1));
+      // The timeline: ms from t0 of each pod's creation, sandbox and container start (the fake's
+      // journal), status writes (Running or not yet) and the load watcher seeing it running.
       const t0 = clock.monotonic();
+      const at = { created: [] as number[], pending: [] as number[], runningWritten: [] as number[] };
+      const since = (): number => clock.monotonic() - t0;
+      const burstPod = (o: { metadata?: { name?: string } }): boolean => o.metadata?.name?.startsWith('burst-') === true;
+      const unsubscribe = api.store.subscribe((change) => {
+        writes[change.resource] = (writes[change.resource] ?? 0) + 1;
+        if (change.resource !== 'pods' || change.type !== 'MODIFIED' || !burstPod(change.current.object)) return;
+        (allRunning(change.current.object as V1Pod) ? at.runningWritten : at.pending).push(since());
+      });
+      const journalFrom = (rt.journal?.entries().length ?? 0) + 1;
+      const timelineWanted = process.env['BENCH_AGENT_TIMELINE'] !== undefined;
+      if (timelineWanted) await ask(worker, 'sample-cpu');
+      const mainSampler = timelineWanted ? sampleThreadCpu() : undefined;
       const before = await workerCounters(worker);
       const main0 = process.threadCpuUsage();
-      await createAll(load, names, rt.busybox, 32);
+      const mainGc0 = { ...mainGc };
+      await createAll(load, names, rt.busybox, 32, () => at.created.push(since()));
       await allUp;
       const secs = (clock.monotonic() - t0) / 1000;
       const after = await workerCounters(worker);
@@ -312,6 +337,31 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
         criCallsPerPod: (sum(after.criCalls) - sum(before.criCalls)) / burst,
         apiWritesPerPod: sum(writes) / burst,
       };
+      const journaled = (name: string): number[] => (rt.journal?.entries((e) => e.seq >= journalFrom && e.source === 'cri' && e.name === name) ?? []).map((e) => e.t - t0);
+      const timeline: TimelineSeries[] = [
+        { name: 'created', times: at.created },
+        { name: 'status', times: at.pending },
+        { name: 'sandbox', times: journaled('RunPodSandbox') },
+        { name: 'started', times: journaled('StartContainer') },
+        { name: 'status-running', times: at.runningWritten },
+        { name: 'seen-running', times: seenRunning.map((t) => t - t0) },
+      ];
+      if (timelineWanted) {
+        const mainSamples = mainSampler!.stop();
+        const agentSamples = await new Promise<Array<[number, number]>>((resolve) => {
+          worker!.once('message', (msg: { samples: Array<[number, number]> }) => resolve(msg.samples));
+          worker!.postMessage('sample-cpu-stop');
+        });
+        const origin = performance.timeOrigin + t0;
+        const relative = (samples: Array<[number, number]>): Array<[number, number]> => samples.map(([t, c]) => [t - origin, c]);
+        const cpu = [
+          { name: 'agent-cpu', samples: relative(agentSamples) },
+          { name: 'main-cpu', samples: relative(mainSamples) },
+        ];
+        console.log(`burst timeline (per 50 ms: count/total so far; each thread's CPU share)\n${formatTimeline(timeline, 50, cpu)}`);
+      }
+      console.log(`burst timeline (first–last after the first create): ${milestones(timeline)}`);
+      console.log(`burst GC pauses: agent thread ${formatGc(before.gc, after.gc)}; main thread ${formatGc(mainGc0, mainGc)}`);
       console.log(`burst CRI calls per pod: ${burstFigures.criCallsPerPod.toFixed(1)} (${perPod(before.criCalls, after.criCalls, burst)})`);
       console.log(`burst runtime operation mean latency (agent's view): ${meanLatencies(before.criSeconds, after.criSeconds)}`);
       console.log(`burst API server writes per pod: ${burstFigures.apiWritesPerPod.toFixed(1)} (${perPod({}, writes, burst)})`);
@@ -393,7 +443,7 @@ async function main(): Promise<void> {
     const fake = await startFakeCri();
     figures.push(
       await benchOn(
-        { kind: 'fake', runtimeEndpoint: fake.endpoint, imageEndpoint: fake.endpoint, busybox: 'registry.local/busybox:1.36', close: async () => (await fake.close(), 'fake closed') },
+        { kind: 'fake', runtimeEndpoint: fake.endpoint, imageEndpoint: fake.endpoint, busybox: 'registry.local/busybox:1.36', journal: fake.journal, close: async () => (await fake.close(), 'fake closed') },
         pods,
         burst,
         cpuWindowS,
