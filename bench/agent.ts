@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { V1Pod } from '@kubernetes/client-node';
 import { realClock } from '../agent/clock/index.js';
 import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
+import { AGENT_YOUNG_GENERATION_MB } from '../agent/util/heap-settings.js';
 import { provisionContainerdTarget } from '../ci/environment.js';
 import { startMockApiServer } from '../fakes/apiserver/server.js';
 import { startFakeCri } from '../fakes/cri/index.js';
@@ -93,6 +94,8 @@ function pod(name: string, image: string): V1Pod {
 
 async function startAgentWorker(kubeconfig: string, rt: RuntimeUnderTest, maxPods: number): Promise<Worker> {
   const worker = new Worker(new URL('./agent-worker.ts', import.meta.url), {
+    // The young generation the CLI gives the agent (a worker's default follows the heap limit instead).
+    resourceLimits: { maxYoungGenerationSizeMb: AGENT_YOUNG_GENERATION_MB },
     workerData: { kubeconfig, runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint, nodeName: NODE, maxPods, cgroupDriver: 'cgroupfs' },
   });
   await new Promise<void>((resolve, reject) => {

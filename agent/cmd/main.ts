@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { harnessVersion } from './version.js';
