@@ -1,6 +1,7 @@
 import { applyDefaultsInPlace } from './defaulting.js';
-import { applyPatch, jsonEqual, patchTypeOf, type PatchType } from './patch.js';
-import { decodeObject, type ApiRegistry } from './registry.js';
+import { jsonEqual } from './patch.js';
+import { incomingPod, servePodSubresource, type PodSubresourceWrite } from './pod-subresource.js';
+import type { ApiRegistry } from './registry.js';
 import { resourceKey } from './resources.js';
 import { errors, type StatusCause } from './status.js';
 import { StoredObject } from './store.js';
@@ -17,9 +18,7 @@ import { invalid, required, validateMetadata, validateName, validatePodSpec } fr
  * container, and none of the fields an ephemeral container may not have.
  */
 
-export type EphemeralContainersWrite =
-  | { readonly verb: 'update'; readonly body: JsonValue | undefined }
-  | { readonly verb: 'patch'; readonly patchType: PatchType; readonly patch: JsonValue };
+export type EphemeralContainersWrite = PodSubresourceWrite;
 
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
@@ -143,21 +142,7 @@ export function writeEphemeralContainers(
   const pods = registry.type('', 'pods');
   const existing = registry.get(pods, namespace, name);
   const old = existing.object;
-  const incoming =
-    write.verb === 'update'
-      ? decodeObject(pods, write.body)
-      : decodeObject(pods, applyPatch(write.patchType, old as unknown as JsonObject, write.patch));
-  const resource = { group: '', plural: 'pods' };
-  const bodyName = incoming.metadata.name;
-  if (bodyName !== undefined && bodyName !== name) {
-    throw errors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
-  }
-  if (incoming.metadata.uid && incoming.metadata.uid !== old.metadata.uid) {
-    throw errors.conflict(resource, name, `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
-  }
-  // A PUT names the version it replaces; a patch only when the patch itself carries one.
-  const rv = write.verb === 'update' || write.patchType === 'json' ? incoming.metadata.resourceVersion : patchResourceVersion(write.patch);
-  if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw errors.staleResourceVersion(resource, name);
+  const incoming = incomingPod(registry, old, name, write);
 
   // Everything but spec.ephemeralContainers stays as stored (upstream dropNonEphemeralContainerUpdates).
   const next = cloneJson(old);
@@ -189,11 +174,6 @@ export function writeEphemeralContainers(
   }));
 }
 
-function patchResourceVersion(patch: JsonValue): string | undefined {
-  const value = isJsonObject(patch) && isJsonObject(patch['metadata']) ? patch['metadata']['resourceVersion'] : undefined;
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
  * One request to the subresource as the HTTP layer hands it over: GET reads the pod, PUT replaces it,
  * PATCH patches it (the formats of the main resource), anything else is 405.
@@ -207,23 +187,5 @@ export async function serveEphemeralContainers(
   name: string,
   dryRun: boolean,
 ): Promise<{ stored: StoredObject; verb: 'get' | 'update' | 'patch' }> {
-  const pods = registry.type('', 'pods');
-  switch (method.toUpperCase()) {
-    case 'GET':
-      return { stored: registry.get(pods, namespace, name), verb: 'get' };
-    case 'PUT': {
-      const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (type !== '' && type !== 'application/json' && type !== '*/*') throw errors.unsupportedMediaType(type);
-      const body = await readBody('object');
-      return { stored: writeEphemeralContainers(registry, namespace, name, { verb: 'update', body }, { dryRun }), verb: 'update' };
-    }
-    case 'PATCH': {
-      const patchType = patchTypeOf(contentType ?? '');
-      if (!patchType) throw errors.unsupportedMediaType(contentType ?? '');
-      const patch = (await readBody('patch')) ?? null;
-      return { stored: writeEphemeralContainers(registry, namespace, name, { verb: 'patch', patchType, patch }, { dryRun }), verb: 'patch' };
-    }
-    default:
-      throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
-  }
+  return servePodSubresource(registry, method, contentType, readBody, namespace, name, (w) => writeEphemeralContainers(registry, namespace, name, w, { dryRun }));
 }

@@ -8,6 +8,7 @@ import type { FaultInjector } from './faults.js';
 import { OpenApiDocuments } from './openapi.js';
 import { patchTypeOf } from './patch.js';
 import { servePodLog } from './pod-log.js';
+import { servePodResize } from './pod-resize.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
 import { apiVersionOf, findResourceType, resourceKey, type ResourceType } from './resources.js';
 import { unknownFieldsOf } from './schemas.js';
@@ -282,10 +283,11 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   const { type, namespace, name, subresource } = target;
   if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
   if (subresource === 'log' && type.kind === 'Pod' && name !== undefined) return servePodLog(ctx, request, url, namespace, name);
-  if (subresource === 'ephemeralcontainers' && type.kind === 'Pod' && name !== undefined) {
+  const podWrite = subresource === 'ephemeralcontainers' ? serveEphemeralContainers : subresource === 'resize' ? servePodResize : undefined;
+  if (podWrite && type.kind === 'Pod' && name !== undefined) {
     acceptsJson(request);
     const read = (what: 'object' | 'patch'): Promise<JsonValue | undefined> => readJson(request, what);
-    const { stored, verb } = await serveEphemeralContainers(registry, request.method, request.headers.get('content-type'), read, namespace, name, dryRun(url));
+    const { stored, verb } = await podWrite(registry, request.method, request.headers.get('content-type'), read, namespace, name, dryRun(url));
     if (verb !== 'get') journal(ctx, verb, target, name, 200);
     return objectResponse(stored);
   }
