@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /**
@@ -37,7 +37,7 @@ export class JsonApiWriter {
     const cluster = this.config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-    const options: RequestOptions & { ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; servername?: string } = {};
+    const options: HttpsRequestOptions = {};
     // Headers (bearer tokens, exec credentials) and TLS material, as client-node applies them per request.
     await this.config.applyToHTTPSOptions(options);
     const secure = url.protocol === 'https:';
@@ -46,9 +46,9 @@ export class JsonApiWriter {
       ? new HttpsAgent({
           keepAlive: true,
           timeout: IDLE_TIMEOUT_MS,
-          ...(options.ca !== undefined ? { ca: options.ca as string } : {}),
-          ...(options.cert !== undefined ? { cert: options.cert as string } : {}),
-          ...(options.key !== undefined ? { key: options.key as string } : {}),
+          ...(options.ca !== undefined ? { ca: options.ca } : {}),
+          ...(options.cert !== undefined ? { cert: options.cert } : {}),
+          ...(options.key !== undefined ? { key: options.key } : {}),
           ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
           ...(options.servername !== undefined ? { servername: options.servername } : {}),
         })
