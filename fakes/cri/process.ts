@@ -7,7 +7,7 @@ import type { Listener, PodNetwork } from './network.js';
 import { nextChangeAt, valueAt, type Schedule } from './schedule.js';
 import { ProcessControl } from './shell/control.js';
 import type { ContainerFs } from './shell/fs.js';
-import { MAX_TIMER_MS, runProcess, type ShellHost } from './shell/interpreter.js';
+import { MAX_TIMER_MS, runProcess, type ShellHost, type ShellIo, type ShellStdin } from './shell/interpreter.js';
 
 export interface ExitInfo {
   readonly code: number;
@@ -151,6 +151,33 @@ export class ContainerProcess {
       return { exitCode, stdout, stderr, timedOut };
     } finally {
       timer?.cancel();
+    }
+  }
+
+  /**
+   * A streaming exec (CRI Exec through the streaming server): output goes out as it is written, stdin
+   * comes from the client; no timeout; it dies with the container or when `signal` aborts (the client left).
+   */
+  async execStreaming(argv: readonly string[], io: ShellIo, stdin: ShellStdin | undefined, signal: AbortSignal): Promise<number> {
+    const control = new ProcessControl(false);
+    const kill = (): void => control.kill();
+    void this.exited.then(kill);
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      return await runProcess(argv, {
+        fs: this.ctx.fs,
+        env: this.ctx.behaviour.env,
+        clock: this.ctx.clock,
+        control,
+        io,
+        host: this.shellHost(),
+        cwd: this.ctx.cwd,
+        hostname: this.ctx.hostname,
+        ...(this.ctx.user ? { user: this.ctx.user } : {}),
+        ...(stdin ? { stdin } : {}),
+      });
+    } finally {
+      signal.removeEventListener('abort', kill);
     }
   }
 

@@ -14,6 +14,8 @@ import { ContainerProcess, type ExitInfo } from './process.js';
 import { valueAt } from './schedule.js';
 import { ContainerFs } from './shell/fs.js';
 import { CommandNotFound, MAX_TIMER_MS } from './shell/interpreter.js';
+import type { ExecStreamRequest, ExecStreams, StreamingServer } from './streaming-server.js';
+import type { ExecOutcome } from './streaming-protocol.js';
 import { nowNs } from './time.js';
 import type { ContainerConfig, ContainerStateName, LinuxContainerResources, PodSandboxConfig, SandboxStateName } from './types.js';
 
@@ -734,6 +736,40 @@ export class FakeRuntime {
         throw unknown(
           `failed to exec in container: failed to start exec "${execId}": OCI runtime exec failed: exec failed: unable to start container process: ${err.message}: unknown`,
         );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * CRI Exec: containerd's checks (the container exists and runs), then the streaming package's
+   * (tty excludes stderr; at least one stream), and a single-use URL on the streaming server.
+   */
+  exec(req: W.ExecRequest__Output, streaming: StreamingServer): W.ExecResponse {
+    if (!req.containerId) throw invalidArgument('container_id is required');
+    if (!req.cmd || req.cmd.length === 0) throw invalidArgument('cmd is required');
+    const c = this.findContainer(req.containerId);
+    if (!c) throw notFound(`failed to find container "${req.containerId}" in store: not found`);
+    if (c.state !== 'CONTAINER_RUNNING' || !c.process) throw unknown(`container is in ${c.state} state`);
+    if (req.tty && req.stderr) throw invalidArgument('tty and stderr cannot both be true');
+    if (!req.stdin && !req.stdout && !req.stderr) throw invalidArgument('one of stdin, stdout, or stderr must be set');
+    const url = streaming.execUrl({ containerId: c.id, cmd: [...req.cmd], tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr });
+    return { url };
+  }
+
+  /** Runs a streaming exec once its client connected; the container may have stopped meanwhile. */
+  async runStreamingExec(request: ExecStreamRequest, streams: ExecStreams): Promise<ExecOutcome> {
+    const c = this.findContainer(request.containerId);
+    if (!c || c.state !== 'CONTAINER_RUNNING' || !c.process) {
+      return { error: `failed to exec in container: container is in ${c?.state ?? 'CONTAINER_UNKNOWN'} state` };
+    }
+    try {
+      return { exitCode: await c.process.execStreaming(request.cmd, streams, streams.stdin, streams.signal) };
+    } catch (err) {
+      if (err instanceof CommandNotFound) {
+        return {
+          error: `failed to exec in container: failed to start exec "${this.newId('exec')}": OCI runtime exec failed: exec failed: unable to start container process: ${err.message}: unknown`,
+        };
       }
       throw err;
     }

@@ -11,6 +11,7 @@ import { cniSandboxNetwork, type CniSandboxNetworkOptions } from './cni-network.
 import { Code, codeName, CriError, parseCode } from './errors.js';
 import { FaultInjector, type FaultEffect, type FaultRule } from './faults.js';
 import { FakeRuntime, type FakeRuntimeOptions } from './runtime.js';
+import { startStreamingServer, type StreamingServer } from './streaming-server.js';
 
 export interface StartFakeCriOptions extends Partial<Omit<FakeRuntimeOptions, 'clock' | 'journal' | 'podNetwork'>> {
   /** Where to listen; default a fresh private directory under the OS temp dir. */
@@ -46,7 +47,7 @@ export interface FakeCri {
 type UnaryHandler = (request: never) => unknown;
 
 /** The RPCs and their implementations. Methods not listed answer UNIMPLEMENTED, as containerd 1.6 does for them. */
-function implementations(rt: FakeRuntime): Record<string, UnaryHandler> {
+function implementations(rt: FakeRuntime, streaming: StreamingServer): Record<string, UnaryHandler> {
   return {
     Version: () => rt.version(),
     Status: (r) => rt.status(r),
@@ -66,6 +67,7 @@ function implementations(rt: FakeRuntime): Record<string, UnaryHandler> {
     UpdateContainerResources: (r) => rt.updateContainerResources(r),
     ReopenContainerLog: (r) => rt.reopenContainerLog(r),
     ExecSync: (r) => rt.execSync(r),
+    Exec: (r) => rt.exec(r, streaming),
     ContainerStats: (r) => rt.containerStatsOf(r),
     ListContainerStats: (r) => rt.listContainerStats(r),
     PodSandboxStats: (r) => rt.podSandboxStats(r),
@@ -80,7 +82,6 @@ function implementations(rt: FakeRuntime): Record<string, UnaryHandler> {
 
 /** Why a method is not served, for the UNIMPLEMENTED message. */
 const UNSERVED: Record<string, string> = {
-  Exec: 'streaming exec needs a streaming server; use ExecSync',
   Attach: 'attach needs a streaming server',
   PortForward: 'port-forward needs a streaming server; pod IPs are reachable directly on loopback',
 };
@@ -105,7 +106,9 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
   const faults = new FaultInjector(options.faults ?? [], options.faultSeed ?? 1);
   const bodies = options.journalBodies ?? true;
   const proto = loadCriProto();
-  const impl = implementations(runtime);
+  // Exec's URLs point here (loopback, a free port), as containerd's stream_server_address does.
+  const streaming = await startStreamingServer({ clock, journal, run: (request, streams) => runtime.runStreamingExec(request, streams) });
+  const impl = implementations(runtime, streaming);
   let server: grpc.Server | null = null;
   let listener: GrpcUnixListener | null = null;
   let closed = false;
@@ -227,7 +230,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     };
   };
 
-  const streaming = (method: string) => (call: grpc.ServerWritableStream<unknown, unknown>): void => {
+  const serverStreaming = (method: string) => (call: grpc.ServerWritableStream<unknown, unknown>): void => {
     const status = { code: Code.UNIMPLEMENTED, message: `fake-cri does not implement ${method}` };
     record(method, call.request, null, status);
     call.emit('error', { code: status.code, details: status.message });
@@ -236,7 +239,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
   const handlersFor = (service: grpc.ServiceDefinition): grpc.UntypedServiceImplementation => {
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, def] of Object.entries(service)) {
-      handlers[name] = (def.responseStream ? streaming(name) : unary(name)) as grpc.UntypedHandleCall;
+      handlers[name] = (def.responseStream ? serverStreaming(name) : unary(name)) as grpc.UntypedHandleCall;
     }
     return handlers;
   };
@@ -283,6 +286,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
         });
       }
       runtime.reset();
+      await streaming.close();
       podNetwork?.close();
       removeSocket(socketPath);
       if (ownDir) {

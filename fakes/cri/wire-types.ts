@@ -33,6 +33,8 @@ export type * from '../../proto/generated/cri/runtime/v1/ReopenContainerLogReque
 export type * from '../../proto/generated/cri/runtime/v1/ReopenContainerLogResponse.js';
 export type * from '../../proto/generated/cri/runtime/v1/ExecSyncRequest.js';
 export type * from '../../proto/generated/cri/runtime/v1/ExecSyncResponse.js';
+export type * from '../../proto/generated/cri/runtime/v1/ExecRequest.js';
+export type * from '../../proto/generated/cri/runtime/v1/ExecResponse.js';
 export type * from '../../proto/generated/cri/runtime/v1/ContainerStats.js';
 export type * from '../../proto/generated/cri/runtime/v1/ContainerStatsRequest.js';
 export type * from '../../proto/generated/cri/runtime/v1/ContainerStatsResponse.js';

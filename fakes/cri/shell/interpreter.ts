@@ -9,6 +9,12 @@ export interface ShellIo {
   stderr(text: string): void;
 }
 
+/** A process's standard input (a streaming exec with stdin); without one, stdin is closed. */
+export interface ShellStdin {
+  /** The next chunk of input, or null at end of input. */
+  read(): Promise<string | null>;
+}
+
 /** A listener a command opened (busybox httpd, nc -l); closed when the process ends. */
 export interface Listener {
   close(): void;
@@ -35,6 +41,7 @@ export interface ShellOptions {
   readonly hostname?: string;
   /** The process's user and group (CRI run_as_user/run_as_group; 0 when unset, as with a root image). */
   readonly user?: { readonly uid: number; readonly gid: number };
+  readonly stdin?: ShellStdin;
 }
 
 /** argv[0] is not an applet the model knows (an exec of it fails to start, as on a runtime). */
@@ -135,7 +142,8 @@ class Interpreter {
       return this.runScript(script);
     }
     const file = args.find((a) => !a.startsWith('-'));
-    if (file === undefined) return 0; // sh with no script reads stdin, which a container without stdin closes at once
+    // sh with no script reads its script from stdin (closed at once for a container without stdin).
+    if (file === undefined) return this.runScript(await this.readStdin());
     let source: string;
     try {
       source = this.fs.readFile(this.resolve(file));
@@ -174,6 +182,13 @@ class Interpreter {
       throw err;
     }
     return code;
+  }
+
+  /** All of stdin up to its end ('' when there is none). */
+  async readStdin(): Promise<string> {
+    let text = '';
+    for (let chunk = await this.options.stdin?.read(); chunk != null; chunk = await this.options.stdin?.read()) text += chunk;
+    return text;
   }
 
   closeListeners(): void {
@@ -543,9 +558,17 @@ function unescape(text: string): string {
   );
 }
 
-define(['cat'], (sh, args, io) => {
+define(['cat'], async (sh, args, io) => {
   let status = 0;
-  for (const file of args.filter((a) => a !== '-')) {
+  for (const file of args.length === 0 ? ['-'] : args) {
+    if (file === '-') {
+      // Copied as it arrives, so an interactive exec sees each line echoed back.
+      for (let chunk = await sh.options.stdin?.read(); chunk != null; chunk = await sh.options.stdin?.read()) {
+        sh.checkAlive();
+        io.stdout(chunk);
+      }
+      continue;
+    }
     try {
       io.stdout(sh.fs.readFile(sh.resolve(file)));
     } catch (err) {

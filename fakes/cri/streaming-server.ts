@@ -1,0 +1,234 @@
+/**
+ * The fake runtime's streaming server (what containerd runs from the kubelet's cri/streaming package):
+ * CRI Exec hands out a single-use URL http://127.0.0.1:PORT/exec/TOKEN, and a client (the kubelet's
+ * proxy, crictl, anything speaking the channel protocol) upgrades it to a WebSocket over which the
+ * command runs with stdin/stdout/stderr, its outcome reported on the error channel.
+ * WebSocket only: a SPDY upgrade gets 400 (containerd speaks both).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Clock } from '../../agent/clock/clock.js';
+import type { Journal } from '../journal/journal.js';
+import type { ShellStdin } from './shell/interpreter.js';
+import { StreamTokenCache } from './streaming-cache.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  ERROR,
+  errorChannelPayload,
+  negotiate,
+  offeredSubprotocols,
+  outcomeStatus,
+  readyChannel,
+  STDERR,
+  STDIN,
+  STDOUT,
+  SUPPORTED_SUBPROTOCOLS,
+  type ChannelProtocol,
+  type ExecOutcome,
+} from './streaming-protocol.js';
+
+export interface ExecStreamRequest {
+  readonly containerId: string;
+  readonly cmd: readonly string[];
+  readonly tty: boolean;
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+}
+
+export interface ExecStreams {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Present when the request asked for stdin. */
+  readonly stdin?: ShellStdin;
+  /** Aborted when the client goes away: the exec'd process is killed. */
+  readonly signal: AbortSignal;
+}
+
+/** Runs an exec'd command to its end. */
+export type ExecRunner = (request: ExecStreamRequest, streams: ExecStreams) => Promise<ExecOutcome>;
+
+export interface StreamingServerOptions {
+  readonly clock: Clock;
+  readonly run: ExecRunner;
+  readonly journal?: Journal;
+  /** Loopback unless asked otherwise. */
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface StreamingServer {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly baseUrl: string;
+  /** Registers an Exec request and returns its single-use URL; RESOURCE_EXHAUSTED past 1000 pending. */
+  execUrl(request: ExecStreamRequest): string;
+  close(): Promise<void>;
+}
+
+const EXEC_PATH = /^\/exec\/([A-Za-z0-9_-]+)$/;
+
+export async function startStreamingServer(options: StreamingServerOptions): Promise<StreamingServer> {
+  const host = options.host ?? '127.0.0.1';
+  const cache = new StreamTokenCache<ExecStreamRequest>(options.clock);
+  const sessions = new Set<WebSocket>();
+  const sockets = new Set<Socket>();
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => negotiate([...offered])?.name || false });
+
+  const server = createServer((req, res) => plainRequest(req, res, cache));
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const request = claim(req, cache);
+    if ('refuse' in request) {
+      refuse(socket, request.refuse, request.body);
+      return;
+    }
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      refuse(socket, 400, `unable to upgrade: only WebSocket streams are served (${SUPPORTED_SUBPROTOCOLS.join(', ')}); SPDY is not supported by the fake runtime\n`);
+      return;
+    }
+    const protocol = negotiate(offeredSubprotocols(req.headers['sec-websocket-protocol']));
+    if (!protocol) {
+      // golang.org/x/net/websocket answers a failed subprotocol handshake with a bare 403.
+      refuse(socket, 403, '');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sessions.add(ws);
+      ws.once('close', () => sessions.delete(ws));
+      void runSession(ws, protocol, request.exec, options);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    baseUrl,
+    execUrl: (request) => `${baseUrl}/exec/${cache.insert(request)}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of sessions) ws.terminate();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/** The cached request for an upgrade, or why there is none. */
+function claim(req: IncomingMessage, cache: StreamTokenCache<ExecStreamRequest>): { exec: ExecStreamRequest } | { refuse: number; body: string } {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const m = EXEC_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+  if (!m) return { refuse: 404, body: '404 page not found\n' };
+  if (method !== 'GET' && method !== 'POST') return { refuse: 405, body: '405: Method Not Allowed' };
+  const exec = cache.consume(m[1]!);
+  if (!exec) return { refuse: 404, body: '404 page not found\n' };
+  return { exec };
+}
+
+/** A request without an upgrade: the token is spent, as upstream consumes it before it looks at the headers. */
+function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTokenCache<ExecStreamRequest>): void {
+  const claimed = claim(req, cache);
+  const [code, body] = 'refuse' in claimed ? [claimed.refuse, claimed.body] : [400, 'unable to upgrade: missing upgrade headers in request\n'];
+  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+function refuse(socket: Socket, code: number, body: string): void {
+  const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' }[code] ?? 'Error';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Input arriving on channel 0, read by the exec'd process chunk by chunk; ends on close signal or disconnect. */
+class StdinQueue implements ShellStdin {
+  private readonly chunks: string[] = [];
+  private waiting: ((chunk: string | null) => void) | null = null;
+  private ended = false;
+  private readonly decoder = new TextDecoder();
+
+  push(data: Buffer): void {
+    if (this.ended || data.length === 0) return;
+    this.deliver(this.decoder.decode(data, { stream: true }));
+  }
+
+  end(): void {
+    if (this.ended) return;
+    const rest = this.decoder.decode();
+    if (rest) this.deliver(rest);
+    this.ended = true;
+    this.waiting?.(null);
+    this.waiting = null;
+  }
+
+  read(): Promise<string | null> {
+    const next = this.chunks.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private deliver(text: string): void {
+    if (!text) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(text);
+    } else this.chunks.push(text);
+  }
+}
+
+async function runSession(ws: WebSocket, protocol: ChannelProtocol, exec: ExecStreamRequest, options: StreamingServerOptions): Promise<void> {
+  const aborter = new AbortController();
+  const stdin = exec.stdin ? new StdinQueue() : undefined;
+  const send = (channel: number, data: Uint8Array): void => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(protocol, channel, data));
+  };
+  ws.on('message', (message: RawData) => {
+    // Text or binary alike, the bytes are decoded by the negotiated protocol, as Go's receive does.
+    const bytes = Array.isArray(message) ? Buffer.concat(message) : Buffer.isBuffer(message) ? message : Buffer.from(message);
+    const frame = decodeFrame(protocol, bytes);
+    if (frame.kind === 'data' && frame.channel === STDIN) stdin?.push(frame.data);
+    else if (frame.kind === 'close' && frame.channel === STDIN) stdin?.end();
+    // The resize channel has no terminal to act on; other channels are the server's to write.
+  });
+  ws.once('close', () => {
+    stdin?.end();
+    aborter.abort();
+  });
+  // Tells the client the streams are set up.
+  send(readyChannel(exec), new Uint8Array(0));
+  // With a TTY there is one output stream and the terminal turns \n into \r\n.
+  const out = (channel: number) => (text: string) => send(channel, Buffer.from(exec.tty ? text.replace(/\r?\n/g, '\r\n') : text));
+  const streams: ExecStreams = {
+    stdout: exec.stdout ? out(STDOUT) : () => undefined,
+    stderr: exec.tty ? (exec.stdout ? out(STDOUT) : () => undefined) : exec.stderr ? out(STDERR) : () => undefined,
+    ...(stdin ? { stdin } : {}),
+    signal: aborter.signal,
+  };
+  let outcome: ExecOutcome;
+  try {
+    outcome = await options.run(exec, streams);
+  } catch (err) {
+    outcome = { error: (err as Error).message };
+  }
+  options.journal?.append({
+    source: 'cri',
+    kind: 'event',
+    name: 'ExecSessionEnded',
+    subject: { containerId: exec.containerId },
+    request: { cmd: exec.cmd, protocol: protocol.name },
+    response: outcome,
+  });
+  const payload = errorChannelPayload(protocol, outcomeStatus(exec.cmd, outcome));
+  if (payload) send(ERROR, payload);
+  if (ws.readyState === ws.OPEN) ws.close(1000);
+}
