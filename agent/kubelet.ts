@@ -387,7 +387,9 @@ export class Kubelet {
 
   /** Pods admitted whose containers may still run (upstream activePods). */
   activePods(): V1Pod[] {
-    return [...this.admitted.values()].filter((p) => this.podWorkers.couldHaveRunningContainers(podUid(p)));
+    const out: V1Pod[] = [];
+    for (const [uid, p] of this.admitted) if (this.podWorkers.couldHaveRunningContainers(uid)) out.push(p);
+    return out;
   }
 
   /** killPodNow for an eviction: Failed/Evicted status with DisruptionTarget, kill with the override, wait. */
@@ -618,10 +620,16 @@ export class Kubelet {
     }
     const existing = this.admitted.get(uid);
     if (!existing) return this.handlePodAddition(pod);
+    // A status-only change (our own status writes coming back) is a reconcile, not a sync. As upstream's
+    // checkAndUpdatePod, the kubelet keeps the pod object it has and takes only the new status: what it
+    // derived from that object's spec (admission's request amounts) stays valid.
+    if (podUpdateKind(existing, pod) === 'reconcile') {
+      existing.status = pod.status;
+      this.podWorkers.refreshPod(existing);
+      return;
+    }
     this.admitted.set(uid, pod);
-    // A status-only change (our own status writes coming back) is a reconcile, not a sync.
-    if (podUpdateKind(existing, pod) === 'reconcile') this.podWorkers.refreshPod(pod);
-    else this.podWorkers.updatePod(pod);
+    this.podWorkers.updatePod(pod);
   }
 
   handlePodRemoval(pod: V1Pod): void {
