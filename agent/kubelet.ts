@@ -535,6 +535,7 @@ export class Kubelet {
     await this.podSource?.stop();
     await this.serviceLister?.stop();
     await this.apiRecorder?.flush();
+    this.apiRecorder?.close();
     await this.healthServer?.close();
     await this.kubeletServer?.close();
     this.ownVolumeManager?.close();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { startMockApiServer } from '../../fakes/apiserver/server.js';
+import { realClock } from '../clock/real-clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { ApiEventRecorder } from './event-recorder.js';
-import type { KubeClients } from './kube-client.js';
+import { kubeClientsFromString, type KubeClients } from './kube-client.js';
 import { podRef } from './events.js';
 
 function fakeClients(calls: Array<{ op: string; t: number; body: Record<string, unknown> }>, clock: VirtualClock): KubeClients {
@@ -55,5 +57,25 @@ describe('ApiEventRecorder', () => {
     await r.flush();
     expect(calls.map((c) => c.t)).toEqual([0, 0, 1000, 2000]);
     expect(r.dropped).toBe(2);
+  });
+
+  it('writes events to an API server and bumps the count of a repeated one there', async () => {
+    const api = await startMockApiServer();
+    try {
+      const clients = kubeClientsFromString(api.kubeconfig());
+      const r = new ApiEventRecorder(clients, realClock, { component: 'kubelet', host: 'n' });
+      r.event(podRef(pod), 'Normal', 'Pulled', 'Container image "x" already present on machine');
+      r.event(podRef(pod), 'Normal', 'Pulled', 'Container image "x" already present on machine');
+      r.event(podRef(pod), 'Warning', 'BackOff', 'Back-off restarting failed container');
+      await r.flush();
+      r.close();
+      const { items } = await clients.core.listNamespacedEvent({ namespace: 'default' });
+      const byReason = Object.fromEntries(items.map((e) => [e.reason, e]));
+      expect(items).toHaveLength(2);
+      expect(byReason['Pulled']).toMatchObject({ count: 2, type: 'Normal', involvedObject: { kind: 'Pod', name: 'web', uid: 'u1' }, source: { component: 'kubelet', host: 'n' } });
+      expect(byReason['BackOff']).toMatchObject({ count: 1, type: 'Warning', message: 'Back-off restarting failed container' });
+    } finally {
+      await api.close();
+    }
   });
 });

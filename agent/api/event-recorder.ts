@@ -1,6 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
 import type { EventAnnotations, EventRecorder, EventType, ObjectReference } from './events.js';
+import { JsonApiWriter } from './json-requests.js';
 import { httpCode, mergePatch, type KubeClients } from './kube-client.js';
 import { toApiTime } from '../status/merge.js';
 
@@ -26,6 +27,8 @@ export class ApiEventRecorder implements EventRecorder {
   private tokens: number;
   private lastRefill: number;
   dropped = 0;
+  /** Events are written as plain JSON requests where possible, as status writes are (./json-requests.ts). */
+  private readonly writer: JsonApiWriter | null;
 
   constructor(
     private readonly clients: KubeClients,
@@ -36,6 +39,7 @@ export class ApiEventRecorder implements EventRecorder {
   ) {
     this.tokens = limit.burst;
     this.lastRefill = clock.monotonic();
+    this.writer = clients.config !== undefined && JsonApiWriter.handles(clients.config) ? new JsonApiWriter(clients.config) : null;
   }
 
   /** Waits for a token of the eventRecordQPS/eventBurst bucket (on the clock). */
@@ -61,11 +65,10 @@ export class ApiEventRecorder implements EventRecorder {
     if (existing) {
       existing.count++;
       const { name, count } = existing;
+      const patch = { count, lastTimestamp: now };
       this.enqueue(async () => {
-        await this.clients.core.patchNamespacedEvent(
-          { name, namespace: existing.namespace, body: { count, lastTimestamp: now } },
-          mergePatch,
-        );
+        if (this.writer) await this.writer.send('PATCH', `${eventsPath(existing.namespace)}/${encodeURIComponent(name)}`, patch, 'application/merge-patch+json');
+        else await this.clients.core.patchNamespacedEvent({ name, namespace: existing.namespace, body: patch }, mergePatch);
       });
       return;
     }
@@ -94,8 +97,14 @@ export class ApiEventRecorder implements EventRecorder {
       reportingInstance: this.component.host,
     } as unknown as CoreV1Event;
     this.enqueue(async () => {
-      await this.clients.core.createNamespacedEvent({ namespace, body });
+      if (this.writer) await this.writer.send('POST', eventsPath(namespace), body);
+      else await this.clients.core.createNamespacedEvent({ namespace, body });
     });
+  }
+
+  /** Closes the idle keep-alive connections of the event writes (after flush()). */
+  close(): void {
+    this.writer?.close();
   }
 
   /** Resolves when every queued write has been attempted. */
@@ -121,4 +130,8 @@ export class ApiEventRecorder implements EventRecorder {
         this.queued--;
       });
   }
+}
+
+function eventsPath(namespace: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
 }
