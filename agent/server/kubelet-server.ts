@@ -6,8 +6,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { decodePodLogQuery, validatePodLogOptions } from '../logs/pod-log-options.js';
 import { getKubeletContainerLogs, type ContainerLogsHost } from './container-logs.js';
+import { serveExecPlain, serveExecUpgrade, type ExecHost } from './exec-endpoint.js';
 
 export interface KubeletServerOptions {
   /** Bind address; loopback unless asked otherwise. */
@@ -15,6 +17,8 @@ export interface KubeletServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly logs: ContainerLogsHost;
+  /** Serves /exec (CRI Exec and the upgrade proxied to the runtime's streaming URL) when given. */
+  readonly exec?: ExecHost;
   /** Follow re-check period (tests). */
   readonly forceCheckPeriodMs?: number;
 }
@@ -46,6 +50,12 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
       else res.end();
     });
   });
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    serveExecUpgrade(options.exec, req, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {
@@ -62,6 +72,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const s of streams) s.abort();
+        for (const s of upgraded) s.destroy();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
@@ -76,6 +87,7 @@ function writeError(res: ServerResponse, code: number, message: string): void {
 
 async function handle(options: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname.startsWith('/exec/')) return serveExecPlain(options.exec, req, res, url);
   const m = CONTAINER_LOGS.exec(url.pathname);
   if (!m) {
     writeError(res, 404, '404 page not found\n');

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeCri } from '../../fakes/cri/server.js';
+import { runChannelExec, UpgradeRefused } from '../../fakes/cri/streaming-client.js';
+import { realClock } from '../clock/real-clock.js';
+import { createCriClient, type CriClient } from '../runtime/cri-client.js';
+import { streamOptions } from './exec.js';
+import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+const POD: V1Pod = { metadata: { namespace: 'default', name: 'web', uid: 'uid-web' }, spec: { containers: [{ name: 'app' }, { name: 'done' }] } };
+
+/** A kubelet server over a fake runtime running pod default/web: app runs, done has exited. */
+async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: string }> {
+  const fake = await startFakeCri();
+  cleanups.push(() => fake.close());
+  const cri = createCriClient({ runtimeEndpoint: fake.endpoint, timeoutMs: 5_000 });
+  cleanups.push(() => cri.close());
+  const logDirectory = mkdtempSync(join(tmpdir(), 'kubelet-exec-'));
+  cleanups.push(() => rmSync(logDirectory, { recursive: true, force: true }));
+  await cri.pullImage({ image: { image: 'busybox' } });
+  const podLabels = { 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.uid': 'uid-web' };
+  const config = { metadata: { name: 'web', uid: 'uid-web', namespace: 'default', attempt: 0 }, hostname: 'web', logDirectory, labels: podLabels };
+  const { podSandboxId } = await cri.runPodSandbox({ config });
+  const create = async (name: string, script: string): Promise<string> => {
+    const { containerId } = await cri.createContainer({
+      podSandboxId,
+      sandboxConfig: config,
+      config: {
+        metadata: { name, attempt: 0 },
+        image: { image: 'busybox' },
+        command: ['sh', '-c', script],
+        logPath: `${name}.log`,
+        labels: { ...podLabels, 'io.kubernetes.container.name': name },
+      },
+    });
+    await cri.startContainer({ containerId });
+    return containerId;
+  };
+  const appId = await create('app', 'echo ready > /tmp/state; sleep 3600');
+  await create('done', 'exit 0');
+  const server = await startKubeletServer({
+    port: 0,
+    logs: { clock: realClock, cri, podByName: () => undefined, podStatus: () => undefined },
+    exec: { cri, podByName: (ns, name) => (ns === 'default' && name === 'web' ? POD : undefined) },
+  });
+  cleanups.push(() => server.close());
+  return { server, cri, appId };
+}
+
+function execPath(path: string, command: string[], streams: string): string {
+  return `${path}?${[...command.map((c) => `command=${encodeURIComponent(c)}`), streams].join('&')}`;
+}
+
+describe("the kubelet server's /exec", () => {
+  it('runs the command in the named container through CRI Exec and the runtime streaming URL', async () => {
+    const { server } = await setup();
+    const url = server.url + execPath('/exec/default/web/app', ['sh', '-c', 'cat /tmp/state; echo err >&2; exit 3'], 'stdout=1&stderr=1');
+    const result = await runChannelExec(url);
+    expect(result).toMatchObject({ protocol: 'v5.channel.k8s.io', stdout: 'ready\n', stderr: 'err\n', exitCode: 3 });
+  });
+
+  it('passes stdin through, and takes the pod UID form of the path', async () => {
+    const { server } = await setup();
+    const url = server.url + execPath('/exec/default/web/uid-web/app', ['cat'], 'stdin=1&stdout=1');
+    expect(await runChannelExec(url, { stdin: 'piped\n' })).toMatchObject({ stdout: 'piped\n', exitCode: 0 });
+    const wrongUid = server.url + execPath('/exec/default/web/other-uid/app', ['true'], 'stdout=1');
+    await expect(runChannelExec(wrongUid)).rejects.toEqual(new UpgradeRefused(500, 'container not found ("app")'));
+  });
+
+  it("answers with upstream's errors: streams, unknown pod, container not running, no upgrade", async () => {
+    const { server } = await setup();
+    await expect(runChannelExec(server.url + execPath('/exec/default/web/app', ['true'], 'stdout=true'))).rejects.toEqual(
+      new UpgradeRefused(400, 'you must specify at least 1 of stdin, stdout, stderr'),
+    );
+    await expect(runChannelExec(server.url + execPath('/exec/default/nope/app', ['true'], 'stdout=1'))).rejects.toEqual(new UpgradeRefused(404, 'pod does not exist'));
+    await expect(runChannelExec(server.url + execPath('/exec/default/web/done', ['true'], 'stdout=1'))).rejects.toEqual(new UpgradeRefused(500, 'container not found ("done")'));
+    const plain = await fetch(server.url + execPath('/exec/default/web/app', ['true'], 'stdout=1'), { method: 'POST' });
+    expect([plain.status, await plain.text()]).toEqual([500, 'Upgrade request required\n']);
+    const put = await fetch(server.url + execPath('/exec/default/web/app', ['true'], 'stdout=1'), { method: 'PUT' });
+    expect(put.status).toBe(405);
+  });
+
+  it('hands a runtime error answer back to the client unchanged', async () => {
+    const { server } = await setup();
+    // A TTY with stderr: the kubelet drops stderr (NewOptions), so the runtime accepts it.
+    const tty = await runChannelExec(server.url + execPath('/exec/default/web/app', ['sh', '-c', 'echo a >&2'], 'stdout=1&stderr=1&tty=1'));
+    expect(tty).toMatchObject({ stdout: 'a\r\n', stderr: '', exitCode: 0 });
+    // An unknown subprotocol: the runtime's 403 reaches the client through the proxy.
+    await expect(runChannelExec(server.url + execPath('/exec/default/web/app', ['true'], 'stdout=1'), { protocols: ['v9.channel.k8s.io'] })).rejects.toEqual(
+      new UpgradeRefused(403, ''),
+    );
+  });
+});
+
+describe('stream options', () => {
+  it('count only "1" as on and drop stderr under a TTY', () => {
+    expect(streamOptions(new URLSearchParams('stdout=1&stderr=1&tty=1'))).toEqual({ stdin: false, stdout: true, stderr: false, tty: true });
+    expect(streamOptions(new URLSearchParams('stdin=true'))).toEqual({ error: 'you must specify at least 1 of stdin, stdout, stderr' });
+  });
+});
