@@ -3,6 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from './clock/clock.js';
 import { realClock } from './clock/real-clock.js';
 import { admitPod } from './admission/admit.js';
+import { AllocationManager, podResizeHooks } from './allocation/allocation-manager.js';
 import { ApiEventRecorder } from './api/event-recorder.js';
 import { FanOutRecorder, MemoryEventRecorder, podRef, type EventRecorder } from './api/events.js';
 import { httpCode, type KubeClients } from './api/kube-client.js';
@@ -126,6 +127,8 @@ export class Kubelet {
   private readonly staticUids = new Set<string>();
   private readonly apiRecorder: ApiEventRecorder | null;
   private readonly admitted = new Map<string, V1Pod>();
+  /** Resources allocated to admitted pods and their in-place resizes. */
+  readonly allocation: AllocationManager;
   private readonly rejected = new Map<string, V1Pod>();
   private readonly crashLoop: CrashLoopBackOff;
   private housekeeping: TimerHandle | undefined;
@@ -179,7 +182,17 @@ export class Kubelet {
       },
       seccompProfileRoot: `${o.rootDir}/seccomp`,
     };
+    this.allocation = new AllocationManager({
+      clock: this.clock,
+      recorder: this.recorder,
+      allocatable: () => this.allocatable(),
+      activePods: () => this.activePods(),
+      podByUid: (uid) => this.admitted.get(uid),
+      triggerSync: (pod) => this.podWorkers.wake(podUid(pod)),
+    });
+    const cgroupHooks = podCgroupHooks(() => this.podCgroups, this.cri, this.recorder, (m) => this.log(m));
     this.runtime = new KubeRuntimeManager({
+      resizePodCgroup: (pod, resource) => cgroupHooks.resize(pod, resource),
       cri: this.cri,
       clock: this.clock,
       recorder: this.recorder,
@@ -248,7 +261,8 @@ export class Kubelet {
       isStatic: isStaticPod,
       onStatus: (pod, status) => this.probes.updatePodStatus(podUid(pod), status),
       runtimeKnownEmpty: (uid) => this.pleg.hasRelisted() && !this.pleg.sawPod(uid),
-      podCgroups: podCgroupHooks(() => this.podCgroups, this.cri, this.recorder, (m) => this.log(m)),
+      podCgroups: cgroupHooks,
+      resize: podResizeHooks(this.allocation, () => this.runtimeSettings.resources),
       runtimeStates: (uid) => this.pleg.podStates(uid),
       ...(this.mirrors ? { onStaticPodSync: (pod: V1Pod) => this.mirrors!.ensure(pod) } : {}),
       log: (m) => this.log(m),
@@ -594,13 +608,16 @@ export class Kubelet {
     if (this.rejected.has(uid)) return;
     const phase = pod.status?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp == null) {
-      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods: this.activePods(), nodeConditions: this.eviction.nodeConditions() });
+      // Admitted pods count with their allocated resources, not a resize they asked for (upstream getAllocatedPods).
+      const admittedPods = this.activePods().map((p) => this.allocation.allocatedPod(p));
+      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods, nodeConditions: this.eviction.nodeConditions() });
       if (!verdict.admit) {
         this.rejectPod(pod, verdict.reason, verdict.message);
         return;
       }
     }
     this.admitted.set(uid, pod);
+    this.allocation.addPod(pod);
     this.podWorkers.updatePod(pod);
   }
 
@@ -631,6 +648,7 @@ export class Kubelet {
       return;
     }
     this.admitted.set(uid, pod);
+    this.allocation.handlePodUpdate(pod);
     this.podWorkers.updatePod(pod);
   }
 
@@ -643,6 +661,7 @@ export class Kubelet {
     const uid = podUid(pod);
     this.rejected.delete(uid);
     this.admitted.delete(uid);
+    this.allocation.removePod(uid);
     this.podWorkers.forgetWhenDone(uid);
   }
 

@@ -156,6 +156,17 @@ export class PodContainerManager {
     this.created.add(name.join('/'));
   }
 
+  /**
+   * In-place resize (upstream doPodResizeAction's SetPodCgroupConfig): writes one resource's settings
+   * of the pod cgroup as the allocated pod asks for them; the QoS tiers follow.
+   */
+  async resizePodCgroup(pod: V1Pod, resource: 'cpu' | 'memory'): Promise<void> {
+    const config = podResourceConfig(pod, this.o.pods);
+    const part = resource === 'cpu' ? { cpuShares: config.cpuShares, cpuQuota: config.cpuQuota, cpuPeriod: config.cpuPeriod } : { memoryLimitBytes: config.memoryLimitBytes };
+    await this.o.cgroups.update(this.podCgroupName(pod), Object.fromEntries(Object.entries(part).filter(([, v]) => v !== undefined)));
+    await this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups after resizing pod ${podUid(pod)}: ${(e as Error).message}`));
+  }
+
   /** Removes the pod's cgroup (upstream SyncTerminatedPod); a busy one is left for housekeeping. */
   async destroyPodCgroup(pod: V1Pod): Promise<boolean> {
     return this.destroy(this.podCgroupName(pod));

@@ -92,6 +92,8 @@ export async function startPodCgroups(input: PodCgroupsStartInput): Promise<PodC
 export interface PodCgroupHooks {
   ensure(pod: V1Pod): Promise<void>;
   destroy(pod: V1Pod): Promise<void>;
+  /** One resource of the pod cgroup to the allocated pod's settings (in-place resize). */
+  resize(pod: V1Pod, resource: 'cpu' | 'memory'): Promise<void>;
 }
 
 /** The UIDs of the pods the runtime still has a sandbox of (ready or not). */
@@ -123,6 +125,9 @@ export function podCgroupHooks(
         recorder.event(podRef(pod), 'Warning', FAILED_TO_CREATE_POD_CONTAINER, `unable to ensure pod container exists: ${message}`);
         throw new Error(`failed to ensure that the pod: ${podUid(pod)} cgroups exist and are correctly applied: ${message}`);
       }
+    },
+    async resize(pod, resource) {
+      await manager()?.resizePodCgroup(pod, resource);
     },
     async destroy(pod) {
       const m = manager();

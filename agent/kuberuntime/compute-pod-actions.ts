@@ -44,7 +44,14 @@ export interface PodActions {
   /** Regular container indices to start, in spec order. */
   readonly containersToStart: readonly number[];
   readonly containersToKill: readonly ContainerToKill[];
+  /** Running containers (regular or sidecar) whose resources are resized in place, by name. */
+  readonly containersToUpdate: readonly string[];
 }
+
+/** In-place resize of a running container: nothing to do, UpdateContainerResources, or a restart (pod-resize.ts). */
+export type ResizeVerdict = 'none' | 'update' | 'restart';
+export type ResizeView = (container: V1Container, running: RuntimeContainerStatus) => ResizeVerdict;
+export const NO_RESIZE: ResizeView = () => 'none';
 
 export type ProbeCacheValue = 'Success' | 'Failure' | 'Unknown';
 
@@ -123,12 +130,14 @@ interface MutableActions {
   initContainersToStart: number[];
   containersToStart: number[];
   containersToKill: Map<string, ContainerToKill>;
+  containersToUpdate: string[];
 }
 
 export function computePodActions(
   pod: V1Pod,
   status: RuntimePodStatus,
   probes: ProbeResultsView = NO_PROBE_RESULTS,
+  resize: ResizeView = NO_RESIZE,
 ): PodActions {
   const sandbox = podSandboxChanged(pod, status);
   const changes: MutableActions = {
@@ -140,6 +149,7 @@ export function computePodActions(
     initContainersToStart: [],
     containersToStart: [],
     containersToKill: new Map(),
+    containersToUpdate: [],
   };
   const containers = containersOf(pod);
   const initContainers = initContainersOf(pod);
@@ -170,7 +180,7 @@ export function computePodActions(
   // Ephemeral containers may start before initialization completes; they are never restarted.
   changes.ephemeralContainersToStart = ephemeralContainersToStart(pod, status);
 
-  const initialized = computeInitContainerActions(pod, status, probes, changes);
+  const initialized = computeInitContainerActions(pod, status, probes, changes, resize);
   if (changes.killPod || !initialized) return freeze(changes);
 
   let keepCount = 0;
@@ -203,7 +213,13 @@ export function computePodActions(
     } else if (probes.startup(latest.id) === 'Failure') {
       message = `Container ${container.name} failed startup probe`;
       reason = 'StartupProbe';
+    } else if (resize(container, latest) === 'restart') {
+      // Restarted whatever the pod's restartPolicy, with upstream's message as it is.
+      changes.containersToStart.push(idx);
+      changes.containersToKill.set(latest.id, { containerId: latest.id, name: container.name, message: `Container ${container.name} resize requires restart`, reason: '', isInit: false });
+      return;
     } else {
+      if (resize(container, latest) === 'update') changes.containersToUpdate.push(container.name);
       keepCount++;
       return;
     }
@@ -232,6 +248,7 @@ function computeInitContainerActions(
   status: RuntimePodStatus,
   probes: ProbeResultsView,
   changes: MutableActions,
+  resize: ResizeView,
 ): boolean {
   const initContainers = initContainersOf(pod);
   if (initContainers.length === 0) return true;
@@ -288,12 +305,18 @@ function computeInitContainerActions(
         }
         if (container.livenessProbe) {
           const liveness = probes.liveness(s.id);
-          if (liveness === undefined) break;
           if (liveness === 'Failure') {
             kill(s, container, `Init container ${container.name} failed liveness probe`, 'LivenessProbe');
             toStart.push(i);
+            break;
           }
         }
+        // A running sidecar is resized in place like a regular container.
+        const verdict = resize(container, s);
+        if (verdict === 'restart') {
+          kill(s, container, `Init container ${container.name} resize requires restart`, '');
+          toStart.push(i);
+        } else if (verdict === 'update') changes.containersToUpdate.push(container.name);
         break;
       }
       case 'exited':
@@ -339,5 +362,6 @@ function freeze(changes: MutableActions): PodActions {
     initContainersToStart: [...changes.initContainersToStart],
     containersToStart: [...changes.containersToStart],
     containersToKill: [...changes.containersToKill.values()],
+    containersToUpdate: [...changes.containersToUpdate],
   };
 }

@@ -10,7 +10,8 @@ import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import { CriError } from '../runtime/rpc-error.js';
 import type { StartFailure } from '../status/container-statuses.js';
-import { computePodActions, type KillReason, type PodActions, type ProbeResultsView } from './compute-pod-actions.js';
+import { computePodActions, type KillReason, type PodActions, type ProbeResultsView, type ResizeView } from './compute-pod-actions.js';
+import { planPodResize, resizeDecision, type ResizeResource } from './pod-resize.js';
 import { generateContainerConfig, type MountedVolume } from './container-config.js';
 import { containerRestartCount, prepareContainerFiles, removeContainerFiles, type ContainerStartNode } from './container-start-inputs.js';
 import { hashContainer } from './container-hash.js';
@@ -73,6 +74,8 @@ export interface RuntimeManagerDeps {
   readonly beforeRemoveContainer?: (containerId: string) => Promise<void>;
   /** Root dir and service lister for termination message files, /etc/hosts and service links. */
   readonly containerStart?: Omit<ContainerStartNode, 'podLogsDir' | 'clusterDomain'>;
+  /** Writes one resource of the pod cgroup for the allocated pod (in-place resize; agent/cm). */
+  readonly resizePodCgroup?: (pod: V1Pod, resource: ResizeResource) => Promise<void>;
 }
 
 /** Everything a sync needs besides the spec and the runtime state. */
@@ -95,6 +98,8 @@ export interface SyncPodResult {
   readonly retryAt?: number;
   /** Sandboxes and containers this sync created (whether or not they started). */
   readonly created: CreatedObjects;
+  /** Set when the sync resized running containers in place: '' on success, else the error. */
+  readonly resizeError?: string;
 }
 
 export interface CreatedObjects {
@@ -234,7 +239,8 @@ export class KubeRuntimeManager {
   /** Runtime SyncPod: one pass of computePodActions and its execution. */
   async syncPod(input: SyncPodInput): Promise<SyncPodResult> {
     const { pod, runtime } = input;
-    const actions = computePodActions(pod, runtime, input.probes);
+    const actions = computePodActions(pod, runtime, input.probes, this.resizeView(pod));
+    let resizeError: string | undefined;
     const starts = new Map<string, StartFailure | null>();
     const created = { sandboxIds: [] as string[], containerIds: [] as string[], sandboxStatuses: new Map<string, PodSandboxStatus__Output>() };
     let retryAt: number | undefined;
@@ -244,6 +250,7 @@ export class KubeRuntimeManager {
       created,
       ...(error ? { error } : {}),
       ...(retryAt !== undefined ? { retryAt } : {}),
+      ...(resizeError !== undefined ? { resizeError } : {}),
     });
 
     if (actions.createSandbox && actions.sandboxId !== '') {
@@ -347,6 +354,8 @@ export class KubeRuntimeManager {
         return result(new Error(`init container ${c.name} failed to start`));
       }
     }
+    // Running containers take their new allocation before more containers start (upstream SyncPod step 7).
+    if (actions.containersToUpdate.length > 0) resizeError = await this.doPodResizeAction(pod, runtime, actions.containersToUpdate);
     const regular = containersOf(pod);
     for (const idx of actions.containersToStart) {
       const c = regular[idx];
@@ -354,6 +363,45 @@ export class KubeRuntimeManager {
       if (!(await start(c, 'container')) && !firstError) firstError = startFailed(c);
     }
     return result(firstError);
+  }
+
+  /** computePodActions' view of in-place resize: a spec whose resources cannot be computed resizes nothing. */
+  private resizeView(pod: V1Pod): ResizeView {
+    const options = this.deps.settings.resources;
+    return (container, running) => {
+      try {
+        return resizeDecision(pod, container, running.resources, options);
+      } catch {
+        return 'none';
+      }
+    };
+  }
+
+  /**
+   * doPodResizeAction: the planned pod cgroup writes and UpdateContainerResources calls in order; the
+   * first failure stops the rest. Returns '' on success, else the error message.
+   */
+  private async doPodResizeAction(pod: V1Pod, runtime: RuntimePodStatus, names: readonly string[]): Promise<string> {
+    let steps;
+    try {
+      steps = planPodResize(pod, runtime, names, this.deps.settings.resources);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    for (const step of steps) {
+      try {
+        if (step.kind === 'pod-cgroup') await this.deps.resizePodCgroup?.(pod, step.resource);
+        else {
+          await this.timed('update_container', () =>
+            this.deps.cri.updateContainerResources({ containerId: step.containerId, linux: step.resources }),
+          );
+        }
+      } catch (e) {
+        const what = step.kind === 'pod-cgroup' ? `pod cgroup ${step.resource}` : `container ${step.name} ${step.resource}`;
+        return `failed to resize ${what}: ${(e as Error).message}`;
+      }
+    }
+    return '';
   }
 
   /** doBackOff: refuses a restart while the container's crash-loop window since its last exit is open. */

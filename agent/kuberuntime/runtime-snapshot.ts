@@ -4,6 +4,7 @@ import { nanosToMillis } from '../runtime/nanos.js';
 import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, CONTAINER_RESTART_COUNT_ANNOTATION } from './labels.js';
 import {
   sortNewestFirst,
+  type RuntimeContainerResources,
   type RuntimeContainerState,
   type RuntimeContainerStatus,
   type RuntimePodStatus,
@@ -41,7 +42,13 @@ export function toRuntimeContainerStatus(s: ContainerStatus__Output): RuntimeCon
     imageRef: s.imageId || s.imageRef,
     hash: s.annotations?.[CONTAINER_HASH_ANNOTATION] ?? '',
     restartCount: Number.isFinite(restart) ? restart : 0,
+    ...(s.resources?.linux ? { resources: linuxResources(s.resources.linux) } : {}),
   };
+}
+
+function linuxResources(r: { cpuShares: string; cpuQuota: string; cpuPeriod: string; memoryLimitInBytes: string }): RuntimeContainerResources {
+  const n = (v: string): number => Number(v || 0);
+  return { cpuShares: n(r.cpuShares), cpuQuota: n(r.cpuQuota), cpuPeriod: n(r.cpuPeriod), memoryLimitInBytes: n(r.memoryLimitInBytes) };
 }
 
 export function toRuntimeSandboxStatus(s: PodSandboxStatus__Output): RuntimeSandboxStatus & { ips: string[] } {

@@ -30,6 +30,16 @@ export interface RuntimeContainerStatus {
   readonly hash: string;
   /** io.kubernetes.container.restartCount annotation. */
   readonly restartCount: number;
+  /** The cgroup settings the runtime reports applied (ContainerStatus.resources.linux); absent when it reports none. */
+  readonly resources?: RuntimeContainerResources;
+}
+
+/** The part of LinuxContainerResources an in-place resize changes, as numbers. */
+export interface RuntimeContainerResources {
+  readonly cpuShares: number;
+  readonly cpuQuota: number;
+  readonly cpuPeriod: number;
+  readonly memoryLimitInBytes: number;
 }
 
 export interface RuntimeSandboxStatus {

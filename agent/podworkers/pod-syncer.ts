@@ -54,12 +54,29 @@ export interface PodSyncerDeps {
   /** The pod's sandboxes and containers as the PLEG's last relist saw them (undefined before the first). */
   readonly runtimeStates?: (uid: string) => PodRelistView | undefined;
   readonly log?: (msg: string) => void;
+  /** In-place resize (agent/allocation): the pod as allocated, the resize conditions, the status fields. */
+  readonly resize?: PodResizeHooks;
+}
+
+export interface PodResizeHooks {
+  /** The pod with its allocated resources in place of the spec's: what the runtime runs. */
+  allocatedPod(pod: V1Pod): V1Pod;
+  /** The runtime state a sync saw or left, and the error of a resize it attempted. */
+  observe(pod: V1Pod, runtime: RuntimePodStatus, resizeError?: string): void;
+  /** Adds allocatedResources, resources and the resize conditions to a generated status. */
+  decorate(pod: V1Pod, status: V1PodStatus, runtime: RuntimePodStatus): void;
 }
 
 /** Nothing to kill, create or start. */
 function noActions(a: PodActions): boolean {
   return (
-    !a.killPod && !a.createSandbox && a.containersToKill.length === 0 && a.ephemeralContainersToStart.length === 0 && a.initContainersToStart.length === 0 && a.containersToStart.length === 0
+    !a.killPod &&
+    !a.createSandbox &&
+    a.containersToKill.length === 0 &&
+    a.ephemeralContainersToStart.length === 0 &&
+    a.initContainersToStart.length === 0 &&
+    a.containersToStart.length === 0 &&
+    a.containersToUpdate.length === 0
   );
 }
 
@@ -105,6 +122,7 @@ export class KubeletPodSyncer implements PodSyncer {
       hostIPs: this.d.hostIPs(),
       eviction: this.evictions.get(podUid(pod)),
     });
+    this.d.resize?.decorate(pod, status, runtime);
     this.d.onStatus?.(pod, status);
     return status;
   }
@@ -164,6 +182,7 @@ export class KubeletPodSyncer implements PodSyncer {
     const readAt = this.d.clock.monotonic();
     const assumedEmpty = firstSync && this.d.runtimeKnownEmpty?.(uid) === true;
     const runtime = assumedEmpty ? emptyRuntimePodStatus(uid, podName(pod), podNamespace(pod)) : await this.runtimeStatus(pod);
+    this.d.resize?.observe(pod, runtime);
     const status = this.generateStatus(pod, runtime, false);
     this.d.statusManager.setPodStatus(pod, status);
     this.observeStart(pod, status);
@@ -191,7 +210,8 @@ export class KubeletPodSyncer implements PodSyncer {
       this.d.log?.(`probes of ${podNamespace(pod)}/${podName(pod)}: ${(e as Error).message}`);
     }
 
-    const result = await this.d.runtime.syncPod({ pod, runtime, probes: this.probeResults(), volumes, configMaps, secrets });
+    const runPod = this.d.resize?.allocatedPod(pod) ?? pod;
+    const result = await this.d.runtime.syncPod({ pod: runPod, runtime, probes: this.probeResults(), volumes, configMaps, secrets });
     let failures = this.startFailures.get(uid);
     for (const [name, failure] of result.starts) {
       if (failure === null) failures?.delete(name);
@@ -200,17 +220,19 @@ export class KubeletPodSyncer implements PodSyncer {
         failures.set(name, failure);
       }
     }
-    const didWork = result.actions.createSandbox || result.starts.size > 0 || result.actions.containersToKill.length > 0 || result.actions.killPod;
+    const didWork =
+      result.actions.createSandbox || result.starts.size > 0 || result.actions.containersToKill.length > 0 || result.actions.killPod || result.resizeError !== undefined;
     if (didWork) {
       // Publish what the sync just did without waiting for the next PLEG relist.
       const afterAt = this.d.clock.monotonic();
       const after = await this.d.runtime.getPodStatusAfterSync(runtime, result.created);
+      this.d.resize?.observe(pod, after, result.resizeError || undefined);
       const next = this.generateStatus(pod, after, false);
       this.d.statusManager.setPodStatus(pod, next);
       this.observeStart(pod, next);
       if (next.phase === 'Succeeded' || next.phase === 'Failed') return { terminal: true };
       // When that state needs nothing more, the PLEG reporting it needs no sync either.
-      if (!result.error && noActions(computePodActions(pod, after, this.probeResults()))) this.actedOn.set(uid, { states: plegStatesOf(after), at: afterAt });
+      if (!result.error && noActions(computePodActions(runPod, after, this.probeResults()))) this.actedOn.set(uid, { states: plegStatesOf(after), at: afterAt });
     } else if (!assumedEmpty && !result.error && noActions(result.actions)) {
       this.actedOn.set(uid, { states: plegStatesOf(runtime), at: readAt });
     }
