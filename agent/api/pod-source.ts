@@ -1,5 +1,7 @@
 import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../clock/clock.js';
+import { JsonApiWriter } from './json-requests.js';
+import { JsonLineWatch } from './json-watch.js';
 import type { KubeClients } from './kube-client.js';
 
 export interface PodSourceHandlers {
@@ -40,7 +42,11 @@ export class ApiPodSource {
       }
       return result;
     };
-    const informer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(this.clients.config), list, false, undefined, fieldSelector, {
+    // The pod watch carries every status write of every pod back: read it as plain JSON lines where
+    // the cluster allows (client-node's Watch for clusters behind a proxy-url).
+    const config = this.clients.config;
+    const watch = JsonApiWriter.handles(config) ? new JsonLineWatch(config, this.clock) : new Watch(config);
+    const informer = new ListWatch<V1Pod>('/api/v1/pods', watch, list, false, undefined, fieldSelector, {
       delayFn: (ms: number) => this.clock.sleep(ms),
     } as never);
     informer.on('add', (p) => this.handlers.add(p));
