@@ -7,6 +7,7 @@ import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from
 import type { FaultInjector } from './faults.js';
 import { OpenApiDocuments } from './openapi.js';
 import { patchTypeOf } from './patch.js';
+import { servePodExec } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
 import { servePodResize } from './pod-resize.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
@@ -283,6 +284,7 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   const { type, namespace, name, subresource } = target;
   if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
   if (subresource === 'log' && type.kind === 'Pod' && name !== undefined) return servePodLog(ctx, request, url, namespace, name);
+  if (subresource === 'exec' && type.kind === 'Pod' && name !== undefined) return servePodExec(ctx, request, url, namespace, name);
   const podWrite = subresource === 'ephemeralcontainers' ? serveEphemeralContainers : subresource === 'resize' ? servePodResize : undefined;
   if (podWrite && type.kind === 'Pod' && name !== undefined) {
     acceptsJson(request);

@@ -65,19 +65,27 @@ async function answer(ctx: PodLogContext, request: Request, url: URL, namespace:
   const nodeName = pod.spec?.nodeName ?? '';
   // No node yet: upstream's LocationStreamer has no location and answers with no content.
   if (nodeName === '') return new Response(null, { status: 204 });
-  const node = ctx.registry.get(ctx.registry.type('', 'nodes'), '', nodeName).object as unknown as V1Node;
-  const host = preferredAddress(node);
-  const reported = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;
-  const port = reported > 0 ? reported : DEFAULT_KUBELET_PORT;
+  const hostPort = kubeletHostPort(ctx.registry, nodeName);
   const query = kubeletLogQuery(opts).toString();
   const segments = [namespace, name, container].map(encodeURIComponent).join('/');
   const path = `/containerLogs/${segments}${query ? `?${query}` : ''}`;
-  const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return proxy(`http://${hostPort}${path}`, hostPort, name, request.signal);
 }
 
-/** LogLocation's container rule: the only container, or the named one, which must exist. */
-function chooseContainer(pod: V1Pod, name: string, container: string | undefined): string {
+/**
+ * The node's kubelet as host:port (the node connection info getter): an address by preferred type and
+ * daemonEndpoints.kubeletEndpoint.Port, the default port when it reports none. Shared with pods/exec.
+ */
+export function kubeletHostPort(registry: ApiRegistry, nodeName: string): string {
+  const node = registry.get(registry.type('', 'nodes'), '', nodeName).object as unknown as V1Node;
+  const host = preferredAddress(node);
+  const reported = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;
+  const port = reported > 0 ? reported : DEFAULT_KUBELET_PORT;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** LogLocation's (and streamLocation's) container rule: the only container, or the named one, which must exist. */
+export function chooseContainer(pod: V1Pod, name: string, container: string | undefined): string {
   const containers = pod.spec?.containers ?? [];
   const inits = pod.spec?.initContainers ?? [];
   if (container) {
@@ -102,7 +110,7 @@ function preferredAddress(node: V1Node): string {
 }
 
 /** An error that is no API Status: kube-apiserver answers 500 with no reason and the error's text. */
-class UnknownStatusError extends ApiError {
+export class UnknownStatusError extends ApiError {
   constructor(message: string) {
     super(500, 'InternalError', message);
   }

@@ -8,6 +8,7 @@ import { realClock } from '../../agent/clock/real-clock.js';
 import type { Journal } from '../journal/journal.js';
 import { FaultInjector, type FaultRule } from './faults.js';
 import { createHandlers, type ActiveWatch } from './handlers.js';
+import { servePodExecUpgrade } from './pod-exec.js';
 import { createRequestListener } from './http-adapter.js';
 import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { ApiRegistry } from './registry.js';
@@ -114,6 +115,8 @@ export async function startMockApiServer(options: MockApiServerOptions = {}): Pr
     ? createHttpsServer({ key: certificates.keyPem, cert: certificates.certPem }, listener)
     : createHttpServer(listener);
   server.keepAliveTimeout = 30_000;
+  // Connection upgrades (kubectl exec's WebSocket) bypass the msw handlers: pods/exec proxies them to the kubelet.
+  server.on('upgrade', (req, socket, head: Buffer) => servePodExecUpgrade({ registry, journal: options.journal, token }, req, socket, head));
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
