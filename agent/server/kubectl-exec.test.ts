@@ -1,0 +1,150 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { Exec, KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { match } from '../../fakes/journal/journal.js';
+import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+
+/**
+ * `kubectl exec` as a person runs it after `kubelet-harness up`: the official kubectl (WebSocket,
+ * v5.channel.k8s.io) against the embedded node: mock API server pods/exec → the agent's kubelet
+ * server /exec → CRI Exec → the fake runtime's streaming server. Also @kubernetes/client-node's Exec.
+ * Without kubectl these tests fail and say how to get it.
+ */
+const run = promisify(execFile);
+const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
+
+let node: EmbeddedNode;
+let dir: string;
+let kubeconfig: string;
+
+async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** kubectl with `input` piped to its stdin (then closed). */
+function kubectlWithInput(input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill(), 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+async function podWhere(name: string, what: string, ok: (pod: V1Pod) => boolean, timeoutMs = 30_000): Promise<V1Pod> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pod = node.api.registry.store.get('pods', 'default', name)?.object as V1Pod | undefined;
+    if (pod && ok(pod)) return pod;
+    if (Date.now() > deadline) throw new Error(`pod ${name}: timed out waiting until ${what}; status: ${JSON.stringify(pod?.status)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const running = (pod: V1Pod): boolean => (pod.status?.containerStatuses ?? []).length > 0 && pod.status!.containerStatuses!.every((c) => c.state?.running);
+
+const MANIFEST = `
+apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'echo main > /tmp/who; sleep 3600']}
+  - {name: side, image: busybox, command: [sh, -c, 'echo side > /tmp/who; sleep 3600']}
+`;
+
+beforeAll(async () => {
+  if (!existsSync(KUBECTL)) {
+    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'kubectl-exec-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig, csi: false });
+  await writeFile(join(dir, 'pods.yaml'), MANIFEST);
+  const applied = await kubectl('apply', '-f', join(dir, 'pods.yaml'));
+  expect(applied.stderr).toBe('');
+  await podWhere('shell', 'both containers run', running);
+}, 60_000);
+
+afterAll(async () => {
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('kubectl exec against the embedded node', () => {
+  it("prints the command's stdout and stderr and exits with its status", async () => {
+    const result = await kubectl('exec', 'shell', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3');
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('out\n');
+    expect(result.stderr).toBe('err\ncommand terminated with exit code 3\n');
+    // Through all three hops: the API server's pods/exec, CRI Exec, the runtime's stream.
+    expect(node.journal.entries(match('apiserver', 'get pods/exec')).at(-1)?.response).toEqual({ code: 101 });
+    expect(node.journal.entries(match('cri', 'Exec')).at(-1)?.request).toMatchObject({ cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true, stdin: false });
+    expect(node.journal.entries(match('cri', 'ExecSessionEnded')).at(-1)).toMatchObject({ request: { protocol: 'v5.channel.k8s.io' }, response: { exitCode: 3 } });
+  });
+
+  it('runs in the container -c names, the first one by default, seeing what that container wrote', async () => {
+    expect(await kubectl('exec', 'shell', '-c', 'side', '--', 'cat', '/tmp/who')).toEqual({ code: 0, stdout: 'side\n', stderr: '' });
+    const defaulted = await kubectl('exec', 'shell', '--', 'cat', '/tmp/who');
+    expect(defaulted.stdout).toBe('main\n');
+    expect(defaulted.stderr).toContain('Defaulted container "main" out of: main, side');
+  });
+
+  it('passes piped stdin with -i, ending it when the input ends', async () => {
+    const result = await kubectlWithInput('first\nsecond\n', 'exec', '-i', 'shell', '-c', 'main', '--', 'sh', '-c', 'cat > /tmp/in; echo got; cat /tmp/in');
+    expect(result).toEqual({ code: 0, stdout: 'got\nfirst\nsecond\n', stderr: '' });
+    // sh reading its script from stdin, as `kubectl exec -i POD -- sh < script.sh` does.
+    expect(await kubectlWithInput('echo from script\nexit 5\n', 'exec', '-i', 'shell', '-c', 'main', '--', 'sh')).toEqual({
+      code: 5,
+      stdout: 'from script\n',
+      stderr: 'command terminated with exit code 5\n',
+    });
+  });
+
+  it("reports an unknown container and executable as upstream's do", async () => {
+    const container = await kubectl('exec', 'shell', '-c', 'nope', '--', 'true');
+    expect(container.code).toBe(1);
+    expect(container.stderr).toContain('container nope is not valid for pod shell');
+    const missing = await kubectl('exec', 'shell', '-c', 'main', '--', 'nosuchcmd');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error executing command in container: failed to exec in container: .*exec: "nosuchcmd": executable file not found in \$PATH/);
+  });
+});
+
+describe("@kubernetes/client-node's Exec against the embedded node", () => {
+  it('streams stdout and stderr and reports the Status with the exit code', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(kc).exec('default', 'shell', 'side', ['sh', '-c', 'cat /tmp/who; echo oops >&2; exit 7'], stdout, stderr, null, false, resolve).catch(reject);
+    });
+    expect({ out, err }).toEqual({ out: 'side\n', err: 'oops\n' });
+    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
+  });
+});
