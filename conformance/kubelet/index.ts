@@ -7,6 +7,7 @@ import { kubeletSidecarTerminationSuite } from './sidecar-termination.js';
 import { kubeletPodHostnamesSuite } from './pod-hostnames.js';
 import { kubeletContainerLogsSuite } from './container-logs.js';
 import { kubeletEphemeralContainersSuite } from './ephemeral-containers.js';
+import { kubeletExecSuite } from './exec.js';
 
 /** The kubelet-level suites: the reference agent run against the target's runtime. */
-export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite, kubeletPodHostnamesSuite, kubeletEphemeralContainersSuite, kubeletContainerLogsSuite];
+export const kubeletSuites: readonly Suite[] = [kubeletOrderingSuite, kubeletNodeSuite, kubeletContainerFilesSuite, kubeletPodCgroupsSuite, kubeletSidecarTerminationSuite, kubeletPodHostnamesSuite, kubeletEphemeralContainersSuite, kubeletContainerLogsSuite, kubeletExecSuite];
