@@ -177,3 +177,46 @@ describe('runtime status ordering', () => {
     expect(sortNewestFirst([older, newer]).map((c) => c.id)).toEqual(['aaa', 'zzz']);
   });
 });
+
+describe('computePodActions with in-place resize', () => {
+  const resized = container('app');
+  const sidecar = container('side', { restartPolicy: 'Always' });
+
+  it('lists a running container to update in place and keeps the pod', () => {
+    const p = pod({ containers: [resized] });
+    const actions = computePodActions(p, runtime([sandbox()], [ctr(resized, 'running')]), undefined, () => 'update');
+    expect(actions.containersToUpdate).toEqual(['app']);
+    expect(actions.containersToKill).toEqual([]);
+    expect(actions.killPod).toBe(false);
+  });
+
+  it('kills and restarts a container whose resize requires a restart, even with restartPolicy Never', () => {
+    const p = pod({ containers: [resized], restartPolicy: 'Never' });
+    const running = ctr(resized, 'running');
+    const actions = computePodActions(p, runtime([sandbox()], [running]), undefined, () => 'restart');
+    expect(actions.containersToKill).toEqual([{ containerId: running.id, name: 'app', message: 'Container app resize requires restart', reason: '', isInit: false }]);
+    expect(actions.containersToStart).toEqual([0]);
+    expect(actions.containersToUpdate).toEqual([]);
+    expect(actions.killPod).toBe(false);
+  });
+
+  it('resizes a running sidecar like a regular container', () => {
+    const p = pod({ initContainers: [sidecar], containers: [resized] });
+    const rt = runtime([sandbox()], [ctr(sidecar, 'running'), ctr(resized, 'running')]);
+    const update = computePodActions(p, rt, undefined, (c) => (c.name === 'side' ? 'update' : 'none'));
+    expect(update.containersToUpdate).toEqual(['side']);
+    const restart = computePodActions(p, rt, undefined, (c) => (c.name === 'side' ? 'restart' : 'none'));
+    expect(restart.containersToKill.map((k) => [k.name, k.message, k.isInit])).toEqual([['side', 'Init container side resize requires restart', true]]);
+    expect(restart.initContainersToStart).toEqual([0]);
+  });
+
+  it('does not consult resize for a container that is not running', () => {
+    const p = pod({ containers: [resized] });
+    const asked: string[] = [];
+    computePodActions(p, runtime([sandbox()], [ctr(resized, 'exited', { exitCode: 1 })]), undefined, (c) => {
+      asked.push(c.name);
+      return 'update';
+    });
+    expect(asked).toEqual([]);
+  });
+});
