@@ -115,6 +115,8 @@ export { ContainerLogManager, type ContainerLogManagerOptions } from './logs/ind
 export { readLogs, newLogOptions, decodePodLogQuery, validatePodLogOptions, type LogOptions, type PodLogOptions } from './logs/index.js';
 export { startKubeletServer, type KubeletServer, type KubeletServerOptions } from './server/kubelet-server.js';
 export { containerForLogs } from './server/container-log-status.js';
+export { execUrl, parseExecPath, streamOptions, type ExecHost, type ExecTarget, type StreamOptions } from './server/exec.js';
+export { proxyUpgrade } from './server/upgrade-proxy.js';
 // Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
 export {
   loadKubeletConfig,
@@ -141,6 +143,10 @@ export {
   type FaultRule as FakeCriFaultRule,
   type FaultEffect as FakeCriFaultEffect,
   type ImagePullRule,
+  runChannelExec,
+  UpgradeRefused,
+  type ChannelExecOptions,
+  type ChannelExecResult,
 } from '../fakes/cri/index.js';
 export { installCniPlugin } from '../fakes/cni/install.js';
 export { startMockApiServer, KUBE_APISERVER_MAX_BODY_BYTES, type MockApiServer, type MockApiServerOptions, type WatchFaults } from '../fakes/apiserver/server.js';

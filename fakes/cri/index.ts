@@ -8,3 +8,5 @@ export { decideBehaviour, CONTAINER_PORTS_ANNOTATION, type ContainerBehaviour } 
 export { parseCriLogLine } from './cri-log.js';
 export { openFakeCriTarget, FAKE_TEST_IMAGES } from './conformance-target.js';
 export { Code as GrpcCode, CriError as FakeCriError } from './errors.js';
+export { startStreamingServer, type StreamingServer, type StreamingServerOptions, type ExecStreamRequest, type ExecStreams } from './streaming-server.js';
+export { runChannelExec, UpgradeRefused, type ChannelExecOptions, type ChannelExecResult } from './streaming-client.js';
