@@ -65,6 +65,28 @@ describe('JsonLineWatch', () => {
     expect(r.doneCalls).toBe(1);
   });
 
+  it('speaks TLS with the kubeconfig\'s CA and bearer token', async () => {
+    api = await startMockApiServer({ tls: true, token: true });
+    const pods = api.registry.type('', 'pods');
+    const r = recorder();
+    const abort = await new JsonLineWatch(config(api)).watch('/api/v1/pods', { resourceVersion: String(api.store.resourceVersion) }, r.onEvent, r.onDone);
+    api.registry.create(pods, 'default', pod('secure', 'n1'));
+    await until(() => r.events.length >= 1);
+    expect(r.events).toEqual([['ADDED', 'secure']]);
+    abort.abort();
+    expect(await r.done).toBeNull();
+  });
+
+  it('is refused without the token', async () => {
+    api = await startMockApiServer({ tls: true, token: true });
+    const kc = config(api);
+    const user = kc.getCurrentUser();
+    if (user) (user as { token?: string }).token = 'wrong';
+    const r = recorder();
+    await new JsonLineWatch(kc).watch('/api/v1/pods', {}, r.onEvent, r.onDone);
+    expect(await r.done).toMatchObject({ statusCode: 401 });
+  });
+
   it('ends with an error carrying the HTTP status when the server refuses the watch', async () => {
     api = await startMockApiServer();
     const r = recorder();
