@@ -62,6 +62,7 @@ export function register(program: Command): void {
           `  kubectl --kubeconfig ${kubeconfigPath} apply -f pod.yaml`,
           `  kubectl --kubeconfig ${kubeconfigPath} get pods -o wide`,
           `  kubectl --kubeconfig ${kubeconfigPath} logs -f POD`,
+          `  kubectl --kubeconfig ${kubeconfigPath} exec POD -- sh -c 'echo hello'`,
           '',
         ].join('\n'),
       );
