@@ -54,6 +54,8 @@ export async function startHealthAndMetricsServer(options: HealthAndMetricsServe
     url: `http://${urlHost}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        // Idempotent: a stopped agent may be stopped again (its owner's close after an explicit stop).
+        if (!server.listening) return resolve();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -147,4 +147,11 @@ describe('the kubelet server', () => {
     server = undefined;
     expect(await ended).toBe('one\ntwo\nthree\n');
   });
+
+  it('can be closed again after it closed, as an agent stopped twice closes it', async () => {
+    const node = await start();
+    await node.server.close();
+    server = undefined;
+    await expect(node.server.close()).resolves.toBeUndefined();
+  });
 });

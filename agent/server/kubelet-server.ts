@@ -73,6 +73,8 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
       new Promise<void>((resolve, reject) => {
         for (const s of streams) s.abort();
         for (const s of upgraded) s.destroy();
+        // Idempotent: a stopped agent may be stopped again (its owner's close after an explicit stop).
+        if (!server.listening) return resolve();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
