@@ -104,4 +104,54 @@ export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
       }
     },
   },
+  {
+    title: 'a memory limit raised through pods/resize is applied in place (resizePolicy NotRequired), and the container keeps running',
+    timeoutMs: 90_000,
+    divergence: { fake: 'the fake runtime makes no container cgroups: only the runtime-reported limit is checked' },
+    run: async (ctx: SpecContext) => {
+      const agent = await startAgent(ctx);
+      const cgroups = agent.kubelet.podCgroups?.cgroups;
+      assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
+      const name = ctx.uniqueName('kh-resize-mem');
+      await createPod(agent, {
+        metadata: { name },
+        spec: {
+          containers: [
+            shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
+              resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+            }),
+          ],
+          terminationGracePeriodSeconds: 1,
+        },
+      });
+      const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+      const id = containerIdOf(running);
+      await agent.core.patchNamespacedPodResize({
+        name,
+        namespace: agent.namespace,
+        body: [{ op: 'replace', path: '/spec/containers/0/resources/limits/memory', value: '128Mi' }],
+      });
+      const resized = await waitForPod(ctx, agent, name, 'memory resize applied or failed', (p) => {
+        const cs = p.status?.containerStatuses?.[0];
+        const progress = (p.status?.conditions ?? []).find((c) => c.type === 'PodResizeInProgress');
+        return (cs?.resources?.limits?.['memory'] === '128Mi' && progress === undefined) || progress?.reason === 'Error';
+      });
+      const progress = (resized.status?.conditions ?? []).find((c) => c.type === 'PodResizeInProgress');
+      assert.equal(progress, undefined, `no resize error (${progress?.message ?? ''})`);
+      const cs = resized.status!.containerStatuses![0]!;
+      assert.equal(cs.restartCount, 0, 'no restart');
+      assert.equal(containerIdOf(resized), id, 'the same container');
+      const linux = (await agent.kubelet.cri.containerStatus({ containerId: id, verbose: false })).status?.resources?.linux;
+      ctx.log(`runtime-reported resources after: ${JSON.stringify(linux ?? null)}`);
+      assert.equal(Number(linux?.memoryLimitInBytes), 128 * MiB, 'the runtime reports the new memory limit');
+      if (ctx.target.kind !== 'fake') {
+        const dir = join(cgroups.path(['kubepods', 'burstable', `pod${resized.metadata!.uid!}`], 'memory'), id);
+        const seen = cgroups.version === 2 ? read(dir, 'memory.max') : read(dir, 'memory.limit_in_bytes');
+        ctx.log(`container memory limit after: ${seen}`);
+        assert.equal(seen, String(128 * MiB), "the container's cgroup carries the new memory limit");
+      }
+    },
+  },
 ]);
+
+const MiB = 1024 * 1024;
