@@ -193,3 +193,17 @@ export { parseStaticPodManifest } from './staticpods/manifest.js';
 export { relistDiff, type PlegEvent } from './pleg/relist-diff.js';
 export { Kubelet, KUBELET_VERSION, type KubeletOptions } from './kubelet.js';
 export { startEmbeddedNode, FAKE_CSI_DRIVER, type EmbeddedNode, type EmbeddedNodeOptions } from './embedded-node.js';
+export {
+  planPodResize,
+  resizeDecision,
+  changedResources,
+  desiredResources,
+  isResizeInProgress,
+  requiresRestart,
+  type ResizeStep,
+  type ResizeDecision,
+  type ResizeResource,
+} from './kuberuntime/pod-resize.js';
+export { allocationFromPod, podWithAllocation, resizeRequested, resizeFeasibility, type PodAllocation, type ResizeFeasibility } from './allocation/allocation.js';
+export { applyResizeStatus, appliedResources, POD_RESIZE_PENDING, POD_RESIZE_IN_PROGRESS } from './allocation/resize-status.js';
+export { AllocationManager, RESIZE_EVENTS } from './allocation/allocation-manager.js';
