@@ -179,6 +179,11 @@ export class AllocationManager {
     }
   }
 
+  /** A resize was allocated and the runtime has not been seen to apply it yet. */
+  resizeInProgress(uid: string): boolean {
+    return this.inProgress.has(uid);
+  }
+
   /** PodResizePending / PodResizeInProgress as they stand for the pod. */
   conditions(uid: string): V1PodCondition[] {
     const out: V1PodCondition[] = [];
@@ -222,6 +227,8 @@ export function podResizeHooks(manager: AllocationManager, resources: () => CriR
   return {
     allocatedPod: (pod) => manager.allocatedPod(pod),
     observe(pod, runtime, resizeError) {
+      // Most syncs have no resize to follow: nothing to compare then.
+      if (resizeError === undefined && !manager.resizeInProgress(podUid(pod))) return;
       let still = false;
       try {
         still = isResizeInProgress(manager.allocatedPod(pod), runtime, resources());

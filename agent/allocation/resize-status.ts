@@ -17,8 +17,20 @@ import type { PodAllocation } from './allocation.js';
 export const POD_RESIZE_PENDING = 'PodResizePending';
 export const POD_RESIZE_IN_PROGRESS = 'PodResizeInProgress';
 
+/** Status generation asks for every running container on every sync: kept per allocation object and figures. */
+const appliedCache = new WeakMap<V1ResourceRequirements, { readonly key: string; readonly value: V1ResourceRequirements }>();
+
 /** `resources` of a running container from the runtime's settings, defaulting to the allocation. */
 export function appliedResources(allocated: V1ResourceRequirements, actual: RuntimeContainerResources | undefined, field: string): V1ResourceRequirements {
+  const key = actual === undefined ? '' : `${actual.cpuShares}/${actual.cpuQuota}/${actual.cpuPeriod}/${actual.memoryLimitInBytes}`;
+  const hit = appliedCache.get(allocated);
+  if (hit !== undefined && hit.key === key) return structuredClone(hit.value);
+  const value = computeApplied(allocated, actual, field);
+  appliedCache.set(allocated, { key, value });
+  return structuredClone(value);
+}
+
+function computeApplied(allocated: V1ResourceRequirements, actual: RuntimeContainerResources | undefined, field: string): V1ResourceRequirements {
   const requests: Record<string, string> = { ...(allocated.requests ?? {}) };
   const limits: Record<string, string> = { ...(allocated.limits ?? {}) };
   if (actual !== undefined) {

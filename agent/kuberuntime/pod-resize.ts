@@ -44,9 +44,21 @@ export function requiresRestart(container: V1Container, resource: ResizeResource
   return (container.resizePolicy ?? []).some((p) => p.resourceName === resource && p.restartPolicy === 'RestartContainer');
 }
 
+/**
+ * Every sync asks this for every running container: pod objects are values (a spec change brings a new
+ * one), so the answer is kept per pod, container and options object.
+ */
+const desiredCache = new WeakMap<V1Pod, WeakMap<V1Container, { readonly options: CriResourceOptions; readonly value: ResizableResources }>>();
+
 /** The CRI settings the allocated spec asks for (the same computation CreateContainer uses). */
 export function desiredResources(pod: V1Pod, container: V1Container, options: CriResourceOptions): ResizableResources {
-  return pick(containerLinuxResources(pod, container, options));
+  let byContainer = desiredCache.get(pod);
+  const hit = byContainer?.get(container);
+  if (hit !== undefined && hit.options === options) return hit.value;
+  const value = pick(containerLinuxResources(pod, container, options));
+  if (byContainer === undefined) desiredCache.set(pod, (byContainer = new WeakMap()));
+  byContainer.set(container, { options, value });
+  return value;
 }
 
 /**
