@@ -47,8 +47,11 @@ export class LoadClient {
     });
   }
 
-  /** Streams a watch (`path` with watch=true), calling `onObject` with each event's object until `stop`. */
-  watch(path: string, onObject: (type: string, object: V1Pod) => void): { stop(): void; started: Promise<void> } {
+  /**
+   * Streams a watch (`path` with watch=true), calling `onObject` with each event's object until `stop`;
+   * lines for which `wanted(line)` is false are skipped unparsed (the load shares the API server's thread).
+   */
+  watch(path: string, onObject: (type: string, object: V1Pod) => void, wanted: (line: string) => boolean = () => true): { stop(): void; started: Promise<void> } {
     let response: IncomingMessage | undefined;
     const req = request({ host: this.base.hostname, port: this.base.port, path, method: 'GET' });
     const started = new Promise<void>((resolve, reject) => {
@@ -61,7 +64,7 @@ export class LoadClient {
           const lines = (rest + chunk).split('\n');
           rest = lines.pop() ?? '';
           for (const line of lines) {
-            if (line === '') continue;
+            if (line === '' || !wanted(line)) continue;
             const event = JSON.parse(line) as { type: string; object: V1Pod };
             onObject(event.type, event.object);
           }
@@ -94,14 +97,19 @@ export class RunningWatcher {
   constructor(private readonly client: LoadClient) {}
 
   async start(): Promise<void> {
-    const stream = this.client.watch('/api/v1/pods?watch=true&allowWatchBookmarks=false', (type, p) => {
-      if (type !== 'ADDED' && type !== 'MODIFIED') return;
-      const name = p.metadata?.name ?? '';
-      if (this.done.has(name) || !allRunning(p)) return;
-      this.done.add(name);
-      this.waiters.get(name)?.();
-      this.waiters.delete(name);
-    });
+    const stream = this.client.watch(
+      '/api/v1/pods?watch=true&allowWatchBookmarks=false',
+      (type, p) => {
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
+        const name = p.metadata?.name ?? '';
+        if (this.done.has(name) || !allRunning(p)) return;
+        this.done.add(name);
+        this.waiters.get(name)?.();
+        this.waiters.delete(name);
+      },
+      // Most events are of pods not running yet: only a line naming the Running phase can matter.
+      (line) => line.includes('"phase":"Running"'),
+    );
     this.stream = stream;
     await stream.started;
   }

@@ -7,10 +7,11 @@
  *
  * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
  * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_CPU_WINDOW_S=30,
- * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_TIMELINE=1 prints the burst per 50 ms; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and
+ * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_TIMELINE=1 prints the burst per 50 ms; TMPDIR for the
+ * agent's root directory and pod logs; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and
  * of the burst, one per thread: agent-idle, main-idle, agent-burst, main-burst .cpuprofile)
  */
-import { mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -76,6 +77,19 @@ async function rawPodStart(cri: CriClient, image: string, logDir: string, i: num
   );
   await timedCall(times, 'start_container', () => cri.startContainer({ containerId }));
   return { ms: clock.monotonic() - start, sandbox: podSandboxId };
+}
+
+/**
+ * Mean microseconds to create (and close) a new file under `dir`: the kernel's share of each pod start
+ * (the agent's /etc/hosts and termination-log files, the runtime's log file), which on this VM's
+ * journal-less ext4 grows with other processes' recent deletions. The files stay until `dir` goes.
+ */
+function fileCreateMicros(dir: string, label: string, files = 100): number {
+  const probe = join(dir, `file-probe-${label}`);
+  mkdirSync(probe);
+  const start = clock.monotonic();
+  for (let i = 0; i < files; i++) closeSync(openSync(join(probe, `${i}`), 'a', 0o640));
+  return ((clock.monotonic() - start) / files) * 1000;
 }
 
 async function removeSandboxes(cri: CriClient, ids: readonly string[]): Promise<void> {
@@ -296,6 +310,10 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
 
     let burstFigures: Figures['burst'];
     if (rt.kind === 'fake') {
+      console.log(
+        `file creation under ${tmpdir()} (the agent's root and pod logs): ${fileCreateMicros(logDir, 'burst').toFixed(0)} µs per file` +
+          ' (TMPDIR=/dev/shm keeps the disk out of the burst)',
+      );
       const names = Array.from({ length: burst }, (_, i) => `burst-${i}`);
       // One waiter per name (the watcher keeps one): it also stamps the timeline.
       const seenRunning: number[] = [];
