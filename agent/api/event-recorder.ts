@@ -10,6 +10,17 @@ import { toApiTime } from '../status/merge.js';
  * bump `count` and `lastTimestamp` of the existing Event instead of creating a new one. Writes are
  * queued and sent one at a time so recording never blocks the caller.
  */
+
+/** client-go's EventCorrelator remembers this many distinct events (maxLruCacheEntries), least recently used out. */
+export const EVENT_CACHE_ENTRIES = 4096;
+
+interface SeenEvent {
+  readonly name: string;
+  readonly namespace: string;
+  count: number;
+  /** The Event as first created, to create it again if the API server no longer has it. */
+  readonly body: CoreV1Event;
+}
 export interface EventRateLimit {
   /** eventRecordQPS: sustained writes per second; 0 = unlimited. */
   readonly qps: number;
@@ -20,7 +31,8 @@ export interface EventRateLimit {
 }
 
 export class ApiEventRecorder implements EventRecorder {
-  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  /** Insertion order is recency: a hit moves its key to the end, the first key is the one to evict. */
+  private readonly seen = new Map<string, SeenEvent>();
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private seq = 0;
@@ -63,17 +75,24 @@ export class ApiEventRecorder implements EventRecorder {
     const now = toApiTime(this.clock.now());
     const existing = this.seen.get(key);
     if (existing) {
+      this.seen.delete(key);
+      this.seen.set(key, existing);
       existing.count++;
       const { name, count } = existing;
       const patch = { count, lastTimestamp: now };
       this.enqueue(async () => {
-        if (this.writer) await this.writer.send('PATCH', `${eventsPath(existing.namespace)}/${encodeURIComponent(name)}`, patch, 'application/merge-patch+json');
-        else await this.clients.core.patchNamespacedEvent({ name, namespace: existing.namespace, body: patch }, mergePatch);
+        try {
+          if (this.writer) await this.writer.send('PATCH', `${eventsPath(existing.namespace)}/${encodeURIComponent(name)}`, patch, 'application/merge-patch+json');
+          else await this.clients.core.patchNamespacedEvent({ name, namespace: existing.namespace, body: patch }, mergePatch);
+        } catch (e) {
+          // As client-go: the Event may have expired (the API server's event TTL); create it again, counted.
+          if (httpCode(e) !== 404) throw e;
+          await this.create(existing.namespace, { ...existing.body, ...patch } as unknown as CoreV1Event);
+        }
       });
       return;
     }
     const name = `${ref.name}.${(this.clock.now() * 1000 + (this.seq++ % 1000)).toString(16)}`;
-    this.seen.set(key, { name, namespace, count: 1, first: now });
     const body = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -96,10 +115,14 @@ export class ApiEventRecorder implements EventRecorder {
       reportingComponent: this.component.component,
       reportingInstance: this.component.host,
     } as unknown as CoreV1Event;
-    this.enqueue(async () => {
-      if (this.writer) await this.writer.send('POST', eventsPath(namespace), body);
-      else await this.clients.core.createNamespacedEvent({ namespace, body });
-    });
+    this.seen.set(key, { name, namespace, count: 1, body });
+    if (this.seen.size > EVENT_CACHE_ENTRIES) this.seen.delete(this.seen.keys().next().value as string);
+    this.enqueue(() => this.create(namespace, body));
+  }
+
+  private async create(namespace: string, body: CoreV1Event): Promise<void> {
+    if (this.writer) await this.writer.send('POST', eventsPath(namespace), body);
+    else await this.clients.core.createNamespacedEvent({ namespace, body });
   }
 
   /** Closes the idle keep-alive connections of the event writes (after flush()). */
