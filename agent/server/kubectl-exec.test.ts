@@ -94,9 +94,7 @@ afterAll(async () => {
 describe('kubectl exec against the embedded node', () => {
   it("prints the command's stdout and stderr and exits with its status", async () => {
     const result = await kubectl('exec', 'shell', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3');
-    expect(result.code).toBe(3);
-    expect(result.stdout).toBe('out\n');
-    expect(result.stderr).toBe('err\ncommand terminated with exit code 3\n');
+    expect(result).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\ncommand terminated with exit code 3\n' });
     // Through all three hops: the API server's pods/exec, CRI Exec, the runtime's stream.
     expect(node.journal.entries(match('apiserver', 'get pods/exec')).at(-1)?.response).toEqual({ code: 101 });
     expect(node.journal.entries(match('cri', 'Exec')).at(-1)?.request).toMatchObject({ cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true, stdin: false });

@@ -49,7 +49,9 @@ export function proxyUpgrade(req: IncomingMessage, client: Duplex, head: Buffer,
     if (!connected) options.onDialError(err);
     else client.destroy();
   });
-  backend.on('close', () => client.destroy());
+  // A backend that finished cleanly has its last bytes (the error channel, the close frame) flushed to the
+  // client before the client side ends; destroying here could drop them.
+  backend.on('close', (hadError) => (hadError ? client.destroy() : client.end()));
   client.on('error', () => backend.destroy());
   client.on('close', () => backend.destroy());
 }
