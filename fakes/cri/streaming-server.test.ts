@@ -3,7 +3,9 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.js';
 import { CriError } from '../../agent/runtime/rpc-error.js';
 import { match } from '../journal/journal.js';
@@ -164,5 +166,38 @@ describe('CRI Exec on the fake runtime', () => {
     await cri.stopContainer({ containerId, timeout: 0 });
     const result = await pending;
     expect(result.exitCode).toBe(137);
+  });
+
+  it('survives arbitrary client messages: garbage is ignored, the session still ends with its status', async () => {
+    const { cri, containerId } = await running();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 12 }),
+        fc.constantFrom('v5.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io'),
+        fc.boolean(),
+        async (messages, protocol, asText) => {
+          const { url } = await cri.exec({ containerId, cmd: ['sh', '-c', 'echo up; sleep 0.05; exit 6'], stdin: true, stdout: true, stderr: true });
+          const ws = new WebSocket(url.replace(/^http/, 'ws'), [protocol]);
+          let closed = false;
+          let frames = 0;
+          ws.on('message', () => frames++);
+          await new Promise<void>((resolve, reject) => {
+            ws.on('open', () => {
+              for (const m of messages) ws.send(Buffer.from(m), { binary: !asText });
+            });
+            ws.on('close', (code) => {
+              closed = code === 1000;
+              resolve();
+            });
+            ws.on('error', reject);
+          });
+          // The ready message, stdout, and the outcome at least (v1 reports a failure too).
+          return closed && frames >= 3;
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // The runtime still serves exec afterwards.
+    expect((await runChannelExec((await cri.exec({ containerId, cmd: ['true'], stdout: true })).url)).exitCode).toBe(0);
   });
 });

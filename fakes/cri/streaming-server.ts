@@ -74,7 +74,9 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   const cache = new StreamTokenCache<ExecStreamRequest>(options.clock);
   const sessions = new Set<WebSocket>();
   const sockets = new Set<Socket>();
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => negotiate([...offered])?.name || false });
+  // Text messages are not checked for UTF-8, as Go's websocket package does not: their bytes are decoded
+  // by the channel protocol like any other.
+  const wss = new WebSocketServer({ noServer: true, skipUTF8Validation: true, handleProtocols: (offered) => negotiate([...offered])?.name || false });
 
   const server = createServer((req, res) => plainRequest(req, res, cache));
   server.on('connection', (socket: Socket) => {
@@ -100,6 +102,8 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     wss.handleUpgrade(req, socket, head, (ws) => {
       sessions.add(ws);
       ws.once('close', () => sessions.delete(ws));
+      // A protocol violation by the client closes its session (ws answers it); nothing else is affected.
+      ws.on('error', () => ws.terminate());
       void runSession(ws, protocol, request.exec, options);
     });
   });
