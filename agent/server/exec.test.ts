@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeCri } from '../../fakes/cri/server.js';
+import { startFakeCri, type FakeCri } from '../../fakes/cri/server.js';
+import { match } from '../../fakes/journal/journal.js';
 import { runChannelExec, UpgradeRefused } from '../../fakes/cri/streaming-client.js';
 import { realClock } from '../clock/real-clock.js';
 import { createCriClient, type CriClient } from '../runtime/cri-client.js';
@@ -18,7 +19,7 @@ afterEach(async () => {
 const POD: V1Pod = { metadata: { namespace: 'default', name: 'web', uid: 'uid-web' }, spec: { containers: [{ name: 'app' }, { name: 'done' }] } };
 
 /** A kubelet server over a fake runtime running pod default/web: app runs, done has exited. */
-async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: string }> {
+async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: string; fake: FakeCri }> {
   const fake = await startFakeCri();
   cleanups.push(() => fake.close());
   const cri = createCriClient({ runtimeEndpoint: fake.endpoint, timeoutMs: 5_000 });
@@ -52,7 +53,7 @@ async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: 
     exec: { cri, podByName: (ns, name) => (ns === 'default' && name === 'web' ? POD : undefined) },
   });
   cleanups.push(() => server.close());
-  return { server, cri, appId };
+  return { server, cri, appId, fake };
 }
 
 function execPath(path: string, command: string[], streams: string): string {
@@ -97,6 +98,28 @@ describe("the kubelet server's /exec", () => {
     await expect(runChannelExec(server.url + execPath('/exec/default/web/app', ['true'], 'stdout=1'), { protocols: ['v9.channel.k8s.io'] })).rejects.toEqual(
       new UpgradeRefused(403, ''),
     );
+  });
+});
+
+describe("the kubelet server's /exec, continued", () => {
+  it('refuses a malformed path escape with 400', async () => {
+    const { server } = await setup();
+    await expect(runChannelExec(server.url + execPath('/exec/default/w%ZZ/app', ['true'], 'stdout=1'))).rejects.toEqual(
+      new UpgradeRefused(400, '400 Bad Request: invalid URL escape'),
+    );
+  });
+
+  it('ends streams in flight when it closes, and the exec dies with its stream', async () => {
+    const { server, cri, appId, fake } = await setup();
+    const pending = runChannelExec(server.url + execPath('/exec/default/web/app', ['sh', '-c', 'echo started; sleep 3600'], 'stdout=1'));
+    await new Promise((r) => setTimeout(r, 200));
+    await server.close();
+    const result = await pending;
+    expect(result).toMatchObject({ stdout: 'started\n', exitCode: null });
+    // The runtime's exec went away with the connection (killed: 128 + SIGKILL); the container itself still runs.
+    await fake.journal.waitFor(match('cri', 'ExecSessionEnded'), AbortSignal.timeout(5_000));
+    expect(fake.journal.entries(match('cri', 'ExecSessionEnded'))).toMatchObject([{ response: { exitCode: 137 } }]);
+    expect((await cri.containerStatus({ containerId: appId })).status?.state).toBe('CONTAINER_RUNNING');
   });
 });
 
