@@ -119,6 +119,14 @@ describe('kubectl exec against the embedded node', () => {
     });
   });
 
+  it("reaches an ephemeral container that kubectl debug added, in its target's PID namespace", async () => {
+    const debug = await kubectl('debug', 'shell', '--image=busybox', '--target=side', '-c', 'dbg', '--', 'sleep', '3600');
+    expect(debug.code).toBe(0);
+    await podWhere('shell', 'dbg runs', (p) => p.status?.ephemeralContainerStatuses?.find((c) => c.name === 'dbg')?.state?.running !== undefined);
+    const result = await kubectl('exec', 'shell', '-c', 'dbg', '--', 'sh', '-c', 'cat /proc/1/cmdline; echo');
+    expect(result).toEqual({ code: 0, stdout: 'sh\u0000-c\u0000echo side > /tmp/who; sleep 3600\u0000\n', stderr: '' });
+  });
+
   it("reports an unknown container and executable as upstream's do", async () => {
     const container = await kubectl('exec', 'shell', '-c', 'nope', '--', 'true');
     expect(container.code).toBe(1);
