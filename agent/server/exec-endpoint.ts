@@ -28,7 +28,7 @@ export function serveExecUpgrade(host: ExecHost | undefined, req: IncomingMessag
   resolve(host, req, url).then(
     (answer) => {
       if ('status' in answer) {
-        writeRawResponse(socket, answer.status, answer.body);
+        writeRawResponse(socket, answer.status, answer.body, undefined, answer.headers);
         return;
       }
       proxyUpgrade(req, socket, head, answer.url, {
@@ -41,7 +41,7 @@ export function serveExecUpgrade(host: ExecHost | undefined, req: IncomingMessag
 
 export async function serveExecPlain(host: ExecHost | undefined, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const answer = await resolve(host, req, url);
-  const [status, body] = 'status' in answer ? [answer.status, answer.body] : [500, 'Upgrade request required\n'];
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  const [status, body, headers] = 'status' in answer ? [answer.status, answer.body, answer.headers] : [500, 'Upgrade request required\n', undefined];
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   res.end(body);
 }

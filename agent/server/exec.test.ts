@@ -123,6 +123,20 @@ describe("the kubelet server's /exec, continued", () => {
   });
 });
 
+describe('CRI errors at the kubelet', () => {
+  it('map NotFound to 404, ResourceExhausted to 429 with Retry-After, anything else to 500 (streaming.WriteError)', async () => {
+    const { server, fake } = await setup();
+    const url = server.url + execPath('/exec/default/web/app', ['true'], 'stdout=1');
+    fake.faults.add({ method: 'Exec', times: 1, effect: { type: 'error', code: 'NOT_FOUND', message: 'gone' } });
+    await expect(runChannelExec(url)).rejects.toEqual(new UpgradeRefused(404, 'rpc error: code = NotFound desc = gone'));
+    fake.faults.add({ method: 'Exec', times: 1, effect: { type: 'error', code: 'UNAVAILABLE', message: 'down' } });
+    await expect(runChannelExec(url)).rejects.toEqual(new UpgradeRefused(500, 'rpc error: code = Unavailable desc = down'));
+    fake.faults.add({ method: 'Exec', times: 1, effect: { type: 'error', code: 'RESOURCE_EXHAUSTED', message: 'maximum number of in-flight requests exceeded' } });
+    const plain = await fetch(url);
+    expect([plain.status, plain.headers.get('retry-after'), await plain.text()]).toEqual([429, '60', 'rpc error: code = ResourceExhausted desc = maximum number of in-flight requests exceeded']);
+  });
+});
+
 describe('stream options', () => {
   it('count only "1" as on and drop stderr under a TTY', () => {
     expect(streamOptions(new URLSearchParams('stdout=1&stderr=1&tty=1'))).toEqual({ stdin: false, stdout: true, stderr: false, tty: true });

@@ -55,7 +55,7 @@ export function streamOptions(query: URLSearchParams): StreamOptions | { error: 
   return { stdin, stdout, stderr, tty };
 }
 
-export type ExecUrlAnswer = { readonly url: URL } | { readonly status: number; readonly body: string };
+export type ExecUrlAnswer = { readonly url: URL } | { readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string>> };
 
 /**
  * Resolves an exec request to the runtime's streaming URL, or the kubelet's error answer: 400 for the
@@ -81,8 +81,10 @@ export async function execUrl(host: ExecHost, target: ExecTarget, query: URLSear
     return { url: new URL(url) };
   } catch (err) {
     if (err instanceof RpcError) {
-      const status = err.kind === 'NotFound' ? 404 : err.kind === 'ResourceExhausted' ? 429 : 500;
-      return { status, body: `rpc error: code = ${err.kind} desc = ${err.details}` };
+      const body = `rpc error: code = ${err.kind} desc = ${err.details}`;
+      // Too many pending streams: come back when the runtime's tokens (one minute) have expired.
+      if (err.kind === 'ResourceExhausted') return { status: 429, body, headers: { 'Retry-After': '60' } };
+      return { status: err.kind === 'NotFound' ? 404 : 500, body };
     }
     return { status: 500, body: (err as Error).message };
   }

@@ -57,7 +57,13 @@ export function proxyUpgrade(req: IncomingMessage, client: Duplex, head: Buffer,
 }
 
 /** A plain HTTP answer written on a socket that was handed over for an upgrade. */
-export function writeRawResponse(socket: Duplex, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+export function writeRawResponse(
+  socket: Duplex,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const reasons: Record<number, string> = {
     400: 'Bad Request',
     401: 'Unauthorized',
@@ -69,5 +75,8 @@ export function writeRawResponse(socket: Duplex, status: number, body: string, c
     503: 'Service Unavailable',
   };
   const length = Buffer.byteLength(body);
-  socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n${body}`);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }
