@@ -84,14 +84,21 @@ export function nodeRef(nodeName: string): ObjectReference {
   return { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName };
 }
 
-/** Keeps events in memory (tests, and the agent running without an API server). */
+/**
+ * Keeps the newest `limit` events in memory (tests, and the agent running without an API server): the
+ * kubelet records into one for its whole life, so an unbounded list grew with every event.
+ */
 export class MemoryEventRecorder implements EventRecorder {
   readonly events: RecordedEvent[] = [];
   private readonly listeners = new Set<(e: RecordedEvent) => void>();
 
+  constructor(private readonly limit = 10_000) {}
+
   event(ref: ObjectReference, type: EventType, reason: string, message: string, annotations?: EventAnnotations): void {
     const e: RecordedEvent = { ref, type, reason, message, ...(annotations ? { annotations } : {}) };
     this.events.push(e);
+    // Oldest dropped a tenth of the limit at a time, so the copy is paid once per many events.
+    if (this.events.length > this.limit + Math.ceil(this.limit / 10)) this.events.splice(0, this.events.length - this.limit);
     for (const l of this.listeners) l(e);
   }
 
