@@ -6,6 +6,7 @@ import type { RequestHandler } from 'msw';
 import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import type { Journal } from '../journal/journal.js';
+import { EventExpiry, DEFAULT_EVENT_TTL_MS } from './event-ttl.js';
 import { FaultInjector, type FaultRule } from './faults.js';
 import { createHandlers, type ActiveWatch } from './handlers.js';
 import { servePodExecUpgrade } from './pod-exec.js';
@@ -45,6 +46,8 @@ export interface MockApiServerOptions {
   watchMaxPendingBytes?: number;
   /** Skip the built-in namespaces and system priority classes. */
   empty?: boolean;
+  /** How long an Event lives after its last write (kube-apiserver's --event-ttl); default 1 h. */
+  eventTtlMs?: number;
 }
 
 export interface WatchFaults {
@@ -88,6 +91,13 @@ export async function startMockApiServer(options: MockApiServerOptions = {}): Pr
   const store = new ObjectStore(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {});
   const registry = new ApiRegistry(store, clock);
   if (!options.empty) registry.bootstrap();
+  const eventType = registry.type('', 'events');
+  const eventExpiry = new EventExpiry({
+    store,
+    clock,
+    ttlMs: options.eventTtlMs ?? DEFAULT_EVENT_TTL_MS,
+    remove: (namespace, name) => registry.delete(eventType, namespace, name),
+  });
   const watches = new Set<ActiveWatch>();
   const injector = new FaultInjector(options.faultSeed ?? 1);
   const token = options.token === true ? randomBytes(24).toString('hex') : options.token;
@@ -182,6 +192,7 @@ export async function startMockApiServer(options: MockApiServerOptions = {}): Pr
     writeKubeconfig: (path) => writeKubeconfig(path, kubeconfigInput()),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        eventExpiry.stop();
         for (const w of watches) w.session.detach();
         watches.clear();
         server.close(() => resolve());

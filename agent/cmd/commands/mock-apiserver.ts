@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
+import { DEFAULT_EVENT_TTL_MS } from '../../../fakes/apiserver/event-ttl.js';
 import { startMockApiServer } from '../../../fakes/apiserver/server.js';
+import { formatGoDuration, parseGoDuration } from '../../config/duration.js';
 import { integerFlag } from '../integer-flag.js';
 
 interface MockApiServerCliOptions {
@@ -9,6 +11,22 @@ interface MockApiServerCliOptions {
   tls?: boolean;
   token?: string | boolean;
   historyLimit?: string;
+  eventTtl: string;
+}
+
+/**
+ * `--event-ttl` in Go duration syntax, as kube-apiserver takes it (`1h0m0s`, `90s`); must be positive.
+ * @example eventTtlFlag('5m') // 300000
+ */
+export function eventTtlFlag(raw: string): number {
+  let ms: number;
+  try {
+    ms = parseGoDuration(raw);
+  } catch (err) {
+    throw new Error(`--event-ttl: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!(ms > 0)) throw new Error(`--event-ttl must be a positive duration, got "${raw}"`);
+  return ms;
 }
 
 /** `kubelet-harness mock-apiserver`: the mock Kubernetes API server, standalone, until interrupted. */
@@ -22,6 +40,7 @@ export function register(program: Command): void {
     .option('--tls', 'serve HTTPS with a generated CA (needs the openssl CLI)')
     .addOption(new Option('--token [token]', 'require this bearer token (generated when no value is given)'))
     .option('--history-limit <n>', 'changes kept for watches to resume from; older resourceVersions get 410')
+    .option('--event-ttl <duration>', 'how long an Event is kept after its last write, as kube-apiserver\'s --event-ttl', formatGoDuration(DEFAULT_EVENT_TTL_MS))
     .action(async (options: MockApiServerCliOptions) => {
       try {
         await serve(options);
@@ -41,6 +60,7 @@ async function serve(options: MockApiServerCliOptions): Promise<void> {
     ...(options.token === true ? { token: true } : typeof options.token === 'string' ? { token: options.token } : {}),
     ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}),
     ...(options.historyLimit ? { historyLimit: integerFlag('--history-limit', options.historyLimit, 1, 10_000_000) } : {}),
+    eventTtlMs: eventTtlFlag(options.eventTtl),
   });
   process.stdout.write(`mock-apiserver listening on ${server.url}\n`);
   if (server.kubeconfigPath) process.stdout.write(`kubeconfig written to ${server.kubeconfigPath}\n`);
