@@ -54,6 +54,8 @@ export class ContainerProcess {
   private readonly timers: TimerHandle[] = [];
   private readonly listeners: Listener[] = [];
   private oomTimer: TimerHandle | null = null;
+  /** Attached clients: they see what the main program writes from the moment they attach. */
+  private readonly attached = new Set<ShellIo>();
 
   constructor(private readonly ctx: ProcessContext) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -70,7 +72,7 @@ export class ContainerProcess {
         env: b.env,
         clock: ctx.clock,
         control: this.control,
-        io: { stdout: (t) => ctx.logs?.write('stdout', t), stderr: (t) => ctx.logs?.write('stderr', t) },
+        io: { stdout: (t) => this.output('stdout', t), stderr: (t) => this.output('stderr', t) },
         host: this.shellHost(),
         cwd: ctx.cwd,
         hostname: ctx.hostname,
@@ -179,6 +181,25 @@ export class ContainerProcess {
     } finally {
       signal.removeEventListener('abort', kill);
     }
+  }
+
+  /**
+   * CRI Attach: the main program's output from now on, until the container exits (resolves) or
+   * `signal` aborts (the client left).
+   */
+  async attach(io: ShellIo, signal: AbortSignal): Promise<void> {
+    if (this.done) return;
+    this.attached.add(io);
+    try {
+      await Promise.race([this.exited, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    } finally {
+      this.attached.delete(io);
+    }
+  }
+
+  private output(stream: 'stdout' | 'stderr', text: string): void {
+    this.ctx.logs?.write(stream, text);
+    for (const io of this.attached) io[stream](text);
   }
 
   private finish(code: number, oomKilled: boolean): void {

@@ -14,7 +14,8 @@ import { ContainerProcess, type ExitInfo } from './process.js';
 import { valueAt } from './schedule.js';
 import { ContainerFs } from './shell/fs.js';
 import { CommandNotFound, MAX_TIMER_MS } from './shell/interpreter.js';
-import type { ExecStreamRequest, ExecStreams, StreamingServer } from './streaming-server.js';
+import { connect, type Socket } from 'node:net';
+import type { AttachStreamRequest, ExecStreamRequest, ExecStreams, StreamingServer } from './streaming-server.js';
 import type { ExecOutcome } from './streaming-protocol.js';
 import { nowNs } from './time.js';
 import type { ContainerConfig, ContainerStateName, LinuxContainerResources, PodSandboxConfig, SandboxStateName } from './types.js';
@@ -773,6 +774,51 @@ export class FakeRuntime {
       }
       throw err;
     }
+  }
+
+  /**
+   * CRI Attach: containerd's checks (the container exists and runs), the streaming package's (as Exec),
+   * and a single-use URL on which the container's output streams from then on.
+   */
+  attach(req: W.AttachRequest__Output, streaming: StreamingServer): W.AttachResponse {
+    if (!req.containerId) throw invalidArgument('container_id is required');
+    const c = this.findContainer(req.containerId);
+    if (!c) throw notFound(`failed to find container in store: container "${req.containerId}" in store: not found`);
+    if (c.state !== 'CONTAINER_RUNNING' || !c.process) throw unknown(`container is in ${c.state} state`);
+    if (req.tty && req.stderr) throw invalidArgument('tty and stderr cannot both be true');
+    if (!req.stdin && !req.stdout && !req.stderr) throw invalidArgument('one of stdin, stdout, and stderr must be set');
+    return { url: streaming.attachUrl({ containerId: c.id, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr }) };
+  }
+
+  /** An attach session: output until the container exits or the client leaves. Stdin is not fed to the main program. */
+  async runAttach(request: AttachStreamRequest, streams: ExecStreams): Promise<ExecOutcome> {
+    const c = this.findContainer(request.containerId);
+    if (!c || c.state !== 'CONTAINER_RUNNING' || !c.process) return { error: `container is in ${c?.state ?? 'CONTAINER_UNKNOWN'} state` };
+    await c.process.attach(streams, streams.signal);
+    return { exitCode: 0 };
+  }
+
+  /** CRI PortForward: the sandbox must be ready; the URL forwards to its pod IP. */
+  portForward(req: W.PortForwardRequest__Output, streaming: StreamingServer): W.PortForwardResponse {
+    if (!req.podSandboxId) throw invalidArgument('pod_sandbox_id is required');
+    const sandbox = this.findSandbox(req.podSandboxId);
+    if (!sandbox) throw notFound(`failed to find sandbox "${req.podSandboxId}" in store: not found`);
+    if (sandbox.state !== 'SANDBOX_READY') throw unknown('sandbox container is not running');
+    return { url: streaming.portForwardUrl({ podSandboxId: sandbox.id, ports: [...(req.port ?? [])] }) };
+  }
+
+  /** Connects to a port of a ready sandbox at its pod IP (containerd dials localhost in the pod's netns). */
+  dialPort(podSandboxId: string, port: number): Promise<Socket> {
+    const sandbox = this.findSandbox(podSandboxId);
+    if (!sandbox || sandbox.state !== 'SANDBOX_READY') return Promise.reject(new Error(`sandbox ${podSandboxId} is not running`));
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: sandbox.ip, port });
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message;
+        reject(new Error(`failed to connect to localhost:${port} inside namespace "${podSandboxId}", IPv4: dial tcp4 ${sandbox.ip}:${port}: ${why}`));
+      });
+    });
   }
 
   // ---- stats -----------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ function implementations(rt: FakeRuntime, streaming: StreamingServer): Record<st
     ReopenContainerLog: (r) => rt.reopenContainerLog(r),
     ExecSync: (r) => rt.execSync(r),
     Exec: (r) => rt.exec(r, streaming),
+    Attach: (r) => rt.attach(r, streaming),
+    PortForward: (r) => rt.portForward(r, streaming),
     ContainerStats: (r) => rt.containerStatsOf(r),
     ListContainerStats: (r) => rt.listContainerStats(r),
     PodSandboxStats: (r) => rt.podSandboxStats(r),
@@ -79,12 +81,6 @@ function implementations(rt: FakeRuntime, streaming: StreamingServer): Record<st
     ImageFsInfo: () => rt.imageFsInfo(),
   };
 }
-
-/** Why a method is not served, for the UNIMPLEMENTED message. */
-const UNSERVED: Record<string, string> = {
-  Attach: 'attach needs a streaming server',
-  PortForward: 'port-forward needs a streaming server; pod IPs are reachable directly on loopback',
-};
 
 /**
  * Starts the fake CRI runtime: RuntimeService and ImageService on one unix socket (mode 0600), every
@@ -107,7 +103,13 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
   const bodies = options.journalBodies ?? true;
   const proto = loadCriProto();
   // Exec's URLs point here (loopback, a free port), as containerd's stream_server_address does.
-  const streaming = await startStreamingServer({ clock, journal, run: (request, streams) => runtime.runStreamingExec(request, streams) });
+  const streaming = await startStreamingServer({
+    clock,
+    journal,
+    run: (request, streams) => runtime.runStreamingExec(request, streams),
+    attach: (request, streams) => runtime.runAttach(request, streams),
+    dialPort: (podSandboxId, port) => runtime.dialPort(podSandboxId, port),
+  });
   const impl = implementations(runtime, streaming);
   let server: grpc.Server | null = null;
   let listener: GrpcUnixListener | null = null;
@@ -223,7 +225,7 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
           throw new CriError(Code.CANCELLED, 'call abandoned');
         }
         if (fault) throw new CriError(fault.code as never, fault.message);
-        if (!fn) throw new CriError(Code.UNIMPLEMENTED, `fake-cri does not implement ${method}${UNSERVED[method] ? `: ${UNSERVED[method]}` : ''}`);
+        if (!fn) throw new CriError(Code.UNIMPLEMENTED, `fake-cri does not implement ${method}`);
         return fn(request as never);
       };
       run().then(answer, fail);

@@ -47,13 +47,14 @@ export function offeredSubprotocols(header: string | string[] | undefined): stri
 }
 
 /**
- * wsstream's handshake: the first protocol the client offered that the server supports, in the
- * client's order; no offer at all means the unnamed binary v1 protocol; offers with no match, null.
+ * wsstream's handshake: the first protocol the client offered that the server supports (`supported`,
+ * keyed by name, '' the unnamed one), in the client's order; no offer at all means the unnamed binary
+ * protocol; offers with no match, null.
  */
-export function negotiate(offered: readonly string[]): ChannelProtocol | null {
-  if (offered.length === 0) return SUPPORTED['']!;
+export function negotiate(offered: readonly string[], supported: Readonly<Record<string, ChannelProtocol>> = SUPPORTED): ChannelProtocol | null {
+  if (offered.length === 0) return supported['']!;
   for (const p of offered) {
-    const hit = SUPPORTED[p];
+    const hit = supported[p];
     if (hit && p !== '') return hit;
   }
   return null;
@@ -75,8 +76,11 @@ export type IncomingFrame =
   | { readonly kind: 'close'; readonly channel: number }
   | { readonly kind: 'ignored'; readonly why: string };
 
-/** Decodes a client message; an empty one, an unknown channel or bad base64 is ignored as upstream does. */
-export function decodeFrame(protocol: ChannelProtocol, message: Buffer): IncomingFrame {
+/**
+ * Decodes a client message; an empty one, an unknown channel or bad base64 is ignored as upstream does.
+ * Remote commands use channels 0 to 4; port-forward has two per port (`lastChannel` says how many).
+ */
+export function decodeFrame(protocol: ChannelProtocol, message: Buffer, lastChannel = RESIZE): IncomingFrame {
   if (message.length === 0) return { kind: 'ignored', why: 'empty message' };
   const first = message[0]!;
   if (protocol.version === 5 && first === STREAM_CLOSE) {
@@ -84,7 +88,7 @@ export function decodeFrame(protocol: ChannelProtocol, message: Buffer): Incomin
     return { kind: 'close', channel: message[1]! };
   }
   const channel = protocol.binary ? first : first - 48;
-  if (channel < 0 || channel > RESIZE) return { kind: 'ignored', why: `no channel ${channel}` };
+  if (channel < 0 || channel > lastChannel) return { kind: 'ignored', why: `no channel ${channel}` };
   const body = message.subarray(1);
   if (protocol.binary) return { kind: 'data', channel, data: body };
   const text = body.toString('latin1');
@@ -107,11 +111,11 @@ interface Status {
 /**
  * The Status for an outcome (remotecommand ServeExec): Success; a non-zero exit as NonZeroExitCode
  * with an ExitCode cause (the runtime's exit error text, containerd's wording); any other failure as
- * an InternalError.
+ * an InternalError whose message starts with `failure` (ServeAttach says "error attaching to container").
  */
-export function outcomeStatus(cmd: readonly string[], outcome: ExecOutcome): Status {
+export function outcomeStatus(cmd: readonly string[], outcome: ExecOutcome, failure = 'error executing command in container'): Status {
   if ('error' in outcome) {
-    const message = `error executing command in container: ${outcome.error}`;
+    const message = `${failure}: ${outcome.error}`;
     return {
       metadata: {},
       status: 'Failure',

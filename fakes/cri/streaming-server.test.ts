@@ -10,14 +10,18 @@ import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.
 import { CriError } from '../../agent/runtime/rpc-error.js';
 import { match } from '../journal/journal.js';
 import { startFakeCri, type FakeCri } from './server.js';
-import { runChannelExec, UpgradeRefused } from './streaming-client.js';
+import { parsePortQuery } from './portforward-protocol.js';
+import { runChannelExec, runPortForward, UpgradeRefused } from './streaming-client.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function running(command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep 3600']): Promise<{ fake: FakeCri; cri: CriClient; containerId: string }> {
+async function running(
+  command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep 3600'],
+  envs: { key: string; value: string }[] = [],
+): Promise<{ fake: FakeCri; cri: CriClient; containerId: string; podSandboxId: string }> {
   const fake = await startFakeCri();
   cleanups.push(() => fake.close());
   const cri = createCriClient({ runtimeEndpoint: fake.endpoint, timeoutMs: 5_000 });
@@ -30,10 +34,10 @@ async function running(command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep
   const { containerId } = await cri.createContainer({
     podSandboxId,
     sandboxConfig: config,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'busybox' }, command, logPath: 'app.log' },
+    config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'busybox' }, command, envs, logPath: 'app.log' },
   });
   await cri.startContainer({ containerId });
-  return { fake, cri, containerId };
+  return { fake, cri, containerId, podSandboxId };
 }
 
 async function kindOf(call: Promise<unknown>): Promise<string> {
@@ -199,5 +203,92 @@ describe('CRI Exec on the fake runtime', () => {
     );
     // The runtime still serves exec afterwards.
     expect((await runChannelExec((await cri.exec({ containerId, cmd: ['true'], stdout: true })).url)).exitCode).toBe(0);
+  });
+});
+
+describe('CRI Attach on the fake runtime', () => {
+  it('streams what the container writes after the client attached, until it exits, then reports Success', async () => {
+    const { fake, cri, containerId } = await running(['sh', '-c', 'echo before; sleep 1; echo after; echo oops >&2; exit 3']);
+    const { url } = await cri.attach({ containerId, stdout: true, stderr: true });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attach\/[A-Za-z0-9_-]{11}$/);
+    const result = await runChannelExec(url, { timeoutMs: 10_000 });
+    expect({ stdout: result.stdout, stderr: result.stderr, status: result.status }).toEqual({
+      stdout: 'after\n',
+      stderr: 'oops\n',
+      status: { metadata: {}, status: 'Success' },
+    });
+    expect(fake.journal.entries(match('cri', 'AttachSessionEnded'))).toHaveLength(1);
+  });
+
+  it('ends the attach, not the container, when the client leaves', async () => {
+    const { cri, containerId } = await running(['sh', '-c', 'while true; do echo tick; sleep 0.1; done']);
+    const { url } = await cri.attach({ containerId, stdout: true });
+    await expect(runChannelExec(url, { timeoutMs: 500 })).rejects.toThrow(/did not finish in 500 ms \(stdout so far: "tick\\ntick/);
+    const { status } = await cri.containerStatus({ containerId });
+    expect(status?.state).toBe('CONTAINER_RUNNING');
+  });
+
+  it('refuses a missing container, a stopped one and bad stream options as containerd does', async () => {
+    const { cri, containerId } = await running(['sh', '-c', 'sleep 3600']);
+    expect(await kindOf(cri.attach({ containerId, tty: true, stdout: true, stderr: true }))).toBe('InvalidArgument: tty and stderr cannot both be true');
+    expect(await kindOf(cri.attach({ containerId }))).toBe('InvalidArgument: one of stdin, stdout, and stderr must be set');
+    expect(await kindOf(cri.attach({ containerId: 'nope', stdout: true }))).toMatch(/^NotFound: /);
+    await cri.stopContainer({ containerId, timeout: '0' });
+    expect(await kindOf(cri.attach({ containerId, stdout: true }))).toBe('Unknown: container is in CONTAINER_EXITED state');
+  });
+});
+
+describe('CRI PortForward on the fake runtime', () => {
+  it('forwards the data channel to the pod IP and port: an HTTP request reaches the container server', async () => {
+    const { fake, cri, podSandboxId } = await running(['sh', '-c', 'sleep 3600'], [{ key: 'FAKE_HTTP_PORTS', value: '8080' }]);
+    const { url } = await cri.portForward({ podSandboxId, port: [8080] });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\/[A-Za-z0-9_-]{11}$/);
+    const result = await runPortForward(url, 'GET /healthz HTTP/1.0\r\nHost: pod\r\n\r\n', { timeoutMs: 10_000 });
+    expect(result.protocol).toBe('v4.channel.k8s.io');
+    expect([result.dataPort, result.errorPort, result.error]).toEqual([8080, 8080, '']);
+    expect(result.data.toString()).toMatch(/^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\nok\n$/);
+    expect(fake.journal.entries(match('cri', 'PortForwardSessionEnded'))).toHaveLength(1);
+  });
+
+  it('speaks the base64 variant too', async () => {
+    const { cri, podSandboxId } = await running(['sh', '-c', 'sleep 3600'], [{ key: 'FAKE_HTTP_PORTS', value: '8080' }]);
+    const { url } = await cri.portForward({ podSandboxId, port: [8080] });
+    const result = await runPortForward(url, 'GET / HTTP/1.0\r\n\r\n', { protocols: ['v4.base64.channel.k8s.io'], timeoutMs: 10_000 });
+    expect(result.protocol).toBe('v4.base64.channel.k8s.io');
+    expect(result.data.toString()).toMatch(/^HTTP\/1\.[01] 200 OK/);
+  });
+
+  it('reports a closed port on the error channel with the port and the runtime error', async () => {
+    const { cri, podSandboxId } = await running(['sh', '-c', 'sleep 3600']);
+    const { url } = await cri.portForward({ podSandboxId, port: [9] });
+    const result = await runPortForward(url, 'x', { timeoutMs: 10_000 });
+    expect(result.errorPort).toBe(9);
+    expect(result.error).toMatch(new RegExp(`^error forwarding port 9 to pod ${podSandboxId}, uid : failed to connect to localhost:9 inside namespace .*connect: connection refused$`));
+    expect(result.data.length).toBe(0);
+  });
+
+  it('refuses an unknown or stopped sandbox, a token used twice and a remote-command subprotocol', async () => {
+    const { cri, podSandboxId } = await running(['sh', '-c', 'sleep 3600'], [{ key: 'FAKE_HTTP_PORTS', value: '8080' }]);
+    expect(await kindOf(cri.portForward({ podSandboxId: 'nope', port: [80] }))).toMatch(/^NotFound: /);
+    expect(await kindOf(cri.portForward({ podSandboxId: '', port: [80] }))).toBe('InvalidArgument: pod_sandbox_id is required');
+    const { url } = await cri.portForward({ podSandboxId, port: [8080] });
+    const refused = await runPortForward(url, '', { protocols: ['v5.channel.k8s.io'] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UpgradeRefused);
+    expect((refused as UpgradeRefused).statusCode).toBe(403);
+    // The refused handshake spent the token.
+    expect(((await runPortForward(url, '').catch((e: unknown) => e)) as UpgradeRefused).statusCode).toBe(404);
+    await cri.stopPodSandbox({ podSandboxId });
+    expect(await kindOf(cri.portForward({ podSandboxId, port: [80] }))).toBe('Unknown: sandbox container is not running');
+  });
+});
+
+describe('the kubelet port query of a WebSocket port-forward', () => {
+  it('takes repeated and comma-separated ports and names what is wrong', () => {
+    expect(parsePortQuery(new URLSearchParams('port=80&port=8080,9090'))).toEqual([80, 8080, 9090]);
+    expect(parsePortQuery(new URLSearchParams(''))).toEqual({ error: 'query parameter "port" is required' });
+    expect(parsePortQuery(new URLSearchParams('port='))).toEqual({ error: 'query parameter "port" cannot be empty' });
+    expect(parsePortQuery(new URLSearchParams('port=http'))).toEqual({ error: 'unable to parse "http" as a port' });
+    expect(parsePortQuery(new URLSearchParams('port=70000'))).toEqual({ error: 'unable to parse "70000" as a port' });
+    expect(parsePortQuery(new URLSearchParams('port=0'))).toEqual({ error: 'port "0" must be > 0' });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The fake runtime's streaming server (what containerd runs from the kubelet's cri/streaming package):
- * CRI Exec hands out a single-use URL http://127.0.0.1:PORT/exec/TOKEN, and a client (the kubelet's
- * proxy, crictl, anything speaking the channel protocol) upgrades it to a WebSocket over which the
- * command runs with stdin/stdout/stderr, its outcome reported on the error channel.
+ * CRI Exec, Attach and PortForward hand out single-use URLs http://127.0.0.1:PORT/{exec,attach,portforward}/TOKEN,
+ * and a client (the kubelet's proxy, crictl, anything speaking the channel protocol) upgrades one to a
+ * WebSocket: an exec'd command or the container's own output with stdin/stdout/stderr, the outcome
+ * reported on the error channel; or the pod's ports (./streaming-portforward.ts).
  * WebSocket only: a SPDY upgrade gets 400 (containerd speaks both).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +12,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import type { ShellStdin } from './shell/interpreter.js';
+import { negotiatePortForward } from './portforward-protocol.js';
 import { StreamTokenCache } from './streaming-cache.js';
+import { runPortForwardSession, type PortDialer, type PortForwardStreamRequest } from './streaming-portforward.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -50,9 +53,25 @@ export interface ExecStreams {
 /** Runs an exec'd command to its end. */
 export type ExecRunner = (request: ExecStreamRequest, streams: ExecStreams) => Promise<ExecOutcome>;
 
+/** CRI Attach: the container's own streams (no command). */
+export type AttachStreamRequest = Omit<ExecStreamRequest, 'cmd'>;
+/** Streams the container's output from now until it exits or the client leaves (signal). */
+export type AttachRunner = (request: AttachStreamRequest, streams: ExecStreams) => Promise<ExecOutcome>;
+
+export type { PortForwardStreamRequest, PortDialer };
+
+type CachedRequest =
+  | { readonly kind: 'exec'; readonly request: ExecStreamRequest }
+  | { readonly kind: 'attach'; readonly request: AttachStreamRequest }
+  | { readonly kind: 'portforward'; readonly request: PortForwardStreamRequest };
+
 export interface StreamingServerOptions {
   readonly clock: Clock;
   readonly run: ExecRunner;
+  /** Serves /attach when given. */
+  readonly attach?: AttachRunner;
+  /** Serves /portforward when given. */
+  readonly dialPort?: PortDialer;
   readonly journal?: Journal;
   /** Loopback unless asked otherwise. */
   readonly host?: string;
@@ -64,19 +83,21 @@ export interface StreamingServer {
   readonly baseUrl: string;
   /** Registers an Exec request and returns its single-use URL; RESOURCE_EXHAUSTED past 1000 pending. */
   execUrl(request: ExecStreamRequest): string;
+  attachUrl(request: AttachStreamRequest): string;
+  portForwardUrl(request: PortForwardStreamRequest): string;
   close(): Promise<void>;
 }
 
-const EXEC_PATH = /^\/exec\/([A-Za-z0-9_-]+)$/;
+const STREAM_PATH = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)$/;
 
 export async function startStreamingServer(options: StreamingServerOptions): Promise<StreamingServer> {
   const host = options.host ?? '127.0.0.1';
-  const cache = new StreamTokenCache<ExecStreamRequest>(options.clock);
+  const cache = new StreamTokenCache<CachedRequest>(options.clock);
   const sessions = new Set<WebSocket>();
   const sockets = new Set<Socket>();
   // Text messages are not checked for UTF-8, as Go's websocket package does not: their bytes are decoded
   // by the channel protocol like any other.
-  const wss = new WebSocketServer({ noServer: true, skipUTF8Validation: true, handleProtocols: (offered) => negotiate([...offered])?.name || false });
+  const wss = new WebSocketServer({ noServer: true, skipUTF8Validation: true, handleProtocols: (offered, req) => negotiateFor(req, [...offered])?.name || false });
 
   const server = createServer((req, res) => plainRequest(req, res, cache));
   server.on('connection', (socket: Socket) => {
@@ -93,7 +114,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       refuse(socket, 400, `unable to upgrade: only WebSocket streams are served (${SUPPORTED_SUBPROTOCOLS.join(', ')}); SPDY is not supported by the fake runtime\n`);
       return;
     }
-    const protocol = negotiate(offeredSubprotocols(req.headers['sec-websocket-protocol']));
+    const protocol = negotiateFor(req, offeredSubprotocols(req.headers['sec-websocket-protocol']));
     if (!protocol) {
       // golang.org/x/net/websocket answers a failed subprotocol handshake with a bare 403.
       refuse(socket, 403, '');
@@ -104,7 +125,9 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       ws.once('close', () => sessions.delete(ws));
       // A protocol violation by the client closes its session (ws answers it); nothing else is affected.
       ws.on('error', () => ws.terminate());
-      void runSession(ws, protocol, request.exec, options);
+      const { cached } = request;
+      if (cached.kind === 'portforward') void runPortForwardSession(ws, protocol, cached.request, options.dialPort!, options.journal);
+      else void runSession(ws, protocol, cached, options);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -118,7 +141,15 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     baseUrl,
-    execUrl: (request) => `${baseUrl}/exec/${cache.insert(request)}`,
+    execUrl: (request) => `${baseUrl}/exec/${cache.insert({ kind: 'exec', request })}`,
+    attachUrl: (request) => {
+      if (!options.attach) throw new Error('the streaming server serves no attach');
+      return `${baseUrl}/attach/${cache.insert({ kind: 'attach', request })}`;
+    },
+    portForwardUrl: (request) => {
+      if (!options.dialPort) throw new Error('the streaming server serves no port-forward');
+      return `${baseUrl}/portforward/${cache.insert({ kind: 'portforward', request })}`;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of sessions) ws.terminate();
@@ -128,19 +159,24 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   };
 }
 
-/** The cached request for an upgrade, or why there is none. */
-function claim(req: IncomingMessage, cache: StreamTokenCache<ExecStreamRequest>): { exec: ExecStreamRequest } | { refuse: number; body: string } {
+/** Port-forward has its own subprotocols; exec and attach share the remote command ones. */
+function negotiateFor(req: IncomingMessage, offered: readonly string[]): ChannelProtocol | null {
+  return STREAM_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname)?.[1] === 'portforward' ? negotiatePortForward(offered) : negotiate(offered);
+}
+
+/** The cached request for an upgrade, or why there is none; a token only works on its own kind's path. */
+function claim(req: IncomingMessage, cache: StreamTokenCache<CachedRequest>): { cached: CachedRequest } | { refuse: number; body: string } {
   const method = (req.method ?? 'GET').toUpperCase();
-  const m = EXEC_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+  const m = STREAM_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
   if (!m) return { refuse: 404, body: '404 page not found\n' };
   if (method !== 'GET' && method !== 'POST') return { refuse: 405, body: '405: Method Not Allowed' };
-  const exec = cache.consume(m[1]!);
-  if (!exec) return { refuse: 404, body: '404 page not found\n' };
-  return { exec };
+  const cached = cache.consume(m[2]!);
+  if (!cached || cached.kind !== m[1]) return { refuse: 404, body: '404 page not found\n' };
+  return { cached };
 }
 
 /** A request without an upgrade: the token is spent, as upstream consumes it before it looks at the headers. */
-function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTokenCache<ExecStreamRequest>): void {
+function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTokenCache<CachedRequest>): void {
   const claimed = claim(req, cache);
   const [code, body] = 'refuse' in claimed ? [claimed.refuse, claimed.body] : [400, 'unable to upgrade: missing upgrade headers in request\n'];
   res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
@@ -190,7 +226,14 @@ class StdinQueue implements ShellStdin {
   }
 }
 
-async function runSession(ws: WebSocket, protocol: ChannelProtocol, exec: ExecStreamRequest, options: StreamingServerOptions): Promise<void> {
+/** An exec'd command, or an attach to the container's own streams, over the channel protocol. */
+async function runSession(
+  ws: WebSocket,
+  protocol: ChannelProtocol,
+  cached: Exclude<CachedRequest, { kind: 'portforward' }>,
+  options: StreamingServerOptions,
+): Promise<void> {
+  const exec = cached.request;
   const aborter = new AbortController();
   const stdin = exec.stdin ? new StdinQueue() : undefined;
   const send = (channel: number, data: Uint8Array): void => {
@@ -220,19 +263,21 @@ async function runSession(ws: WebSocket, protocol: ChannelProtocol, exec: ExecSt
   };
   let outcome: ExecOutcome;
   try {
-    outcome = await options.run(exec, streams);
+    outcome = cached.kind === 'exec' ? await options.run(cached.request, streams) : await options.attach!(cached.request, streams);
   } catch (err) {
     outcome = { error: (err as Error).message };
   }
+  const cmd = cached.kind === 'exec' ? cached.request.cmd : [];
   options.journal?.append({
     source: 'cri',
     kind: 'event',
-    name: 'ExecSessionEnded',
+    name: cached.kind === 'exec' ? 'ExecSessionEnded' : 'AttachSessionEnded',
     subject: { containerId: exec.containerId },
-    request: { cmd: exec.cmd, protocol: protocol.name },
+    request: { ...(cached.kind === 'exec' ? { cmd } : {}), protocol: protocol.name },
     response: outcome,
   });
-  const payload = errorChannelPayload(protocol, outcomeStatus(exec.cmd, outcome));
+  const status = cached.kind === 'exec' ? outcomeStatus(cmd, outcome) : outcomeStatus(cmd, outcome, 'error attaching to container');
+  const payload = errorChannelPayload(protocol, status);
   if (payload) send(ERROR, payload);
   if (ws.readyState === ws.OPEN) ws.close(1000);
 }

@@ -1,0 +1,50 @@
+/**
+ * The WebSocket port-forward protocol of the kubelet's cri/streaming package (portforward/websocket.go),
+ * as pure functions. Each forwarded port has two channels, data (2i) and error (2i+1); the server first
+ * writes the port as a 2-byte little-endian integer on both, then the data channel carries the TCP
+ * bytes both ways and the error channel a failure's text. Framing is the channel protocol's
+ * (./streaming-protocol.ts), with the v4 names and the unnamed binary one.
+ */
+import { negotiate, type ChannelProtocol } from './streaming-protocol.js';
+
+const SUPPORTED: Record<string, ChannelProtocol> = {
+  '': { name: '', binary: true, version: 1 },
+  'v4.channel.k8s.io': { name: 'v4.channel.k8s.io', binary: true, version: 4 },
+  'v4.base64.channel.k8s.io': { name: 'v4.base64.channel.k8s.io', binary: false, version: 4 },
+};
+
+export const PORT_FORWARD_SUBPROTOCOLS: readonly string[] = Object.keys(SUPPORTED).filter((p) => p !== '');
+
+/** The first offered protocol the port-forward server supports; no offer means the unnamed binary one. */
+export function negotiatePortForward(offered: readonly string[]): ChannelProtocol | null {
+  return negotiate(offered, SUPPORTED);
+}
+
+export const dataChannel = (index: number): number => index * 2;
+export const errorChannel = (index: number): number => index * 2 + 1;
+
+/** What the server writes first on both channels of a port. */
+export function portPrefix(port: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(port);
+  return b;
+}
+
+/**
+ * The kubelet's NewV4Options for a WebSocket request: `port` repeated and/or comma-separated, each
+ * 1-65535; at least one.
+ */
+export function parsePortQuery(query: URLSearchParams): number[] | { error: string } {
+  const values = query.getAll('port');
+  if (values.length === 0) return { error: 'query parameter "port" is required' };
+  const ports: number[] = [];
+  for (const value of values) {
+    if (value === '') return { error: 'query parameter "port" cannot be empty' };
+    for (const p of value.split(',')) {
+      if (!/^\d+$/.test(p) || Number(p) > 65535) return { error: `unable to parse ${JSON.stringify(value)} as a port` };
+      if (Number(p) < 1) return { error: `port ${JSON.stringify(value)} must be > 0` };
+      ports.push(Number(p));
+    }
+  }
+  return ports;
+}
