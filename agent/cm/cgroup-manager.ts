@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import { v1Writes, v2Controllers, v2Writes, type CgroupFileWrite } from './cgroup-files.js';
+import { parseCgroupProcs } from './cgroup-processes.js';
 import type { ResourceConfig } from './resource-config.js';
 
 /**
@@ -129,6 +130,21 @@ export class CgroupManager {
     });
   }
 
+  /** Whether any hierarchy is a plain directory tree (its cgroup.procs lists no real processes). */
+  get standIn(): boolean {
+    return this.hierarchies.some((h) => h.standIn);
+  }
+
+  /**
+   * The PIDs in `name` and every cgroup below it, in any hierarchy, each once (upstream Pids: a
+   * container cgroup the runtime has not removed yet still holds processes charged to the pod).
+   */
+  async pids(name: CgroupName): Promise<number[]> {
+    const found = new Set<number>();
+    for (const h of this.hierarchies) await collectPids(join(h.dir, ...name), found);
+    return [...found].sort((a, b) => a - b);
+  }
+
   /** Names of the child cgroups of `parent`, in any hierarchy. */
   async children(parent: CgroupName): Promise<string[]> {
     const names = new Set<string>();
@@ -242,6 +258,13 @@ async function collectOccupied(dir: string, occupied: string[]): Promise<void> {
   for (const entry of entries) if (entry.isDirectory()) await collectOccupied(join(dir, entry.name), occupied);
   const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).trim();
   if (procs !== '') occupied.push(dir);
+}
+
+async function collectPids(dir: string, found: Set<number>): Promise<void> {
+  const entries = await readdirIfExists(dir);
+  if (entries === undefined) return;
+  for (const pid of parseCgroupProcs(await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => ''))) found.add(pid);
+  for (const entry of entries) if (entry.isDirectory()) await collectPids(join(dir, entry.name), found);
 }
 
 /** Deepest first; a directory already gone is fine, one the kernel refuses (EBUSY) is recorded in `busy`. */

@@ -107,6 +107,26 @@ describe('PodContainerManager', () => {
     cm.stop();
   });
 
+  it('kills the processes left in an orphaned pod cgroup before removing it, with the injected kill', async () => {
+    const killed: number[] = [];
+    const ctr = join(dir, 'memory', 'kubepods', 'besteffort', 'podleft', 'ctr');
+    const { cm } = await manager([], {
+      // As the kernel would: a killed process leaves the cgroup.
+      killProcess: (pid) => {
+        killed.push(pid);
+        writeFileSync(join(ctr, 'cgroup.procs'), '');
+      },
+    });
+    await cm.start();
+    await cm.ensurePodCgroup(pod('left'));
+    mkdirSync(ctr);
+    writeFileSync(join(ctr, 'cgroup.procs'), '77\n');
+    expect(await cm.cleanupOrphanedPodCgroups(() => new Set())).toEqual(['left']);
+    expect(killed).toEqual([77]);
+    expect(existsSync(join(dir, 'memory', 'kubepods', 'besteffort', 'podleft'))).toBe(false);
+    cm.stop();
+  });
+
   it('removes orphaned pod cgroups, not those of pods that may still run or whose sandbox the runtime still has', async () => {
     const { cm } = await manager([]);
     await cm.start();

@@ -7,6 +7,8 @@ import type { FeatureGateOptions } from '../resources/pod-requests.js';
 import { MIN_CPU_SHARES } from '../kuberuntime/cpu-memory.js';
 import { podQOSClass } from '../resources/qos.js';
 import { CgroupBusyError, type CgroupManager, type CgroupName } from './cgroup-manager.js';
+import { sigkill, type KillProcess } from './cgroup-processes.js';
+import { removePodCgroup } from './pod-cgroup-removal.js';
 import {
   nodeAllocatableResourceConfig,
   podResourceConfig,
@@ -55,6 +57,11 @@ export interface ContainerManagerOptions {
    * volumes are not charged to the parent) with its cpu.shares at the minimum until they are gone.
    */
   readonly podVolumesExist?: (uid: string) => boolean;
+  /**
+   * Kills a process left in a pod cgroup being removed. Default: SIGKILL on a real cgroup
+   * filesystem; none on a stand-in tree, whose cgroup.procs names no process of that pod.
+   */
+  readonly killProcess?: KillProcess | null;
   readonly log?: (msg: string) => void;
 }
 
@@ -172,16 +179,11 @@ export class PodContainerManager {
     return this.destroy(this.podCgroupName(pod));
   }
 
+  /** Kills what is left in the pod cgroup and removes it (./pod-cgroup-removal.ts); false when it stays. */
   private async destroy(name: CgroupName): Promise<boolean> {
-    try {
-      await this.o.cgroups.destroy(name);
-    } catch (e) {
-      if (e instanceof CgroupBusyError) {
-        this.log(`pod cgroup ${name.join('/')} not removed yet: ${e.message}`);
-        return false;
-      }
-      throw e;
-    }
+    const kill = this.o.killProcess === undefined ? (this.o.cgroups.standIn ? null : sigkill) : this.o.killProcess;
+    const removed = await removePodCgroup(name, { cgroups: this.o.cgroups, clock: this.o.clock, kill, log: (msg) => this.log(msg) });
+    if (!removed) return false;
     this.created.delete(name.join('/'));
     await this.updateQosCgroups().catch((e: unknown) => this.log(`QoS cgroups: ${(e as Error).message}`));
     return true;
@@ -226,7 +228,7 @@ export class PodContainerManager {
    * Housekeeping (upstream cleanupOrphanedPodCgroups): removes the cgroups of pods that cannot have
    * running containers and whose sandboxes the runtime no longer has (`inRuntime`, asked only when
    * there is a candidate; containerd reads a sandbox's cgroup_parent for its stats until it is removed).
-   * Killing what still runs in them is not done here; a busy cgroup waits for the next round.
+   * What still runs in them is killed first (upstream Destroy); a cgroup still busy waits for the next round.
    * Returns the UIDs removed.
    */
   async cleanupOrphanedPodCgroups(
