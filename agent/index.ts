@@ -116,6 +116,8 @@ export { readLogs, newLogOptions, decodePodLogQuery, validatePodLogOptions, type
 export { startKubeletServer, type KubeletServer, type KubeletServerOptions } from './server/kubelet-server.js';
 export { containerForLogs } from './server/container-log-status.js';
 export { execUrl, parseExecPath, streamOptions, type ExecHost, type ExecTarget, type StreamOptions } from './server/exec.js';
+export { attachUrl } from './server/exec.js';
+export { parsePortForwardPath, parsePortQuery, portForwardUrl, type PortForwardTarget } from './server/port-forward.js';
 export { proxyUpgrade } from './server/upgrade-proxy.js';
 // Kubelet configuration (KubeletConfiguration v1beta1 + kubelet flags) and metrics/healthz.
 export {

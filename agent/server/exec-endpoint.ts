@@ -1,25 +1,46 @@
 /**
- * HTTP glue of the kubelet's /exec (GET and POST, as upstream registers both): an upgrade request is
- * resolved to the runtime's streaming URL (./exec.ts) and proxied there; a request without an upgrade
- * still makes the CRI call, then gets upstream's "Upgrade request required" (500 from the kubelet's
- * responder).
+ * HTTP glue of the kubelet's streaming endpoints /exec, /attach (./exec.ts) and /portForward
+ * (./port-forward.ts), GET and POST as upstream registers them: an upgrade request is resolved to the
+ * runtime's streaming URL and proxied there; a request without an upgrade still makes the CRI call,
+ * then gets upstream's "Upgrade request required" (500 from the kubelet's responder).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { execUrl, parseExecPath, type ExecHost, type ExecUrlAnswer } from './exec.js';
+import { attachUrl, execUrl, parseExecPath, type ExecHost, type ExecUrlAnswer } from './exec.js';
+import { parsePortForwardPath, portForwardUrl } from './port-forward.js';
 import { proxyUpgrade, writeRawResponse } from './upgrade-proxy.js';
 
 export type { ExecHost };
 
 type Resolved = ExecUrlAnswer;
 
+/** Whether a path is one of the streaming endpoints this module serves. */
+export function isStreamingPath(pathname: string): boolean {
+  return /^\/(exec|attach|portForward)\//.test(pathname);
+}
+
 async function resolve(host: ExecHost | undefined, req: IncomingMessage, url: URL): Promise<Resolved> {
-  const target = parseExecPath(url.pathname);
-  if (target === null || !host) return { status: 404, body: '404 page not found\n' };
-  if (target === 'malformed') return { status: 400, body: '400 Bad Request: invalid URL escape' };
+  const verb = /^\/(exec|attach|portForward)\//.exec(url.pathname)?.[1];
+  const call =
+    verb === 'portForward'
+      ? withTarget(parsePortForwardPath(url.pathname), portForwardUrl)
+      : verb === 'exec' || verb === 'attach'
+        ? withTarget(parseExecPath(url.pathname, verb), verb === 'attach' ? attachUrl : execUrl)
+        : null;
+  if (call === null || !host) return { status: 404, body: '404 page not found\n' };
+  if (call === 'malformed') return { status: 400, body: '400 Bad Request: invalid URL escape' };
   const method = (req.method ?? 'GET').toUpperCase();
   if (method !== 'GET' && method !== 'POST') return { status: 405, body: '405: Method Not Allowed' };
-  return execUrl(host, target, url.searchParams);
+  return call(host, url.searchParams);
+}
+
+type Call = (host: ExecHost, query: URLSearchParams) => Promise<Resolved>;
+
+/** A parsed path bound to its resolver. */
+function withTarget<T extends object>(target: T | null | 'malformed', fn: (host: ExecHost, target: T, query: URLSearchParams) => Promise<Resolved>): Call | null | 'malformed' {
+  if (target === null) return null;
+  if (target === 'malformed') return 'malformed';
+  return (host, query) => fn(host, target, query);
 }
 
 export function serveExecUpgrade(host: ExecHost | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -5,10 +5,11 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeCri, type FakeCri } from '../../fakes/cri/server.js';
 import { match } from '../../fakes/journal/journal.js';
-import { runChannelExec, UpgradeRefused } from '../../fakes/cri/streaming-client.js';
+import { runChannelExec, runPortForward, UpgradeRefused } from '../../fakes/cri/streaming-client.js';
 import { realClock } from '../clock/real-clock.js';
 import { createCriClient, type CriClient } from '../runtime/cri-client.js';
 import { streamOptions } from './exec.js';
+import { parsePortQuery } from './port-forward.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 const POD: V1Pod = { metadata: { namespace: 'default', name: 'web', uid: 'uid-web' }, spec: { containers: [{ name: 'app' }, { name: 'done' }] } };
 
-/** A kubelet server over a fake runtime running pod default/web: app runs, done has exited. */
+/** A kubelet server over a fake runtime running pod default/web: app runs (httpd on 8080, a tick every 0.2 s), done has exited. */
 async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: string; fake: FakeCri }> {
   const fake = await startFakeCri();
   cleanups.push(() => fake.close());
@@ -45,7 +46,7 @@ async function setup(): Promise<{ server: KubeletServer; cri: CriClient; appId: 
     await cri.startContainer({ containerId });
     return containerId;
   };
-  const appId = await create('app', 'echo ready > /tmp/state; sleep 3600');
+  const appId = await create('app', 'echo ready > /tmp/state; echo hello > /tmp/index.html; httpd -p 8080 -h /tmp; while true; do echo tick; sleep 0.2; done');
   await create('done', 'exit 0');
   const server = await startKubeletServer({
     port: 0,
@@ -141,5 +142,54 @@ describe('stream options', () => {
   it('count only "1" as on and drop stderr under a TTY', () => {
     expect(streamOptions(new URLSearchParams('stdout=1&stderr=1&tty=1'))).toEqual({ stdin: false, stdout: true, stderr: false, tty: true });
     expect(streamOptions(new URLSearchParams('stdin=true'))).toEqual({ error: 'you must specify at least 1 of stdin, stdout, stderr' });
+  });
+});
+
+describe("the kubelet server's /attach", () => {
+  it("streams the container's output from the moment of attaching, through CRI Attach", async () => {
+    const { server, fake } = await setup();
+    const attached = await runChannelExec(server.url + '/attach/default/web/app?stdout=1&stderr=1', { timeoutMs: 700 }).catch((e: unknown) => e);
+    expect((attached as Error).message).toMatch(/stdout so far: "tick\\ntick\\n/);
+    expect(fake.journal.entries(match('cri', 'Attach'))).toHaveLength(1);
+  });
+
+  it("answers with upstream's errors: unknown pod, container not in the spec, not running", async () => {
+    const { server } = await setup();
+    await expect(runChannelExec(server.url + '/attach/default/nope/app?stdout=1')).rejects.toEqual(new UpgradeRefused(404, 'pod does not exist'));
+    await expect(runChannelExec(server.url + '/attach/default/web/ghost?stdout=1')).rejects.toEqual(new UpgradeRefused(500, 'container ghost not found in pod web_default'));
+    await expect(runChannelExec(server.url + '/attach/default/web/done?stdout=1')).rejects.toEqual(new UpgradeRefused(500, 'container not found ("done")'));
+    await expect(runChannelExec(server.url + '/attach/default/web/app')).rejects.toEqual(new UpgradeRefused(400, 'you must specify at least 1 of stdin, stdout, stderr'));
+  });
+});
+
+describe("the kubelet server's /portForward", () => {
+  it("forwards to the pod's port through CRI PortForward on the pod's sandbox, with or without the UID", async () => {
+    const { server, fake } = await setup();
+    for (const path of ['/portForward/default/web?port=8080', '/portForward/default/web/uid-web?port=8080']) {
+      const result = await runPortForward(server.url + path, 'GET /index.html HTTP/1.0\r\n\r\n', { timeoutMs: 10_000 });
+      expect([result.dataPort, result.error]).toEqual([8080, '']);
+      expect(result.data.toString()).toMatch(/^HTTP\/1\.[01] 200 [\s\S]*\r\n\r\nhello\n$/);
+    }
+    expect(fake.journal.entries(match('cri', 'PortForward')).map((e) => (e.request as { port: number[] }).port)).toEqual([[8080], [8080]]);
+  });
+
+  it("answers with upstream's errors: ports, unknown pod, another UID, no upgrade", async () => {
+    const { server } = await setup();
+    await expect(runPortForward(server.url + '/portForward/default/web', '')).rejects.toEqual(new UpgradeRefused(400, 'query parameter "port" is required'));
+    await expect(runPortForward(server.url + '/portForward/default/nope?port=80', '')).rejects.toEqual(new UpgradeRefused(404, 'pod does not exist'));
+    await expect(runPortForward(server.url + '/portForward/default/web/other?port=80', '')).rejects.toEqual(new UpgradeRefused(404, 'pod not found'));
+    const plain = await fetch(server.url + '/portForward/default/web?port=8080');
+    expect([plain.status, await plain.text()]).toEqual([500, 'Upgrade request required\n']);
+  });
+});
+
+describe('the kubelet port query of a WebSocket port-forward', () => {
+  it('takes repeated and comma-separated ports and names what is wrong', () => {
+    expect(parsePortQuery(new URLSearchParams('port=80&port=8080,9090'))).toEqual([80, 8080, 9090]);
+    expect(parsePortQuery(new URLSearchParams(''))).toEqual({ error: 'query parameter "port" is required' });
+    expect(parsePortQuery(new URLSearchParams('port='))).toEqual({ error: 'query parameter "port" cannot be empty' });
+    expect(parsePortQuery(new URLSearchParams('port=http'))).toEqual({ error: 'unable to parse "http" as a port' });
+    expect(parsePortQuery(new URLSearchParams('port=70000'))).toEqual({ error: 'unable to parse "70000" as a port' });
+    expect(parsePortQuery(new URLSearchParams('port=0'))).toEqual({ error: 'port "0" must be > 0' });
   });
 });

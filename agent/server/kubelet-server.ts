@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { decodePodLogQuery, validatePodLogOptions } from '../logs/pod-log-options.js';
 import { getKubeletContainerLogs, type ContainerLogsHost } from './container-logs.js';
-import { serveExecPlain, serveExecUpgrade, type ExecHost } from './exec-endpoint.js';
+import { isStreamingPath, serveExecPlain, serveExecUpgrade, type ExecHost } from './exec-endpoint.js';
 
 export interface KubeletServerOptions {
   /** Bind address; loopback unless asked otherwise. */
@@ -17,7 +17,7 @@ export interface KubeletServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly logs: ContainerLogsHost;
-  /** Serves /exec (CRI Exec and the upgrade proxied to the runtime's streaming URL) when given. */
+  /** Serves /exec, /attach and /portForward (the CRI call and the upgrade proxied to the runtime's streaming URL) when given. */
   readonly exec?: ExecHost;
   /** Follow re-check period (tests). */
   readonly forceCheckPeriodMs?: number;
@@ -89,7 +89,7 @@ function writeError(res: ServerResponse, code: number, message: string): void {
 
 async function handle(options: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname.startsWith('/exec/')) return serveExecPlain(options.exec, req, res, url);
+  if (isStreamingPath(url.pathname)) return serveExecPlain(options.exec, req, res, url);
   const m = CONTAINER_LOGS.exec(url.pathname);
   if (!m) {
     writeError(res, 404, '404 page not found\n');

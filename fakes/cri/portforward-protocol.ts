@@ -29,22 +29,3 @@ export function portPrefix(port: number): Buffer {
   b.writeUInt16LE(port);
   return b;
 }
-
-/**
- * The kubelet's NewV4Options for a WebSocket request: `port` repeated and/or comma-separated, each
- * 1-65535; at least one.
- */
-export function parsePortQuery(query: URLSearchParams): number[] | { error: string } {
-  const values = query.getAll('port');
-  if (values.length === 0) return { error: 'query parameter "port" is required' };
-  const ports: number[] = [];
-  for (const value of values) {
-    if (value === '') return { error: 'query parameter "port" cannot be empty' };
-    for (const p of value.split(',')) {
-      if (!/^\d+$/.test(p) || Number(p) > 65535) return { error: `unable to parse ${JSON.stringify(value)} as a port` };
-      if (Number(p) < 1) return { error: `port ${JSON.stringify(value)} must be > 0` };
-      ports.push(Number(p));
-    }
-  }
-  return ports;
-}

@@ -10,7 +10,6 @@ import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.
 import { CriError } from '../../agent/runtime/rpc-error.js';
 import { match } from '../journal/journal.js';
 import { startFakeCri, type FakeCri } from './server.js';
-import { parsePortQuery } from './portforward-protocol.js';
 import { runChannelExec, runPortForward, UpgradeRefused } from './streaming-client.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -279,16 +278,5 @@ describe('CRI PortForward on the fake runtime', () => {
     expect(((await runPortForward(url, '').catch((e: unknown) => e)) as UpgradeRefused).statusCode).toBe(404);
     await cri.stopPodSandbox({ podSandboxId });
     expect(await kindOf(cri.portForward({ podSandboxId, port: [80] }))).toBe('Unknown: sandbox container is not running');
-  });
-});
-
-describe('the kubelet port query of a WebSocket port-forward', () => {
-  it('takes repeated and comma-separated ports and names what is wrong', () => {
-    expect(parsePortQuery(new URLSearchParams('port=80&port=8080,9090'))).toEqual([80, 8080, 9090]);
-    expect(parsePortQuery(new URLSearchParams(''))).toEqual({ error: 'query parameter "port" is required' });
-    expect(parsePortQuery(new URLSearchParams('port='))).toEqual({ error: 'query parameter "port" cannot be empty' });
-    expect(parsePortQuery(new URLSearchParams('port=http'))).toEqual({ error: 'unable to parse "http" as a port' });
-    expect(parsePortQuery(new URLSearchParams('port=70000'))).toEqual({ error: 'unable to parse "70000" as a port' });
-    expect(parsePortQuery(new URLSearchParams('port=0'))).toEqual({ error: 'port "0" must be > 0' });
   });
 });
