@@ -284,7 +284,9 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   const { type, namespace, name, subresource } = target;
   if (subresource === 'binding' && type.kind === 'Pod' && name !== undefined) return createBinding(ctx, request, namespace, name);
   if (subresource === 'log' && type.kind === 'Pod' && name !== undefined) return servePodLog(ctx, request, url, namespace, name);
-  if (subresource === 'exec' && type.kind === 'Pod' && name !== undefined) return servePodExec(ctx, request, url, namespace, name);
+  if ((subresource === 'exec' || subresource === 'attach' || subresource === 'portforward') && type.kind === 'Pod' && name !== undefined) {
+    return servePodExec(ctx, request, url, namespace, name, subresource);
+  }
   const podWrite = subresource === 'ephemeralcontainers' ? serveEphemeralContainers : subresource === 'resize' ? servePodResize : undefined;
   if (podWrite && type.kind === 'Pod' && name !== undefined) {
     acceptsJson(request);

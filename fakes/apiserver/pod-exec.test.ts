@@ -107,7 +107,7 @@ describe('pods/exec on the mock API server', () => {
     expect(await refusal(execUrl(f, 'ghost', 'stdout=true&command=true'))).toMatchObject({ status: 404, body: { reason: 'NotFound', message: 'pods "ghost" not found' } });
     expect(await refusal(execUrl(f, 'one', 'stdout=true'))).toMatchObject({ status: 400, body: { message: 'you must specify at least one command for the container' } });
     expect(await refusal(execUrl(f, 'one', 'stdout=true&command=true'), {})).toMatchObject({ status: 401, body: { reason: 'Unauthorized' } });
-    expect(await refusal(`${f.api.url}/api/v1/namespaces/default/pods/one/attach?stdout=true`)).toMatchObject({ status: 404 });
+    expect(await refusal(`${f.api.url}/api/v1/namespaces/default/pods/one/proxy`)).toMatchObject({ status: 404 });
     expect(f.asked).toEqual([]);
   });
 
@@ -144,5 +144,38 @@ describe('PodExecOptions from the query', () => {
       tty: true,
       command: ['a', 'b'],
     });
+  });
+});
+
+describe('pods/attach and pods/portforward on the mock API server', () => {
+  it("proxy to the kubelet's /attach/{ns}/{pod}/{container} and /portForward/{ns}/{pod} with each port as `port`", async () => {
+    const f = await setup();
+    const attach = await runChannelExec(`${f.api.url}/api/v1/namespaces/default/pods/two/attach?container=b&stdout=true&stderr=true`, { headers: AUTH });
+    expect(attach.stdout).toBe('/attach/default/two/b?stdout=1&stderr=1');
+    const forward = await runChannelExec(`${f.api.url}/api/v1/namespaces/default/pods/one/portforward?ports=8080&ports=9090`, { headers: AUTH, protocols: ['v4.channel.k8s.io'] });
+    expect(forward.stdout).toBe('/portForward/default/one?port=8080&port=9090');
+    expect(f.asked.map((a) => a.authorization)).toEqual([undefined, undefined]);
+    expect(f.journal.entries(match('apiserver', 'get pods/attach'))).toMatchObject([{ response: { code: 101 } }]);
+    expect(f.journal.entries(match('apiserver', 'get pods/portforward'))).toMatchObject([{ response: { code: 101 } }]);
+  });
+
+  it('refuse a bad port, a pod without a node and a container the pod lacks with a Status naming it', async () => {
+    const f = await setup();
+    const bad = await refusal(`${f.api.url}/api/v1/namespaces/default/pods/one/portforward?ports=http`);
+    expect([bad.status, bad.body.message]).toEqual([400, 'ports: Invalid value: "http": must be a port number between 1 and 65535']);
+    const pending = await refusal(`${f.api.url}/api/v1/namespaces/default/pods/pending/portforward?ports=80`);
+    expect([pending.status, pending.body.message]).toEqual([400, 'pod pending does not have a host assigned']);
+    const ghost = await refusal(`${f.api.url}/api/v1/namespaces/default/pods/one/attach?container=ghost&stdout=1`);
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.message).toMatch(/ghost/);
+    const plain = await fetch(`${f.api.url}/api/v1/namespaces/default/pods/one/portforward?ports=80`, { method: 'POST', headers: AUTH });
+    expect([plain.status, ((await plain.json()) as { message: string }).message]).toEqual([400, 'Upgrade request required']);
+    expect(f.asked).toEqual([]);
+  });
+
+  it('are listed in discovery', async () => {
+    const f = await setup();
+    const doc = (await (await fetch(`${f.api.url}/api/v1`, { headers: AUTH })).json()) as { resources: Array<{ name: string; kind: string }> };
+    expect(doc.resources.filter((r) => r.name === 'pods/attach' || r.name === 'pods/portforward').map((r) => r.kind)).toEqual(['PodAttachOptions', 'PodPortForwardOptions']);
   });
 });
