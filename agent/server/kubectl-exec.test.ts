@@ -137,6 +137,42 @@ describe('kubectl exec against the embedded node', () => {
   });
 });
 
+/** kubectl running until `enough` holds for its stdout (then it is interrupted, as a person's ^C would). */
+function kubectlUntil(enough: (stdout: string) => boolean, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`kubectl ${args.join(' ')}: not enough output in 20 s; stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`));
+    }, 20_000);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (enough(stdout)) {
+        clearTimeout(timer);
+        child.kill('SIGINT');
+        resolve({ stdout, stderr });
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+  });
+}
+
+describe('kubectl attach against the embedded node', () => {
+  it('prints what the container writes after attaching (pods/attach → the kubelet /attach → CRI Attach)', async () => {
+    await writeFile(join(dir, 'ticker.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: ticker}\nspec:\n  containers:\n  - {name: app, image: busybox, command: [sh, -c, \'echo before-attach; while true; do echo tick; sleep 0.2; done\']}\n');
+    expect((await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).code).toBe(0);
+    await podWhere('ticker', 'app runs', running);
+    const { stdout } = await kubectlUntil((out) => out.split('tick\n').length > 3, 'attach', 'ticker', '-c', 'app');
+    expect(stdout).toMatch(/^(tick\n){3,}/);
+    expect(stdout).not.toContain('before-attach');
+    expect(node.journal.entries(match('apiserver', 'get pods/attach')).at(-1)?.response).toEqual({ code: 101 });
+    expect(node.journal.entries(match('cri', 'Attach')).at(-1)?.request).toMatchObject({ stdout: true, stderr: true, stdin: false, tty: false });
+  });
+});
+
 describe("@kubernetes/client-node's Exec against the embedded node", () => {
   it('streams stdout and stderr and reports the Status with the exit code', async () => {
     const kc = new KubeConfig();
