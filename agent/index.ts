@@ -209,3 +209,4 @@ export {
 export { allocationFromPod, podWithAllocation, resizeRequested, resizeFeasibility, type PodAllocation, type ResizeFeasibility } from './allocation/allocation.js';
 export { applyResizeStatus, appliedResources, POD_RESIZE_PENDING, POD_RESIZE_IN_PROGRESS } from './allocation/resize-status.js';
 export { AllocationManager, RESIZE_EVENTS } from './allocation/allocation-manager.js';
+export { ALLOCATION_CHECKPOINT_FILE, FileAllocationStore, CorruptCheckpointError, encodeCheckpoint, decodeCheckpoint, type AllocationStore } from './allocation/checkpoint.js';

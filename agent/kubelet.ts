@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from './clock/clock.js';
 import { realClock } from './clock/real-clock.js';
 import { admitPod } from './admission/admit.js';
 import { AllocationManager, podResizeHooks } from './allocation/allocation-manager.js';
+import { FileAllocationStore } from './allocation/checkpoint.js';
 import { ApiEventRecorder } from './api/event-recorder.js';
 import { FanOutRecorder, MemoryEventRecorder, podRef, type EventRecorder } from './api/events.js';
 import { httpCode, type KubeClients } from './api/kube-client.js';
@@ -189,6 +190,7 @@ export class Kubelet {
       activePods: () => this.activePods(),
       podByUid: (uid) => this.admitted.get(uid),
       triggerSync: (pod) => this.podWorkers.wake(podUid(pod)),
+      store: new FileAllocationStore(o.rootDir, (m) => this.log(m)),
     });
     const cgroupHooks = podCgroupHooks(() => this.podCgroups, this.cri, this.recorder, (m) => this.log(m));
     this.runtime = new KubeRuntimeManager({
@@ -610,7 +612,8 @@ export class Kubelet {
     if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp == null) {
       // Admitted pods count with their allocated resources, not a resize they asked for (upstream getAllocatedPods).
       const admittedPods = this.activePods().map((p) => this.allocation.allocatedPod(p));
-      const verdict = admitPod(pod, { allocatable: this.allocatable(), admittedPods, nodeConditions: this.eviction.nodeConditions() });
+      // A pod allocated before a restart is admitted as allocated, not with a resize still pending (upstream UpdatePodFromAllocation).
+      const verdict = admitPod(this.allocation.allocatedPod(pod), { allocatable: this.allocatable(), admittedPods, nodeConditions: this.eviction.nodeConditions() });
       if (!verdict.admit) {
         this.rejectPod(pod, verdict.reason, verdict.message);
         return;
@@ -618,6 +621,8 @@ export class Kubelet {
     }
     this.admitted.set(uid, pod);
     this.allocation.addPod(pod);
+    // Its checkpointed allocation differs from the spec: the resize is pending again (upstream PushPendingResize).
+    if (this.allocation.resizeRequested(pod)) this.allocation.handlePodUpdate(pod);
     this.podWorkers.updatePod(pod);
   }
 
@@ -735,6 +740,8 @@ export class Kubelet {
 
   private async doHousekeeping(): Promise<void> {
     this.crashLoop.gc(this.clock.now() / 1000);
+    // Allocations restored from the checkpoint for pods gone while no agent ran (upstream RemoveOrphanedPods).
+    this.allocation.removeOrphans(this.knownPodUids());
     void this.podCgroups
       ?.cleanupOrphanedPodCgroups(
         () => new Set(this.podWorkers.uids().filter((uid) => this.podWorkers.couldHaveRunningContainers(uid))),

@@ -7,14 +7,16 @@ import { isResizeInProgress } from '../kuberuntime/pod-resize.js';
 import type { CriResourceOptions } from '../kuberuntime/resources.js';
 import type { PodResizeHooks } from '../podworkers/pod-syncer.js';
 import { applyResizeStatus, POD_RESIZE_IN_PROGRESS, POD_RESIZE_PENDING } from './resize-status.js';
+import type { AllocationStore } from './checkpoint.js';
 
 /**
- * The kubelet's allocation manager (upstream pkg/kubelet/allocation, in memory): the resources each
+ * The kubelet's allocation manager (upstream pkg/kubelet/allocation): the resources each
  * admitted pod's containers are allocated, resize requests checked against node allocatable and the
  * other pods (PodResizePending Infeasible/Deferred, or a new allocation with PodResizeInProgress), the
  * deferred ones retried when room may have appeared, and the in-progress condition cleared once the
  * runtime shows the allocation applied. Events as upstream: ResizeStarted, ResizeDeferred,
- * ResizeInfeasible, ResizeCompleted, ResizeError.
+ * ResizeInfeasible, ResizeCompleted, ResizeError. The allocations are checkpointed when a store is
+ * given (./checkpoint.ts); the conditions are not, and come back from the first pod update.
  */
 
 export const RESIZE_EVENTS = {
@@ -35,6 +37,8 @@ export interface AllocationManagerDeps {
   readonly podByUid: (uid: string) => V1Pod | undefined;
   /** Asks the pod's worker for a sync (a deferred resize was allocated). */
   readonly triggerSync: (pod: V1Pod) => void;
+  /** Keeps the allocations across restarts (loaded at construction, saved after each change). */
+  readonly store?: AllocationStore;
 }
 
 interface Held {
@@ -56,12 +60,46 @@ export class AllocationManager {
   /** Deferred resizes, retried in order when a pod goes away or another pod's update comes in. */
   private readonly deferred: string[] = [];
 
-  constructor(private readonly d: AllocationManagerDeps) {}
+  private saveQueued = false;
+
+  constructor(private readonly d: AllocationManagerDeps) {
+    if (d.store) for (const [uid, allocation] of d.store.load()) this.allocations.set(uid, allocation);
+  }
 
   /** Admission: the pod's spec resources become its allocation (kept if already allocated). */
   addPod(pod: V1Pod): void {
     const uid = podUid(pod);
-    if (!this.allocations.has(uid)) this.allocations.set(uid, allocationFromPod(pod));
+    if (this.allocations.has(uid)) return;
+    this.allocations.set(uid, allocationFromPod(pod));
+    this.changed();
+  }
+
+  /** The pod's spec asks for other resources than it was allocated (a resize not allocated yet). */
+  resizeRequested(pod: V1Pod): boolean {
+    const allocation = this.allocations.get(podUid(pod));
+    return allocation !== undefined && resizeRequested(pod, allocation);
+  }
+
+  /**
+   * Forgets the allocations of pods not in `keep` (upstream RemoveOrphanedPods), e.g. pods deleted
+   * while no agent ran whose entries came back from the checkpoint.
+   */
+  removeOrphans(keep: ReadonlySet<string>): void {
+    for (const uid of [...this.allocations.keys()]) if (!keep.has(uid)) this.removePod(uid);
+  }
+
+  /** Writes the checkpoint now if a change is waiting (otherwise it goes at the end of the current job). */
+  flush(): void {
+    if (!this.saveQueued) return;
+    this.saveQueued = false;
+    this.d.store?.save(this.allocations);
+  }
+
+  /** Changes within one job (a burst of pod additions) share one checkpoint write. */
+  private changed(): void {
+    if (!this.d.store || this.saveQueued) return;
+    this.saveQueued = true;
+    queueMicrotask(() => this.flush());
   }
 
   allocation(uid: string): PodAllocation | undefined {
@@ -118,6 +156,9 @@ export class AllocationManager {
     const generation = generationOf(pod);
     if (verdict.fit) {
       this.allocations.set(uid, allocationFromPod(pod));
+      // Checkpointed before the runtime is asked to apply it, as upstream SetAllocatedResources.
+      this.changed();
+      this.flush();
       this.pendingConditions.delete(uid);
       this.inProgress.set(uid, { reason: '', message: '', generation, since: this.now() });
       this.d.recorder.event(podRef(pod), 'Normal', RESIZE_EVENTS.started, resizeEventMessage('Pod resize started', pod, generation));
@@ -197,6 +238,7 @@ export class AllocationManager {
   /** The pod is gone: its allocation is released and deferred resizes may fit now. */
   removePod(uid: string): void {
     const had = this.allocations.delete(uid);
+    if (had) this.changed();
     this.pendingConditions.delete(uid);
     this.inProgress.delete(uid);
     this.dropDeferred(uid);
