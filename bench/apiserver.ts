@@ -15,19 +15,12 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { positiveIntFromEnv } from './measure.js';
 
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-const ROUNDS = count('BENCH_ROUNDS', 8);
-const ROUND_MS = count('BENCH_ROUND_MS', 750);
-const WATCHERS = count('BENCH_WATCHERS', 10);
-const CONCURRENCY = count('BENCH_CONCURRENCY', 16);
+const ROUNDS = positiveIntFromEnv('BENCH_ROUNDS', 8);
+const ROUND_MS = positiveIntFromEnv('BENCH_ROUND_MS', 750);
+const WATCHERS = positiveIntFromEnv('BENCH_WATCHERS', 10);
+const CONCURRENCY = positiveIntFromEnv('BENCH_CONCURRENCY', 16);
 
 interface StartedWorker {
   url: string;

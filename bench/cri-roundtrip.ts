@@ -15,16 +15,9 @@ import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js'
 import { loadCriProto } from '../agent/runtime/proto.js';
 import { provisionContainerdTarget } from '../ci/environment.js';
 import { formatSummary, summarize } from './cri-roundtrip-stats.js';
+import { positiveIntFromEnv } from './measure.js';
 
 const clock = realClock;
-
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = clock.monotonic();
@@ -74,8 +67,8 @@ async function podLifecycle(cri: CriClient, image: string, logDir: string, i: nu
 }
 
 async function main(): Promise<void> {
-  const versionIterations = count('BENCH_VERSION_ITERATIONS', 300);
-  const lifecycleIterations = count('BENCH_LIFECYCLE_ITERATIONS', 20);
+  const versionIterations = positiveIntFromEnv('BENCH_VERSION_ITERATIONS', 300);
+  const lifecycleIterations = positiveIntFromEnv('BENCH_LIFECYCLE_ITERATIONS', 20);
   const provisionStart = clock.monotonic();
   const target = await provisionContainerdTarget({ runtimeEndpoint: process.env['CRI_ENDPOINT'] || undefined });
   console.log(`target: ${target.info.kind} ${target.info.runtimeEndpoint} (provisioned in ${Math.round(clock.monotonic() - provisionStart)} ms)`);

@@ -22,16 +22,9 @@ import { Worker } from 'node:worker_threads';
 import { realClock } from '../agent/clock/index.js';
 import { loadCriProto } from '../agent/runtime/proto.js';
 import { connectUnary, type UnaryMethod } from './grpc-unary-client.js';
+import { positiveIntFromEnv } from './measure.js';
 
 const clock = realClock;
-
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 interface StartedWorker {
   readonly endpoint: string;
@@ -231,15 +224,15 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const calls = count('BENCH_VERSION_CALLS', 4_000);
-  const rounds = count('BENCH_ROUNDS', 5);
-  const lifecycles = count('BENCH_LIFECYCLES', 300);
+  const calls = positiveIntFromEnv('BENCH_VERSION_CALLS', 4_000);
+  const rounds = positiveIntFromEnv('BENCH_ROUNDS', 5);
+  const lifecycles = positiveIntFromEnv('BENCH_LIFECYCLES', 300);
   console.log(`node ${process.version}, ${calls} Version calls per measurement, median of ${rounds} interleaved rounds\n`);
 
   const fake = await startWorker('fake');
   const bare = await startWorker('bare');
   const results: Record<string, number[]> = { 'bare c1': [], 'fake c1': [], 'bare c16': [], 'fake c16': [] };
-  const concurrency = count('BENCH_LIFECYCLE_CONCURRENCY', 4);
+  const concurrency = positiveIntFromEnv('BENCH_LIFECYCLE_CONCURRENCY', 4);
   const busybox = 'docker.io/library/busybox:1.36';
   const lifecycle: Record<string, LifecycleResult> = {};
   const createMicros = { before: 0, after: 0 };
@@ -299,7 +292,7 @@ async function main(): Promise<void> {
   const { provisionContainerdTarget } = await import('../ci/environment.js');
   const target = await provisionContainerdTarget({ runtimeEndpoint: endpoint || undefined });
   try {
-    const n = count('BENCH_CONTAINERD_LIFECYCLES', 10);
+    const n = positiveIntFromEnv('BENCH_CONTAINERD_LIFECYCLES', 10);
     const real = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
     const realParallel = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n, concurrency);
     console.log(`  containerd  ${fmt(real.rate)} lifecycles/s sequential, ${fmt(realParallel.rate)} with ${concurrency} in flight  (${n} lifecycles each at ${target.info.runtimeEndpoint})`);
