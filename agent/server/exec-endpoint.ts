@@ -23,7 +23,7 @@ async function resolve(host: ExecHost | undefined, req: IncomingMessage, url: UR
   const verb = /^\/(exec|attach|portForward)\//.exec(url.pathname)?.[1];
   const call =
     verb === 'portForward'
-      ? withTarget(parsePortForwardPath(url.pathname), portForwardUrl)
+      ? withTarget(parsePortForwardPath(url.pathname), (h, target, query) => portForwardUrl(h, target, query, (req.headers.upgrade ?? '').toLowerCase() === 'websocket'))
       : verb === 'exec' || verb === 'attach'
         ? withTarget(parseExecPath(url.pathname, verb), verb === 'attach' ? attachUrl : execUrl)
         : null;

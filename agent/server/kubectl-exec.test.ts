@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
@@ -170,6 +171,56 @@ describe('kubectl attach against the embedded node', () => {
     expect(stdout).not.toContain('before-attach');
     expect(node.journal.entries(match('apiserver', 'get pods/attach')).at(-1)?.response).toEqual({ code: 101 });
     expect(node.journal.entries(match('cri', 'Attach')).at(-1)?.request).toMatchObject({ stdout: true, stderr: true, stdin: false, tty: false });
+  });
+});
+
+/** A local port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('kubectl port-forward against the embedded node', () => {
+  it("forwards a local port to the pod's port: an HTTP GET reaches the container's server (SPDY through pods/portforward, the kubelet, CRI PortForward)", async () => {
+    await writeFile(join(dir, 'web.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: nginx, ports: [{containerPort: 80}]}\n');
+    expect((await kubectl('apply', '-f', join(dir, 'web.yaml'))).code).toBe(0);
+    await podWhere('web', 'app runs', running);
+    const port = await freePort();
+    const child = spawn(KUBECTL, ['port-forward', 'pod/web', `${port}:80`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`kubectl port-forward did not start: ${out} ${err}`)), 20_000);
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes(`Forwarding from 127.0.0.1:${port} -> 80`)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('exit', () => reject(new Error(`kubectl port-forward exited: ${out} ${err}`)));
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => {
+          throw new Error(`GET through the forwarded port failed (${(e as Error).message}); kubectl said: ${out} ${err}`);
+        });
+        expect([res.status, await res.text()]).toEqual([200, 'ok\n']);
+      }
+      expect(out).toContain('Handling connection for');
+      // kubectl tries its WebSocket tunnel first (GET, refused: the mock does not terminate it), then SPDY (POST).
+      expect(node.journal.entries(match('apiserver', 'create pods/portforward')).at(-1)?.response).toEqual({ code: 101 });
+      expect(node.journal.entries(match('cri', 'PortForward')).at(-1)?.request).toMatchObject({ port: [] });
+    } finally {
+      child.kill('SIGINT');
+    }
+    // The forwarded connection ends when kubectl goes away.
+    await node.journal.waitFor(match('cri', 'PortForwardSessionEnded'), AbortSignal.timeout(5_000));
+    expect(node.journal.entries(match('cri', 'PortForwardSessionEnded')).at(-1)?.request).toEqual({ ports: [80], protocol: 'SPDY/3.1+portforward.k8s.io' });
   });
 });
 

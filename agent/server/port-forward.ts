@@ -28,9 +28,12 @@ export function parsePortForwardPath(pathname: string): PortForwardTarget | null
   }
 }
 
-/** The runtime's port-forward URL for the pod, or the kubelet's error answer (400 ports, 404 pod, CRI errors). */
-export async function portForwardUrl(host: ExecHost, target: PortForwardTarget, query: URLSearchParams): Promise<ExecUrlAnswer> {
-  const ports = parsePortQuery(query);
+/**
+ * The runtime's port-forward URL for the pod, or the kubelet's error answer (400 ports, 404 pod, CRI
+ * errors). Only a WebSocket request names its ports up front; a SPDY client names each in its streams.
+ */
+export async function portForwardUrl(host: ExecHost, target: PortForwardTarget, query: URLSearchParams, websocket = true): Promise<ExecUrlAnswer> {
+  const ports = websocket ? parsePortQuery(query) : [];
   if ('error' in ports) return { status: 400, body: ports.error };
   const pod = host.podByName(target.namespace, target.pod);
   if (!pod) return { status: 404, body: 'pod does not exist' };

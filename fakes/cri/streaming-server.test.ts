@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants as zconstants, createDeflate } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -10,6 +11,8 @@ import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.
 import { CriError } from '../../agent/runtime/rpc-error.js';
 import { match } from '../journal/journal.js';
 import { startFakeCri, type FakeCri } from './server.js';
+import { SPDY3_DICTIONARY } from './spdy/dictionary.js';
+import { controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FrameReader, HeaderDeflater, HeaderInflater, SYN_REPLY, SYN_STREAM } from './spdy/frames.js';
 import { runChannelExec, runPortForward, UpgradeRefused } from './streaming-client.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -278,5 +281,110 @@ describe('CRI PortForward on the fake runtime', () => {
     expect(((await runPortForward(url, '').catch((e: unknown) => e)) as UpgradeRefused).statusCode).toBe(404);
     await cri.stopPodSandbox({ podSandboxId });
     expect(await kindOf(cri.portForward({ podSandboxId, port: [80] }))).toBe('Unknown: sandbox container is not running');
+  });
+});
+
+/** A SPDY/3.1 port-forward client as kubectl's: headers deflated with the SPDY dictionary, one zlib stream, sync-flushed. */
+async function spdyForward(url: string, port: number, send: string, protocols = 'portforward.k8s.io'): Promise<{ answer: string; replies: number[]; data: string; error: string; fins: number[] }> {
+  const { hostname, port: serverPort, pathname } = new URL(url);
+  const deflate = createDeflate({ dictionary: SPDY3_DICTIONARY });
+  const compress = (block: Buffer): Promise<Buffer> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      const take = (c: Buffer): number => chunks.push(c);
+      deflate.on('data', take);
+      deflate.write(block);
+      deflate.flush(zconstants.Z_SYNC_FLUSH, () => {
+        deflate.off('data', take);
+        resolve(Buffer.concat(chunks));
+      });
+    });
+  const synStream = async (streamId: number, type: string): Promise<Buffer> => {
+    const ids = Buffer.alloc(10);
+    ids.writeUInt32BE(streamId, 0);
+    const headers = new Map([['streamtype', [type]], ['port', [String(port)]], ['requestid', ['0']]]);
+    return controlFrame(SYN_STREAM, 0, Buffer.concat([ids, await compress(encodeHeaderBlock(headers))]));
+  };
+  const socket = connect(Number(serverPort), hostname);
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocols}\r\nContent-Length: 0\r\n\r\n`);
+  let raw = Buffer.alloc(0);
+  let answer = '';
+  const reader = new FrameReader();
+  const inflater = new HeaderInflater();
+  const result = { replies: [] as number[], data: '', error: '', fins: [] as number[] };
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      let bytes = chunk;
+      if (!answer) {
+        raw = Buffer.concat([raw, chunk]);
+        const end = raw.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        answer = raw.subarray(0, end).toString();
+        bytes = raw.subarray(end + 4);
+      }
+      for (const frame of reader.push(bytes)) {
+        if (frame.control && frame.type === SYN_REPLY) {
+          expect(decodeHeaderBlock(inflater.inflate(frame.payload.subarray(4))).size).toBe(0);
+          result.replies.push(frame.payload.readUInt32BE(0));
+        } else if (!frame.control) {
+          if (frame.streamId === 3) result.data += frame.payload.toString();
+          else result.error += frame.payload.toString();
+          if (frame.flags & 1) result.fins.push(frame.streamId);
+          if (result.fins.length === 2) resolve();
+        }
+      }
+    });
+    socket.on('close', () => resolve());
+  });
+  if (protocols.includes('portforward.k8s.io')) {
+    socket.write(await synStream(1, 'error'));
+    socket.write(dataFrame(1, Buffer.alloc(0), true));
+    socket.write(await synStream(3, 'data'));
+    socket.write(dataFrame(3, Buffer.from(send)));
+  }
+  await done;
+  socket.destroy();
+  return { answer, ...result };
+}
+
+describe('SPDY port-forward on the fake runtime (what kubectl port-forward speaks)', () => {
+  it('answers 101 with the protocol, replies to both streams and joins the data stream to the pod port', async () => {
+    const { cri, podSandboxId, fake } = await running(['sh', '-c', 'sleep 3600'], [{ key: 'FAKE_HTTP_PORTS', value: '8080' }]);
+    const { url } = await cri.portForward({ podSandboxId, port: [] });
+    const result = await spdyForward(url, 8080, 'GET / HTTP/1.0\r\n\r\n');
+    expect(result.answer).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[\s\S]*X-Stream-Protocol-Version: portforward\.k8s\.io/);
+    expect(result.replies).toEqual([1, 3]);
+    expect(result.data).toMatch(/^HTTP\/1\.[01] 200 OK[\s\S]*\r\n\r\nok\n$/);
+    expect([result.error, result.fins.sort()]).toEqual(['', [1, 3]]);
+    await fake.journal.waitFor(match('cri', 'PortForwardSessionEnded'), AbortSignal.timeout(5_000));
+  });
+
+  it('writes a closed port on the error stream, and refuses a client without the protocol', async () => {
+    const { cri, podSandboxId } = await running(['sh', '-c', 'sleep 3600']);
+    const refused = await spdyForward((await cri.portForward({ podSandboxId })).url, 9, 'x');
+    expect(refused.error).toMatch(/^error forwarding port 9 to pod .*connect: connection refused$/);
+    expect(refused.data).toBe('');
+    const other = await spdyForward((await cri.portForward({ podSandboxId })).url, 9, 'x', 'v4.channel.k8s.io');
+    expect(other.answer).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+  });
+});
+
+describe('SPDY frames', () => {
+  it('split a byte stream at frame boundaries whatever the chunking', () => {
+    const bytes = Buffer.concat([dataFrame(3, Buffer.from('hello')), controlFrame(SYN_REPLY, 0, Buffer.from([0, 0, 0, 1])), dataFrame(5, Buffer.alloc(0), true)]);
+    for (const cut of [1, 7, 8, 13, bytes.length - 1]) {
+      const reader = new FrameReader();
+      const frames = [...reader.push(bytes.subarray(0, cut)), ...reader.push(bytes.subarray(cut))];
+      expect(frames.map((f) => (f.control ? `c${f.type}` : `d${f.streamId}:${f.payload.toString()}:${f.flags}`))).toEqual(['d3:hello:0', 'c2', 'd5::1']);
+    }
+  });
+
+  it('header blocks survive the stored-block deflater and the dictionary inflater across a connection', () => {
+    const deflater = new HeaderDeflater();
+    const inflater = new HeaderInflater();
+    const blocks = [new Map([['streamtype', ['data']], ['port', ['80']]]), new Map<string, string[]>(), new Map([['x', ['a', 'b']]])];
+    for (const block of blocks) expect(decodeHeaderBlock(inflater.inflate(deflater.deflate(encodeHeaderBlock(block))))).toEqual(block);
+    expect(() => decodeHeaderBlock(Buffer.from([0, 0, 0, 1, 0, 0]))).toThrow('truncated SPDY header block');
   });
 });

@@ -4,7 +4,8 @@
  * and a client (the kubelet's proxy, crictl, anything speaking the channel protocol) upgrades one to a
  * WebSocket: an exec'd command or the container's own output with stdin/stdout/stderr, the outcome
  * reported on the error channel; or the pod's ports (./streaming-portforward.ts).
- * WebSocket only: a SPDY upgrade gets 400 (containerd speaks both).
+ * WebSocket only, except port-forward which also speaks SPDY/3.1 (./spdy/), as kubectl port-forward
+ * needs; a SPDY upgrade of exec or attach gets 400 (containerd speaks both).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,6 +16,7 @@ import type { ShellStdin } from './shell/interpreter.js';
 import { negotiatePortForward } from './portforward-protocol.js';
 import { StreamTokenCache } from './streaming-cache.js';
 import { runPortForwardSession, type PortDialer, type PortForwardStreamRequest } from './streaming-portforward.js';
+import { serveSpdyPortForward } from './spdy/portforward-session.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -110,7 +112,13 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       refuse(socket, request.refuse, request.body);
       return;
     }
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade === 'spdy/3.1' && request.cached.kind === 'portforward') {
+      // kubectl port-forward's protocol (and the kubelet's for port-forward on its runtime).
+      serveSpdyPortForward(req, socket, head, request.cached.request, options.dialPort!, options.journal);
+      return;
+    }
+    if (upgrade !== 'websocket') {
       refuse(socket, 400, `unable to upgrade: only WebSocket streams are served (${SUPPORTED_SUBPROTOCOLS.join(', ')}); SPDY is not supported by the fake runtime\n`);
       return;
     }
