@@ -16,6 +16,8 @@ export interface ChannelExecOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Gives up (terminating the connection) after this long; default 30 s. */
   readonly timeoutMs?: number;
+  /** Closes the connection once stdout satisfies this (an attach, which lasts as long as the container). */
+  readonly closeWhen?: (stdout: string) => boolean;
 }
 
 export interface ChannelExecResult {
@@ -53,7 +55,10 @@ export function runChannelExec(url: string, options: ChannelExecOptions = {}): P
     ws.on('message', (message: RawData) => {
       const frame = decodeFrame(protocol, bytesOf(message));
       if (frame.kind !== 'data') return;
-      if (frame.channel === STDOUT) stdout += frame.data.toString('utf8');
+      if (frame.channel === STDOUT) {
+        stdout += frame.data.toString('utf8');
+        if (options.closeWhen?.(stdout)) ws.close(1000);
+      }
       else if (frame.channel === STDERR) stderr += frame.data.toString('utf8');
       else if (frame.channel === ERROR) errorChannel = Buffer.concat([errorChannel, frame.data]);
     });
