@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../agent/clock/virtual-clock.js';
 import { writeEphemeralContainers } from './ephemeral-containers.js';
-import { ApiRegistry } from './registry.js';
+import type { ApiRegistry } from './registry.js';
+import { apiError, testRegistry } from './registry-test-support.js';
 import { startMockApiServer, type MockApiServer } from './server.js';
-import { ApiError } from './status.js';
-import { ObjectStore } from './store.js';
 import type { JsonObject, JsonValue } from './types.js';
 
 function setup() {
-  const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 10, 27, 6, 0, 0) });
-  const registry = new ApiRegistry(new ObjectStore(), clock);
-  registry.bootstrap();
-  const pods = registry.type('', 'pods');
+  const { registry, pods } = testRegistry();
   registry.create(pods, 'default', {
     metadata: { name: 'web', labels: { app: 'web' } },
     spec: { nodeName: 'n1', initContainers: [{ name: 'init', image: 'busybox' }], containers: [{ name: 'app', image: 'busybox' }] },
@@ -26,16 +21,6 @@ function withEphemeral(registry: ApiRegistry, list: JsonValue[], extra: (pod: Js
   (pod['spec'] as JsonObject)['ephemeralContainers'] = list;
   extra(pod);
   return pod;
-}
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
 }
 
 describe('the ephemeralcontainers subresource of the registry', () => {

@@ -1,10 +1,9 @@
 import { applyDefaultsInPlace } from './defaulting.js';
 import { jsonEqual } from './patch.js';
-import { incomingPod, servePodSubresource, type PodSubresourceWrite } from './pod-subresource.js';
+import { incomingPod, storePodUpdate, type PodSubresourceWrite } from './pod-subresource.js';
 import type { ApiRegistry } from './registry.js';
-import { resourceKey } from './resources.js';
 import { errors, type StatusCause } from './status.js';
-import { StoredObject } from './store.js';
+import type { StoredObject } from './store.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
 import { invalid, required, validateMetadata, validateName, validatePodSpec } from './validation.js';
@@ -165,27 +164,5 @@ export function writeEphemeralContainers(
   ];
   if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
 
-  if (jsonEqual(old as unknown as JsonValue, defaulted as unknown as JsonValue)) return existing;
-  defaulted.metadata.generation = (old.metadata.generation ?? 1) + 1;
-  if (options.dryRun) return new StoredObject(defaulted, existing.rv);
-  return registry.store.replace(resourceKey(pods), namespace, name, (newRv) => ({
-    ...defaulted,
-    metadata: { ...defaulted.metadata, resourceVersion: String(newRv) },
-  }));
-}
-
-/**
- * One request to the subresource as the HTTP layer hands it over: GET reads the pod, PUT replaces it,
- * PATCH patches it (the formats of the main resource), anything else is 405.
- */
-export async function serveEphemeralContainers(
-  registry: ApiRegistry,
-  method: string,
-  contentType: string | null,
-  readBody: (what: 'object' | 'patch') => Promise<JsonValue | undefined>,
-  namespace: string,
-  name: string,
-  dryRun: boolean,
-): Promise<{ stored: StoredObject; verb: 'get' | 'update' | 'patch' }> {
-  return servePodSubresource(registry, method, contentType, readBody, namespace, name, (w) => writeEphemeralContainers(registry, namespace, name, w, { dryRun }));
+  return storePodUpdate(registry, existing, defaulted, options.dryRun ?? false);
 }

@@ -2,14 +2,15 @@ import { http, type RequestHandler } from 'msw';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
-import { serveEphemeralContainers } from './ephemeral-containers.js';
+import { writeEphemeralContainers } from './ephemeral-containers.js';
 import { dropConnection, jsonText, requestBytes, statusResponse, streamed } from './http-adapter.js';
 import type { FaultInjector } from './faults.js';
 import { OpenApiDocuments } from './openapi.js';
 import { patchTypeOf } from './patch.js';
 import { servePodExec } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
-import { servePodResize } from './pod-resize.js';
+import { writePodResize } from './pod-resize.js';
+import { servePodSubresource } from './pod-subresource.js';
 import type { ApiRegistry, DeleteOptions } from './registry.js';
 import { apiVersionOf, findResourceType, resourceKey, type ResourceType } from './resources.js';
 import { unknownFieldsOf } from './schemas.js';
@@ -287,11 +288,12 @@ async function dispatch(ctx: HandlerContext, request: Request, url: URL, target:
   if ((subresource === 'exec' || subresource === 'attach' || subresource === 'portforward') && type.kind === 'Pod' && name !== undefined) {
     return servePodExec(ctx, request, url, namespace, name, subresource);
   }
-  const podWrite = subresource === 'ephemeralcontainers' ? serveEphemeralContainers : subresource === 'resize' ? servePodResize : undefined;
+  const podWrite = subresource === 'ephemeralcontainers' ? writeEphemeralContainers : subresource === 'resize' ? writePodResize : undefined;
   if (podWrite && type.kind === 'Pod' && name !== undefined) {
     acceptsJson(request);
     const read = (what: 'object' | 'patch'): Promise<JsonValue | undefined> => readJson(request, what);
-    const { stored, verb } = await podWrite(registry, request.method, request.headers.get('content-type'), read, namespace, name, dryRun(url));
+    const options = { dryRun: dryRun(url) };
+    const { stored, verb } = await servePodSubresource(registry, request.method, request.headers.get('content-type'), read, namespace, name, (w) => podWrite(registry, namespace, name, w, options));
     if (verb !== 'get') journal(ctx, verb, target, name, 200);
     return objectResponse(stored);
   }

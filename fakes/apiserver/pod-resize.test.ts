@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../agent/clock/virtual-clock.js';
 import { writePodResize } from './pod-resize.js';
-import { ApiRegistry } from './registry.js';
+import { apiError, testRegistry } from './registry-test-support.js';
 import { startMockApiServer, type MockApiServer } from './server.js';
-import { ApiError } from './status.js';
-import { ObjectStore } from './store.js';
 import type { JsonObject, JsonValue } from './types.js';
 
 const burstable = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
 
 function setup() {
-  const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 10, 27, 6, 0, 0) });
-  const registry = new ApiRegistry(new ObjectStore(), clock);
-  registry.bootstrap();
-  const pods = registry.type('', 'pods');
+  const { registry, pods } = testRegistry();
   registry.create(pods, 'default', {
     metadata: { name: 'web', labels: { app: 'web' } },
     spec: {
@@ -29,16 +23,6 @@ function setup() {
 }
 
 const patch = (p: JsonValue) => ({ verb: 'patch' as const, patchType: 'strategic' as const, patch: p });
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 function appResources(obj: JsonObject): JsonValue | undefined {
   return (((obj['spec'] as JsonObject)['containers'] as JsonObject[])[0] as JsonObject)['resources'];

@@ -2,11 +2,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { computePodQOS } from '../../agent/resources/qos.js';
 import { applyDefaultsInPlace } from './defaulting.js';
 import { jsonEqual } from './patch.js';
-import { incomingPod, servePodSubresource, type PodSubresourceWrite } from './pod-subresource.js';
+import { incomingPod, storePodUpdate, type PodSubresourceWrite } from './pod-subresource.js';
 import type { ApiRegistry } from './registry.js';
-import { resourceKey } from './resources.js';
 import { errors, type StatusCause } from './status.js';
-import { StoredObject } from './store.js';
+import type { StoredObject } from './store.js';
 import type { JsonObject, JsonValue } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
 import { validateMetadata, validatePodSpec } from './validation.js';
@@ -203,24 +202,5 @@ export function writePodResize(
   const causes = [...validateMetadata(next, pods.nameRule), ...podResizeCauses(oldJson, next as unknown as JsonObject)];
   if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
 
-  if (jsonEqual(oldJson, next as unknown as JsonValue)) return existing;
-  next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-  if (options.dryRun) return new StoredObject(next, existing.rv);
-  return registry.store.replace(resourceKey(pods), namespace, name, (newRv) => ({
-    ...next,
-    metadata: { ...next.metadata, resourceVersion: String(newRv) },
-  }));
-}
-
-/** One request to pods/{name}/resize as the HTTP layer hands it over (GET, PUT, PATCH). */
-export async function servePodResize(
-  registry: ApiRegistry,
-  method: string,
-  contentType: string | null,
-  readBody: (what: 'object' | 'patch') => Promise<JsonValue | undefined>,
-  namespace: string,
-  name: string,
-  dryRun: boolean,
-): Promise<{ stored: StoredObject; verb: 'get' | 'update' | 'patch' }> {
-  return servePodSubresource(registry, method, contentType, readBody, namespace, name, (w) => writePodResize(registry, namespace, name, w, { dryRun }));
+  return storePodUpdate(registry, existing, next, options.dryRun ?? false);
 }

@@ -1,7 +1,8 @@
-import { applyPatch, patchTypeOf, type PatchType } from './patch.js';
+import { applyPatch, jsonEqual, patchTypeOf, type PatchType } from './patch.js';
 import { decodeObject, type ApiRegistry } from './registry.js';
+import { resourceKey } from './resources.js';
 import { errors } from './status.js';
-import type { StoredObject } from './store.js';
+import { StoredObject } from './store.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
 import { isJsonObject } from './types.js';
 
@@ -42,6 +43,21 @@ export function incomingPod(registry: ApiRegistry, old: KubeObject, name: string
 function patchResourceVersion(patch: JsonValue): string | undefined {
   const value = isJsonObject(patch) && isJsonObject(patch['metadata']) ? patch['metadata']['resourceVersion'] : undefined;
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Stores `next` in place of `existing` the way both subresources do: nothing is written when the pod
+ * did not change, a change bumps metadata.generation, and a dry run returns the result unstored.
+ */
+export function storePodUpdate(registry: ApiRegistry, existing: StoredObject, next: KubeObject, dryRun: boolean): StoredObject {
+  const old = existing.object;
+  if (jsonEqual(old as unknown as JsonValue, next as unknown as JsonValue)) return existing;
+  next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+  if (dryRun) return new StoredObject(next, existing.rv);
+  return registry.store.replace(resourceKey(registry.type('', 'pods')), existing.namespace, existing.name, (newRv) => ({
+    ...next,
+    metadata: { ...next.metadata, resourceVersion: String(newRv) },
+  }));
 }
 
 /**

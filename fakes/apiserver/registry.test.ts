@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../agent/clock/virtual-clock.js';
-import { ApiRegistry } from './registry.js';
-import { ApiError } from './status.js';
+import { apiError, testRegistry } from './registry-test-support.js';
 import { ObjectStore, TooOldResourceVersion } from './store.js';
 
 function setup(historyLimit?: number) {
-  const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 10, 27, 6, 0, 0) });
-  const store = new ObjectStore(historyLimit !== undefined ? { historyLimit } : {});
-  const registry = new ApiRegistry(store, clock);
-  registry.bootstrap();
-  const pods = registry.type('', 'pods');
+  const { clock, store, registry, pods } = testRegistry({ historyLimit });
   const podBody = (name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => ({
     metadata: { name, ...meta },
     spec: { containers: [{ name: 'c', image: 'img:1.0' }], ...spec },
   });
   return { clock, store, registry, pods, podBody };
-}
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
 }
 
 describe('object store', () => {

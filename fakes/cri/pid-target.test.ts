@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../agent/clock/virtual-clock.js';
+import { thrownBy } from '../../ci/util/thrown.js';
 import { Journal } from '../journal/journal.js';
 import { Code, CriError } from './errors.js';
 import { FakeRuntime } from './runtime.js';
@@ -48,13 +49,7 @@ function setup() {
 }
 
 function createError(fn: () => unknown): CriError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CriError) return err;
-    throw err;
-  }
-  throw new Error('expected a CriError');
+  return thrownBy(CriError, fn);
 }
 
 describe('PID namespace mode TARGET in the fake runtime', () => {
