@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { closeHttpServer, listenHttp } from '../util/listen-http.js';
 
 export interface HealthResult {
   ok: boolean;
@@ -39,27 +39,8 @@ export async function startHealthAndMetricsServer(options: HealthAndMetricsServe
       res.end(`internal error: ${(err as Error).message}\n`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    host,
-    port,
-    url: `http://${urlHost}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Idempotent: a stopped agent may be stopped again (its owner's close after an explicit stop).
-        if (!server.listening) return resolve();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const endpoint = await listenHttp(server, options.port, host);
+  return { ...endpoint, close: () => closeHttpServer(server) };
 }
 
 async function handle(options: HealthAndMetricsServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

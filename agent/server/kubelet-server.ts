@@ -5,10 +5,10 @@
  * and messages. Plain HTTP on 127.0.0.1 by default (upstream serves TLS on all addresses).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { decodePodLogQuery, validatePodLogOptions } from '../logs/pod-log-options.js';
 import { getKubeletContainerLogs, type ContainerLogsHost } from './container-logs.js';
+import { closeHttpServer, listenHttp } from '../util/listen-http.js';
 import { isStreamingPath, serveExecPlain, serveExecUpgrade, type ExecHost } from './exec-endpoint.js';
 
 export interface KubeletServerOptions {
@@ -56,28 +56,14 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     socket.once('close', () => upgraded.delete(socket));
     serveExecUpgrade(options.exec, req, socket, head);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const endpoint = await listenHttp(server, options.port, host);
   return {
-    host,
-    port,
-    url: `http://${urlHost}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const s of streams) s.abort();
-        for (const s of upgraded) s.destroy();
-        // Idempotent: a stopped agent may be stopped again (its owner's close after an explicit stop).
-        if (!server.listening) return resolve();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    ...endpoint,
+    close: () => {
+      for (const s of streams) s.abort();
+      for (const s of upgraded) s.destroy();
+      return closeHttpServer(server);
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { RequestHandler } from 'msw';
 import type { Clock } from '../../agent/clock/clock.js';
 import { realClock } from '../../agent/clock/real-clock.js';
+import { listenHttp } from '../../agent/util/listen-http.js';
 import type { Journal } from '../journal/journal.js';
 import { EventExpiry, DEFAULT_EVENT_TTL_MS } from './event-ttl.js';
 import { FaultInjector, type FaultRule } from './faults.js';
@@ -136,16 +137,8 @@ export async function startMockApiServer(options: MockApiServerOptions = {}): Pr
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  baseUrl = `${scheme}://${urlHost}:${port}`;
+  const { port, url } = await listenHttp(server, options.port ?? 0, host, scheme);
+  baseUrl = url;
 
   const select = (resource: string | undefined): ActiveWatch[] => [...watches].filter((w) => matchesResource(w, resource));
   const watchFaults: WatchFaults = {
