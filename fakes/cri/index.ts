@@ -10,3 +10,5 @@ export { openFakeCriTarget, FAKE_TEST_IMAGES } from './conformance-target.js';
 export { Code as GrpcCode, CriError as FakeCriError } from './errors.js';
 export { startStreamingServer, type StreamingServer, type StreamingServerOptions, type ExecStreamRequest, type ExecStreams } from './streaming-server.js';
 export { runChannelExec, UpgradeRefused, type ChannelExecOptions, type ChannelExecResult } from './streaming-client.js';
+export { runPortForward, type PortForwardResult } from './streaming-client.js';
+export type { AttachStreamRequest, AttachRunner, PortDialer, PortForwardStreamRequest } from './streaming-server.js';
