@@ -138,10 +138,11 @@ describe('kubectl exec against the embedded node', () => {
   });
 });
 
-/** kubectl running until `enough` holds for its stdout (then it is interrupted, as a person's ^C would). */
-function kubectlUntil(enough: (stdout: string) => boolean, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+/** kubectl (given `input` on stdin, if any) running until `enough` holds for its stdout (then it is interrupted, as a person's ^C would). */
+function kubectlUntil(enough: (stdout: string) => boolean, args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    if (input !== undefined) child.stdin.write(input);
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -166,11 +167,19 @@ describe('kubectl attach against the embedded node', () => {
     await writeFile(join(dir, 'ticker.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: ticker}\nspec:\n  containers:\n  - {name: app, image: busybox, command: [sh, -c, \'echo before-attach; while true; do echo tick; sleep 0.2; done\']}\n');
     expect((await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).code).toBe(0);
     await podWhere('ticker', 'app runs', running);
-    const { stdout } = await kubectlUntil((out) => out.split('tick\n').length > 3, 'attach', 'ticker', '-c', 'app');
+    const { stdout } = await kubectlUntil((out) => out.split('tick\n').length > 3, ['attach', 'ticker', '-c', 'app']);
     expect(stdout).toMatch(/^(tick\n){3,}/);
     expect(stdout).not.toContain('before-attach');
     expect(node.journal.entries(match('apiserver', 'get pods/attach')).at(-1)?.response).toEqual({ code: 101 });
     expect(node.journal.entries(match('cri', 'Attach')).at(-1)?.request).toMatchObject({ stdout: true, stderr: true, stdin: false, tty: false });
+  });
+
+  it('with -i passes input to a container declared with stdin: true', async () => {
+    await writeFile(join(dir, 'echo.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: echo}\nspec:\n  containers:\n  - {name: app, image: busybox, stdin: true, command: [cat]}\n');
+    expect((await kubectl('apply', '-f', join(dir, 'echo.yaml'))).code).toBe(0);
+    await podWhere('echo', 'app runs', running);
+    const { stdout } = await kubectlUntil((out) => out.includes('second'), ['attach', '-i', 'echo', '-c', 'app'], 'first\nsecond\n');
+    expect(stdout).toBe('first\nsecond\n');
   });
 });
 

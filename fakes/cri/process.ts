@@ -8,6 +8,7 @@ import { nextChangeAt, valueAt, type Schedule } from './schedule.js';
 import { ProcessControl } from './shell/control.js';
 import type { ContainerFs } from './shell/fs.js';
 import { MAX_TIMER_MS, runProcess, type ShellHost, type ShellIo, type ShellStdin } from './shell/interpreter.js';
+import { StdinQueue } from './stdin-queue.js';
 
 export interface ExitInfo {
   readonly code: number;
@@ -29,6 +30,8 @@ export interface ProcessContext {
   readonly user?: { readonly uid: number; readonly gid: number };
   /** Current memory limit in bytes (0 = none); read again after UpdateContainerResources. */
   readonly memoryLimit: () => number;
+  /** The container config's stdin (the main program reads what attached clients send) and stdinOnce. */
+  readonly stdin?: { readonly once: boolean };
 }
 
 export interface ExecResult {
@@ -56,10 +59,13 @@ export class ContainerProcess {
   private oomTimer: TimerHandle | null = null;
   /** Attached clients: they see what the main program writes from the moment they attach. */
   private readonly attached = new Set<ShellIo>();
+  /** The main program's stdin, when the container declares one. */
+  private readonly stdin: StdinQueue | null;
 
   constructor(private readonly ctx: ProcessContext) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.startedAt = ctx.clock.monotonic();
+    this.stdin = ctx.stdin ? new StdinQueue() : null;
     const b = ctx.behaviour;
     if (b.ignoreSigterm) this.control.traps.set('TERM', '');
     if (b.exit && b.exit.afterMs <= MAX_TIMER_MS) this.timers.push(ctx.clock.setTimeout(() => this.finish(b.exit!.code, false), b.exit.afterMs));
@@ -77,6 +83,7 @@ export class ContainerProcess {
         cwd: ctx.cwd,
         hostname: ctx.hostname,
         ...(ctx.user ? { user: ctx.user } : {}),
+        ...(this.stdin ? { stdin: this.stdin } : {}),
       }).then(
         (code) => this.finish(code, false),
         (err: unknown) => {
@@ -195,6 +202,15 @@ export class ContainerProcess {
     } finally {
       this.attached.delete(io);
     }
+  }
+
+  /**
+   * An attached client's input, passed to the main program's stdin until the client's input ends; with
+   * stdinOnce that end closes the container's stdin. A container without stdin drops it.
+   */
+  async feedStdin(input: ShellStdin): Promise<void> {
+    for (let chunk = await input.read(); chunk !== null; chunk = await input.read()) this.stdin?.push(chunk);
+    if (this.ctx.stdin?.once) this.stdin?.end();
   }
 
   private output(stream: 'stdout' | 'stderr', text: string): void {

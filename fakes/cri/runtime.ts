@@ -538,6 +538,7 @@ export class FakeRuntime {
         gid: Number(c.config.linux?.securityContext?.runAsGroup?.value ?? 0) || 0,
       },
       memoryLimit: () => Number(c.resources?.memoryLimitInBytes ?? 0),
+      ...(c.config.stdin ? { stdin: { once: c.config.stdinOnce === true } } : {}),
     });
     c.process = process;
     this.event('ContainerStarted', { podSandboxId: sandbox.id, containerId: c.id });
@@ -790,10 +791,11 @@ export class FakeRuntime {
     return { url: streaming.attachUrl({ containerId: c.id, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr }) };
   }
 
-  /** An attach session: output until the container exits or the client leaves. Stdin is not fed to the main program. */
+  /** An attach session: output until the container exits or the client leaves; input to a container declared with stdin. */
   async runAttach(request: AttachStreamRequest, streams: ExecStreams): Promise<ExecOutcome> {
     const c = this.findContainer(request.containerId);
     if (!c || c.state !== 'CONTAINER_RUNNING' || !c.process) return { error: `container is in ${c?.state ?? 'CONTAINER_UNKNOWN'} state` };
+    if (streams.stdin) void c.process.feedStdin(streams.stdin);
     await c.process.attach(streams, streams.signal);
     return { exitCode: 0 };
   }

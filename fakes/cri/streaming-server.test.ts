@@ -23,6 +23,7 @@ afterEach(async () => {
 async function running(
   command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep 3600'],
   envs: { key: string; value: string }[] = [],
+  io: { stdin?: boolean; stdinOnce?: boolean } = {},
 ): Promise<{ fake: FakeCri; cri: CriClient; containerId: string; podSandboxId: string }> {
   const fake = await startFakeCri();
   cleanups.push(() => fake.close());
@@ -36,7 +37,7 @@ async function running(
   const { containerId } = await cri.createContainer({
     podSandboxId,
     sandboxConfig: config,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'busybox' }, command, envs, logPath: 'app.log' },
+    config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'busybox' }, command, envs, logPath: 'app.log', ...io },
   });
   await cri.startContainer({ containerId });
   return { fake, cri, containerId, podSandboxId };
@@ -220,6 +221,20 @@ describe('CRI Attach on the fake runtime', () => {
       status: { metadata: {}, status: 'Success' },
     });
     expect(fake.journal.entries(match('cri', 'AttachSessionEnded'))).toHaveLength(1);
+  });
+
+  it("passes an attached client's input to a container declared with stdin; with stdinOnce its end closes the container's stdin", async () => {
+    const { cri, containerId } = await running(['sh', '-c', 'cat; echo stdin closed; exit 4'], [], { stdin: true, stdinOnce: true });
+    const { url } = await cri.attach({ containerId, stdin: true, stdout: true });
+    const result = await runChannelExec(url, { stdin: 'first\nsecond\n', timeoutMs: 10_000 });
+    expect([result.stdout, result.status]).toEqual(['first\nsecond\nstdin closed\n', { metadata: {}, status: 'Success' }]);
+    expect((await cri.containerStatus({ containerId })).status).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 4 });
+  });
+
+  it('drops input to a container without stdin', async () => {
+    const { cri, containerId } = await running(['sh', '-c', 'sleep 0.3; cat; echo done']);
+    const { url } = await cri.attach({ containerId, stdin: true, stdout: true });
+    expect((await runChannelExec(url, { stdin: 'ignored\n', timeoutMs: 10_000 })).stdout).toBe('done\n');
   });
 
   it('ends the attach, not the container, when the client leaves', async () => {

@@ -14,6 +14,7 @@ import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import type { ShellStdin } from './shell/interpreter.js';
 import { negotiatePortForward } from './portforward-protocol.js';
+import { StdinQueue } from './stdin-queue.js';
 import { StreamTokenCache } from './streaming-cache.js';
 import { runPortForwardSession, type PortDialer, type PortForwardStreamRequest } from './streaming-portforward.js';
 import { serveSpdyPortForward } from './spdy/portforward-session.js';
@@ -194,44 +195,6 @@ function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTo
 function refuse(socket: Socket, code: number, body: string): void {
   const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' }[code] ?? 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/** Input arriving on channel 0, read by the exec'd process chunk by chunk; ends on close signal or disconnect. */
-class StdinQueue implements ShellStdin {
-  private readonly chunks: string[] = [];
-  private waiting: ((chunk: string | null) => void) | null = null;
-  private ended = false;
-  private readonly decoder = new TextDecoder();
-
-  push(data: Buffer): void {
-    if (this.ended || data.length === 0) return;
-    this.deliver(this.decoder.decode(data, { stream: true }));
-  }
-
-  end(): void {
-    if (this.ended) return;
-    const rest = this.decoder.decode();
-    if (rest) this.deliver(rest);
-    this.ended = true;
-    this.waiting?.(null);
-    this.waiting = null;
-  }
-
-  read(): Promise<string | null> {
-    const next = this.chunks.shift();
-    if (next !== undefined) return Promise.resolve(next);
-    if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  private deliver(text: string): void {
-    if (!text) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w(text);
-    } else this.chunks.push(text);
-  }
 }
 
 /** An exec'd command, or an attach to the container's own streams, over the channel protocol. */
