@@ -4,27 +4,13 @@ import { assertHappensBefore, step } from '../fakes/journal/happens-before.js';
 import { match } from '../fakes/journal/journal.js';
 import { kubeClientsFromString } from './api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from './embedded-node.js';
+import { eventually } from './test-support/eventually.js';
 
 let node: EmbeddedNode | undefined;
 afterEach(async () => {
   await node?.close();
   node = undefined;
 });
-
-async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function podSpec(name: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
   return {
@@ -40,7 +26,7 @@ describe('Kubelet on the fakes', () => {
     const n = await eventually(async () => {
       const got = await core.readNode({ name: 'harness-node' });
       return got.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? got : undefined;
-    });
+    }, 'the node Ready');
     expect(n.status?.capacity).toMatchObject({ cpu: '4', memory: '8Gi', pods: '110' });
     expect(n.status?.allocatable).toMatchObject({ cpu: '3500m', memory: '7068Mi' });
     expect(n.status?.conditions?.map((c) => c.type).sort()).toEqual(['DiskPressure', 'MemoryPressure', 'NetworkUnavailable', 'PIDPressure', 'Ready']);
@@ -61,7 +47,7 @@ describe('Kubelet on the fakes', () => {
     const running = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'web', namespace: 'default' });
       return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
-    });
+    }, 'web Running and ready');
     expect(running.status?.podIP).toMatch(/^127\./);
     expect(running.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
     expect(running.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
@@ -91,7 +77,7 @@ describe('Kubelet on the fakes', () => {
       } catch (e) {
         return (e as { code?: number }).code === 404 ? true : undefined;
       }
-    });
+    }, 'web gone');
     assertHappensBefore(j, [
       step('stop app', match('cri', 'StopContainer')),
       step('stop sandbox', match('cri', 'StopPodSandbox', { podSandboxId: sandboxId })),
@@ -117,15 +103,15 @@ describe('Kubelet on the fakes', () => {
     await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'shared', namespace: 'default' });
       return p.status?.phase === 'Running' ? p : undefined;
-    });
+    }, 'shared Running');
     const uid = created.metadata!.uid!;
     const { readFileSync, existsSync } = await import('node:fs');
     const { join } = await import('node:path');
     const dir = join(node.rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'data');
-    const seen = await eventually(() => (existsSync(join(dir, 'seen')) ? readFileSync(join(dir, 'seen'), 'utf8') : undefined));
+    const seen = await eventually(() => (existsSync(join(dir, 'seen')) ? readFileSync(join(dir, 'seen'), 'utf8') : undefined), 'the seen file');
     expect(seen.trim()).toBe('hello');
     await core.deleteNamespacedPod({ name: 'shared', namespace: 'default' });
-    await eventually(() => (existsSync(dir) ? undefined : true));
+    await eventually(() => (existsSync(dir) ? undefined : true), 'the pod dir removed');
   });
 
   it('marks a container ready after its readiness probe succeeds and restarts one that fails liveness', async () => {
@@ -151,7 +137,7 @@ describe('Kubelet on the fakes', () => {
       const web = p.status?.containerStatuses?.find((c) => c.name === 'web');
       const sick = p.status?.containerStatuses?.find((c) => c.name === 'sick');
       return web?.ready && (sick?.restartCount ?? 0) >= 1 ? p : undefined;
-    }, 15_000);
+    }, 'web ready and sick restarted', 15_000);
     expect(pod.status?.containerStatuses?.find((c) => c.name === 'web')?.started).toBe(true);
     expect(node.kubelet.events.events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed'))).toBe(true);
     expect(node.kubelet.events.events.some((e) => e.reason === 'Killing' && e.message === 'Container sick failed liveness probe, will be restarted')).toBe(true);
@@ -174,14 +160,14 @@ describe('Kubelet on the fakes', () => {
     const evicted = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'hog', namespace: 'default' });
       return p.status?.phase === 'Failed' ? p : undefined;
-    }, 15_000);
+    }, 'hog evicted', 15_000);
     expect(evicted.status?.reason).toBe('Evicted');
     expect(evicted.status?.message).toMatch(/^The node was low on resource: memory\./);
     expect(evicted.status?.conditions?.some((c) => c.type === 'DisruptionTarget')).toBe(true);
     const n = await eventually(async () => {
       const got = await core.readNode({ name: 'harness-node' });
       return got.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'True' ? got : undefined;
-    }, 10_000);
+    }, 'MemoryPressure True', 10_000);
     expect(n.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.reason).toBe('KubeletHasInsufficientMemory');
   });
 
@@ -195,19 +181,19 @@ describe('Kubelet on the fakes', () => {
     const p = await eventually(async () => {
       const got = await core.readNamespacedPod({ name: 'chatty', namespace: 'default' });
       return got.status?.phase === 'Running' ? got : undefined;
-    });
+    }, 'chatty Running');
     const { appendFileSync, readdirSync } = await import('node:fs');
     const { join } = await import('node:path');
     const dir = join(node.kubelet.config.podLogsDir, `default_chatty_${p.metadata!.uid!}`, 'app');
     appendFileSync(join(dir, '0.log'), `${new Date().toISOString()} stdout F ${'x'.repeat(2048)}\n`);
-    const rotated = await eventually(() => readdirSync(dir).find((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)));
+    const rotated = await eventually(() => readdirSync(dir).find((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)), 'a rotated log file');
     expect(rotated).toBeTruthy();
     // The rename comes first, then the runtime is asked to reopen the log.
-    await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'ReopenContainerLog' && !e.error));
+    await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'ReopenContainerLog' && !e.error), 'ReopenContainerLog');
     expect(readdirSync(dir)).toContain('0.log');
     // Deleting the pod removes the current and rotated log files before RemoveContainer.
     await core.deleteNamespacedPod({ name: 'chatty', namespace: 'default' });
-    const removed = await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'RemoveContainer' && !e.error), 15_000);
+    const removed = await eventually(() => node!.journal.first((e) => e.source === 'cri' && e.name === 'RemoveContainer' && !e.error), 'RemoveContainer', 15_000);
     expect(removed).toBeTruthy();
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -236,9 +222,10 @@ describe('Kubelet on the fakes', () => {
     await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'plain', namespace: 'default' });
       return p.status?.phase === 'Running' ? p : undefined;
-    });
-    const failed = await eventually(() =>
-      node!.kubelet.events.events.find((e) => e.reason === 'FailedCreatePodSandBox' && e.ref.name === 'gvisor'),
+    }, 'plain Running');
+    const failed = await eventually(
+      () => node!.kubelet.events.events.find((e) => e.reason === 'FailedCreatePodSandBox' && e.ref.name === 'gvisor'),
+      'the FailedCreatePodSandBox event',
     );
     expect(failed.message).toBe('Failed to create pod sandbox: RuntimeClass "gvisor" not found');
     const stuck = await core.readNamespacedPod({ name: 'gvisor', namespace: 'default' });
@@ -259,7 +246,7 @@ describe('Kubelet on the fakes', () => {
       const p = await core.readNamespacedPod({ name: 'nopull', namespace: 'default' });
       const reason = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
       return reason === 'ErrImagePull' || reason === 'ImagePullBackOff' ? p : undefined;
-    }, 20_000);
+    }, 'nopull waiting on its image', 20_000);
     expect(pod.status?.phase).toBe('Pending');
     const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
     expect(waiting?.message).toMatch(
@@ -281,17 +268,17 @@ describe('Kubelet on the fakes', () => {
     const first = await eventually(async () => {
       const p = await read();
       return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
-    });
+    }, 'the first container running');
     const uid = first.metadata!.uid!;
     const firstId = first.status!.containerStatuses![0]!.containerID;
     // The runtime loses everything once the PLEG has seen the pod running (as after a host reboot).
-    await eventually(() => (n.kubelet.pleg.sawPod(uid) ? true : undefined));
+    await eventually(() => (n.kubelet.pleg.sawPod(uid) ? true : undefined), 'the PLEG to see the pod');
     await n.cri.restart({ keepState: false });
     const after = await eventually(async () => {
       const p = await read();
       const cs = p.status?.containerStatuses?.[0];
       return cs?.state?.running && cs.containerID !== firstId ? p : undefined;
-    }, 15_000);
+    }, 'a new container running', 15_000);
     expect(after.status?.phase).toBe('Running');
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(1);
     // With no sandbox left to count from, the new one is attempt 0 again (upstream PodSandboxChanged).
@@ -316,7 +303,7 @@ describe('Kubelet on the fakes', () => {
     const failed = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'big', namespace: 'default' });
       return p.status?.phase === 'Failed' ? p : undefined;
-    });
+    }, 'big Failed');
     expect(failed.status?.reason).toBe('OutOfcpu');
     expect(failed.status?.message).toMatch(/^Pod was rejected: Node didn't have enough resource: cpu/);
   });

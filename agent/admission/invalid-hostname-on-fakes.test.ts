@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import { eventually } from '../test-support/eventually.js';
 
 /** The agent on the fakes, fed pods whose hostname or subdomain the API server would have refused. */
 
@@ -10,16 +11,6 @@ afterEach(async () => {
   await node?.close();
   node = undefined;
 });
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function pod(name: string, spec: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
   return {
@@ -39,7 +30,7 @@ describe('pods with an invalid hostname or subdomain on the fakes', () => {
       eventually(async () => {
         const p = await core.readNamespacedPod({ name, namespace: 'default' });
         return p.status?.phase === 'Failed' ? p : undefined;
-      });
+      }, `${name} Failed`);
     const badHost = await failed('bad-host');
     expect(badHost.status?.reason).toBe('UnexpectedAdmissionError');
     expect(badHost.status?.message).toMatch(/^Pod was rejected: spec\.hostname: Invalid value: "Web_0": a lowercase RFC 1123 label/);
@@ -48,13 +39,13 @@ describe('pods with an invalid hostname or subdomain on the fakes', () => {
     const good = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'good', namespace: 'default' });
       return p.status?.phase === 'Running' ? p : undefined;
-    });
+    }, 'good Running');
     expect(good.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
     const events = await eventually(async () => {
       const list = await core.listNamespacedEvent({ namespace: 'default' });
       const mine = list.items.filter((e) => e.involvedObject.name === 'bad-host' && e.type === 'Warning');
       return mine.length > 0 ? mine : undefined;
-    });
+    }, 'a Warning event for bad-host');
     expect(events[0]?.message).toMatch(/^spec\.hostname: Invalid value: "Web_0"/);
     // Only the valid pod got a sandbox; its hostname is the one it asked for.
     const sandboxes = (await node.kubelet.cri.listPodSandbox({})).items;

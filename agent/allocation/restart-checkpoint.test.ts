@@ -4,8 +4,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
-import { eventually, restartAgent } from '../housekeeping/test-support.js';
 import type { Kubelet } from '../kubelet.js';
+import { eventually } from '../test-support/eventually.js';
+import { restartAgent } from '../test-support/restart-agent.js';
 import { ALLOCATION_CHECKPOINT_FILE } from './checkpoint.js';
 
 let node: EmbeddedNode | undefined;

@@ -6,7 +6,8 @@ import { kubeClientsFromString } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
 import type { Kubelet } from '../kubelet.js';
 import { createCriClient, type CriClient } from '../runtime/cri-client.js';
-import { eventually, restartAgent } from './test-support.js';
+import { eventually } from '../test-support/eventually.js';
+import { restartAgent } from '../test-support/restart-agent.js';
 
 let node: EmbeddedNode | undefined;
 let second: Kubelet | undefined;

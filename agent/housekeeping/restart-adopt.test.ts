@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
 import type { Kubelet } from '../kubelet.js';
-import { eventually, restartAgent } from './test-support.js';
+import { eventually } from '../test-support/eventually.js';
+import { restartAgent } from '../test-support/restart-agent.js';
 
 let node: EmbeddedNode | undefined;
 let second: Kubelet | undefined;

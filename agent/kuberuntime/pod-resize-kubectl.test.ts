@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import { eventually } from '../test-support/eventually.js';
+import { useNodeWithKubectl } from '../test-support/kubectl-node.js';
 import type { JournalEntry } from '../../fakes/journal/journal.js';
 
 /**
@@ -16,61 +13,24 @@ import type { JournalEntry } from '../../fakes/journal/journal.js';
  * container with UpdateContainerResources (or restarts it when its resizePolicy says so), and the
  * pod's status shows the applied and allocated resources and the resize conditions.
  */
-const run = promisify(execFile);
-const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 const IMAGE = 'registry.local/busybox:1.36';
-
-let node: EmbeddedNode;
-let dir: string;
-let kubeconfig: string;
-
-async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-beforeAll(async () => {
-  if (!existsSync(KUBECTL)) {
-    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
-  }
-  dir = await mkdtemp(join(tmpdir(), 'kubectl-resize-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  // 4 cpu, 8 GiB: allocatable is what the defaults leave of that.
-  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig, machine: { cpu: 4, memory: 8n * 1024n ** 3n } });
-});
-
-afterAll(async () => {
-  await node?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+// 4 cpu, 8 GiB: allocatable is what the defaults leave of that.
+const harness = useNodeWithKubectl({ machine: { cpu: 4, memory: 8n * 1024n ** 3n } });
+const { kubectl } = harness;
 
 async function podNamed(name: string): Promise<V1Pod> {
-  const { core } = kubeClientsFromString(node.api.kubeconfig());
+  const { core } = kubeClientsFromString(harness.node.api.kubeconfig());
   return core.readNamespacedPod({ name, namespace: 'default' });
 }
 
 async function eventsOf(name: string): Promise<CoreV1Event[]> {
-  const { core } = kubeClientsFromString(node.api.kubeconfig());
+  const { core } = kubeClientsFromString(harness.node.api.kubeconfig());
   const list = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` });
   return list.items;
 }
 
 async function createRunningPod(name: string, resizePolicy: Array<{ resourceName: string; restartPolicy: string }> = []): Promise<V1Pod> {
-  const { core } = kubeClientsFromString(node.api.kubeconfig());
+  const { core } = kubeClientsFromString(harness.node.api.kubeconfig());
   await core.createNamespacedPod({
     namespace: 'default',
     body: {
@@ -89,19 +49,19 @@ async function createRunningPod(name: string, resizePolicy: Array<{ resourceName
       },
     },
   });
-  return eventually(`${name} Running`, async () => {
+  return eventually(async () => {
     const p = await podNamed(name);
     return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
-  });
+  }, `${name} Running`);
 }
 
 function updates(containerId: string): JournalEntry[] {
-  return node.journal.entries((e) => e.source === 'cri' && e.name === 'UpdateContainerResources' && e.subject['containerId'] === containerId);
+  return harness.node.journal.entries((e) => e.source === 'cri' && e.name === 'UpdateContainerResources' && e.subject['containerId'] === containerId);
 }
 
 /** cpu shares, quota, period and memory limit as the fake runtime reports them applied. */
 async function linuxResources(id: string): Promise<number[]> {
-  const linux = (await node.kubelet.cri.containerStatus({ containerId: id, verbose: false })).status?.resources?.linux;
+  const linux = (await harness.node.kubelet.cri.containerStatus({ containerId: id, verbose: false })).status?.resources?.linux;
   return [linux?.cpuShares, linux?.cpuQuota, linux?.cpuPeriod, linux?.memoryLimitInBytes].map((v) => Number(v ?? 0));
 }
 
@@ -122,12 +82,12 @@ describe('kubectl patch --subresource resize against the embedded node', () => {
     );
     expect(stdout).toContain('pod/cpu-up patched');
 
-    const after = await eventually('resize applied', async () => {
+    const after = await eventually(async () => {
       const p = await podNamed('cpu-up');
       const cs = p.status?.containerStatuses?.[0];
       const inProgress = p.status?.conditions?.some((c) => c.type === 'PodResizeInProgress');
       return cs?.resources?.limits?.['cpu'] === '500m' && !inProgress ? p : undefined;
-    });
+    }, 'resize applied');
     const cs = after.status!.containerStatuses![0]!;
     expect(cs.restartCount).toBe(0);
     expect(containerId(after)).toBe(id);
@@ -142,7 +102,7 @@ describe('kubectl patch --subresource resize against the embedded node', () => {
     expect(await linuxResources(id)).toEqual([307, 50_000, 100_000, 128 * 1024 * 1024]);
 
     // Pod cgroup (the stand-in tree here): shares follow the new request, quota the new limit.
-    const podDir = join(node.rootDir, 'cgroupfs', 'cpu', 'kubepods', 'burstable', `pod${after.metadata!.uid!}`);
+    const podDir = join(harness.node.rootDir, 'cgroupfs', 'cpu', 'kubepods', 'burstable', `pod${after.metadata!.uid!}`);
     expect(readFileSync(join(podDir, 'cpu.shares'), 'utf8').trim()).toBe('307');
     expect(readFileSync(join(podDir, 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('50000');
 
@@ -156,11 +116,11 @@ describe('kubectl patch --subresource resize against the embedded node', () => {
     const before = await createRunningPod('mem-restart', [{ resourceName: 'memory', restartPolicy: 'RestartContainer' }]);
     const id = containerId(before);
     await kubectl('patch', 'pod', 'mem-restart', '--subresource', 'resize', '--patch', '{"spec":{"containers":[{"name":"app","resources":{"limits":{"memory":"256Mi"}}}]}}');
-    const after = await eventually('restarted with the new limit', async () => {
+    const after = await eventually(async () => {
       const p = await podNamed('mem-restart');
       const cs = p.status?.containerStatuses?.[0];
       return cs?.restartCount === 1 && cs.state?.running && cs.resources?.limits?.['memory'] === '256Mi' ? p : undefined;
-    });
+    }, 'restarted with the new limit');
     expect(containerId(after)).not.toBe(id);
     expect(updates(id)).toHaveLength(0);
     expect((await linuxResources(containerId(after)))[3]).toBe(256 * 1024 * 1024);
@@ -172,10 +132,10 @@ describe('kubectl patch --subresource resize against the embedded node', () => {
     const before = await createRunningPod('too-big');
     const id = containerId(before);
     await kubectl('patch', 'pod', 'too-big', '--subresource', 'resize', '--patch', '{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"100"},"limits":{"cpu":"100"}}}]}}');
-    const pending = await eventually('PodResizePending', async () => {
+    const pending = await eventually(async () => {
       const p = await podNamed('too-big');
       return p.status?.conditions?.find((c) => c.type === 'PodResizePending');
-    });
+    }, 'PodResizePending');
     expect(pending.status).toBe('True');
     expect(pending.reason).toBe('Infeasible');
     expect(pending.message).toMatch(/^Node didn't have enough capacity: cpu, requested: 100000, capacity: \d+$/);
@@ -188,10 +148,8 @@ describe('kubectl patch --subresource resize against the embedded node', () => {
 
   it('refuses a resize that would change the QoS class, with kubectl showing the 422', async () => {
     await createRunningPod('qos');
-    const err = await kubectl('patch', 'pod', 'qos', '--subresource', 'resize', '--patch', '{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"200m","memory":"128Mi"}}}]}}').then(
-      () => undefined,
-      (e: { stderr: string }) => e.stderr,
-    );
-    expect(err).toContain('Pod QOS Class may not change as a result of resizing');
+    const err = await harness.kubectlResult('patch', 'pod', 'qos', '--subresource', 'resize', '--patch', '{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"200m","memory":"128Mi"}}}]}}');
+    expect(err.code).not.toBe(0);
+    expect(err.stderr).toContain('Pod QOS Class may not change as a result of resizing');
   });
 });

@@ -8,6 +8,7 @@ import { assertHappensBefore, step } from '../../fakes/journal/happens-before.js
 import { Journal, match, type JournalEntry } from '../../fakes/journal/journal.js';
 import { kubeClientsFromString, type KubeClients } from '../api/kube-client.js';
 import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import { eventually } from '../test-support/eventually.js';
 import { apiVolumeObjectSource } from './api-objects.js';
 import { VolumeManager, type VolumeObjectSource } from './volume-manager.js';
 
@@ -24,16 +25,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   node = csi = volumes = dir = undefined;
 });
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const ok = (source: string, name: string, subject: Record<string, string> = {}) => (e: JournalEntry) => match(source, name, subject)(e) && !e.error;
 
@@ -85,7 +76,7 @@ describe('the volume manager inside the embedded node', () => {
     const running = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'web', namespace: 'default' });
       return p.status?.phase === 'Running' ? p : undefined;
-    });
+    }, 'web Running', 15_000);
     const uid = running.metadata!.uid!;
     const mounted = volumes.mountedVolumes(uid)!;
     expect(readFileSync(join(mounted.get('cfg')!.hostPath, 'index.html'), 'utf8')).toBe('hello');
@@ -106,7 +97,7 @@ describe('the volume manager inside the embedded node', () => {
     ]);
 
     await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
-    await eventually(() => core.readNamespacedPod({ name: 'web', namespace: 'default' }).then(() => undefined, (e: { code?: number }) => (e.code === 404 ? true : undefined)));
+    await eventually(() => core.readNamespacedPod({ name: 'web', namespace: 'default' }).then(() => undefined, (e: { code?: number }) => (e.code === 404 ? true : undefined)), 'web gone', 15_000);
     assertHappensBefore(journal, [
       step('stop container', ok('cri', 'StopContainer')),
       step('stop sandbox', ok('cri', 'StopPodSandbox')),

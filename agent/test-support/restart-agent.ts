@@ -1,8 +1,7 @@
-/** Shared by the housekeeping tests: a second agent started on an embedded node's runtime and API server. */
+/** For tests that restart the agent: a second agent started on an embedded node's runtime and API server. */
 import { kubeClientsFromString } from '../api/kube-client.js';
 import type { EmbeddedNode } from '../embedded-node.js';
 import { Kubelet } from '../kubelet.js';
-import { waitFor } from '../../ci/util/wait.js';
 
 /** Stops the node's agent and starts a new one on the same runtime, API server, root dir and config. */
 export async function restartAgent(node: EmbeddedNode, log?: (msg: string) => void): Promise<Kubelet> {
@@ -19,9 +18,4 @@ export async function restartAgent(node: EmbeddedNode, log?: (msg: string) => vo
   await next.start();
   await next.podSourceSynced();
   return next;
-}
-
-/** Polls `check` (real time) until it returns something other than undefined; thrown errors count as not yet. */
-export function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  return waitFor(what, check, { timeoutMs, intervalMs: 25 });
 }
