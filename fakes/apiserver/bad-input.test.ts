@@ -65,7 +65,7 @@ const cases: Case[] = [
   { name: 'a corrupt continue token', method: 'GET', path: '/api/v1/pods?limit=1&continue=%%%', code: 400, reason: 'BadRequest' },
   { name: 'a non-numeric limit', method: 'GET', path: '/api/v1/pods?limit=ten', code: 400, reason: 'BadRequest' },
   { name: 'an unknown resource', method: 'GET', path: '/api/v1/deployments', code: 404, reason: 'NotFound' },
-  { name: 'an unknown subresource', method: 'GET', path: '/api/v1/namespaces/default/pods/existing/portforward', code: 404, reason: 'NotFound' },
+  { name: 'an unknown subresource', method: 'GET', path: '/api/v1/namespaces/default/pods/existing/notasubresource', code: 404, reason: 'NotFound' },
   { name: 'a body over 3 MiB', method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: Buffer.alloc(3 * 1024 * 1024 + 1, 0x20), code: 413, reason: 'RequestEntityTooLarge' },
   { name: 'a protobuf body', method: 'POST', path: '/api/v1/namespaces/default/pods', contentType: 'application/vnd.kubernetes.protobuf', body: 'k8s\0', code: 415, reason: 'UnsupportedMediaType' },
 ];
