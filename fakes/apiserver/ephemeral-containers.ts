@@ -1,6 +1,6 @@
 import { applyDefaultsInPlace } from './defaulting.js';
 import { jsonEqual } from './patch.js';
-import { incomingPod, storePodUpdate, type PodSubresourceWrite } from './pod-subresource.js';
+import { isMirrorPod, writePodSubresource, type PodSubresourceWrite } from './pod-subresource.js';
 import type { ApiRegistry } from './registry.js';
 import { errors, type StatusCause } from './status.js';
 import type { StoredObject } from './store.js';
@@ -19,7 +19,6 @@ import { invalid, required, validateMetadata, validateName, validatePodSpec } fr
 
 export type EphemeralContainersWrite = PodSubresourceWrite;
 
-const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const TERMINATION_MESSAGE_POLICIES = ['File', 'FallbackToLogsOnError'];
 
@@ -138,11 +137,11 @@ export function writeEphemeralContainers(
   write: EphemeralContainersWrite,
   options: { dryRun?: boolean } = {},
 ): StoredObject {
-  const pods = registry.type('', 'pods');
-  const existing = registry.get(pods, namespace, name);
-  const old = existing.object;
-  const incoming = incomingPod(registry, old, name, write);
+  return writePodSubresource(registry, namespace, name, write, options.dryRun ?? false, (old, incoming) => keepEphemeralContainers(registry, name, old, incoming));
+}
 
+/** The pod to store: the stored one with the incoming spec.ephemeralContainers, validated (throws 422 naming the fields). */
+function keepEphemeralContainers(registry: ApiRegistry, name: string, old: KubeObject, incoming: KubeObject): KubeObject {
   // Everything but spec.ephemeralContainers stays as stored (upstream dropNonEphemeralContainerUpdates).
   const next = cloneJson(old);
   const spec = isJsonObject(next['spec']) ? next['spec'] : (next['spec'] = {});
@@ -153,16 +152,15 @@ export function writeEphemeralContainers(
   const defaulted = applyDefaultsInPlace(next);
   const defaultedSpec = defaulted['spec'] as JsonObject;
 
-  if (old.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) {
+  if (isMirrorPod(old)) {
     throw errors.invalid('Pod', name, '', [forbidden('', 'static pods do not support ephemeral containers')]);
   }
   const causes = [
-    ...validateMetadata(defaulted, pods.nameRule),
+    ...validateMetadata(defaulted, registry.type('', 'pods').nameRule),
     ...validatePodSpec(defaultedSpec),
     ...ephemeralContainerCauses(defaultedSpec),
     ...changedOrRemovedCauses((old['spec'] as JsonObject | undefined)?.['ephemeralContainers'], defaultedSpec['ephemeralContainers']),
   ];
   if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
-
-  return storePodUpdate(registry, existing, defaulted, options.dryRun ?? false);
+  return defaulted;
 }

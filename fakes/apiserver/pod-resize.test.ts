@@ -46,6 +46,17 @@ describe('the resize subresource of the registry', () => {
     expect(after.rv).toBeGreaterThan(before.rv);
   });
 
+  it('answers a dry run with the resized pod but stores nothing, and a write that changes nothing with the stored pod', () => {
+    const { registry, pods } = setup();
+    const before = registry.get(pods, 'default', 'web');
+    const dry = writePodResize(registry, 'default', 'web', patch({ spec: { containers: [{ name: 'app', resources: { requests: { cpu: '150m' } } }] } }), { dryRun: true });
+    expect(appResources(dry.object as unknown as JsonObject)).toMatchObject({ requests: { cpu: '150m' } });
+    expect(dry.object.metadata.generation).toBe((before.object.metadata.generation ?? 1) + 1);
+    expect(registry.get(pods, 'default', 'web')).toBe(before);
+    const same = writePodResize(registry, 'default', 'web', patch({ spec: { containers: [{ name: 'app', resources: { requests: { cpu: '100m' } } }] } }));
+    expect(same).toBe(before);
+  });
+
   it('lets a sidecar be resized and changes resizePolicy, but leaves a regular init container alone', () => {
     const { registry } = setup();
     const after = writePodResize(

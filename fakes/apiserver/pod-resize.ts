@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { computePodQOS } from '../../agent/resources/qos.js';
 import { applyDefaultsInPlace } from './defaulting.js';
 import { jsonEqual } from './patch.js';
-import { incomingPod, storePodUpdate, type PodSubresourceWrite } from './pod-subresource.js';
+import { isMirrorPod, writePodSubresource, type PodSubresourceWrite } from './pod-subresource.js';
 import type { ApiRegistry } from './registry.js';
 import { errors, type StatusCause } from './status.js';
 import type { StoredObject } from './store.js';
@@ -19,7 +19,6 @@ import { validateMetadata, validatePodSpec } from './validation.js';
  * bumps metadata.generation, which the kubelet reports back as the resize's observedGeneration.
  */
 
-const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const RESIZABLE_RESOURCES = ['cpu', 'memory'];
 const RESIZE_RESTART_POLICIES = ['NotRequired', 'RestartContainer'];
 
@@ -190,17 +189,14 @@ export function writePodResize(
   write: PodSubresourceWrite,
   options: { dryRun?: boolean } = {},
 ): StoredObject {
-  const pods = registry.type('', 'pods');
-  const existing = registry.get(pods, namespace, name);
-  const old = existing.object;
-  const incoming = incomingPod(registry, old, name, write);
-  if (old.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) {
-    throw errors.invalid('Pod', name, '', [{ reason: 'FieldValueForbidden', message: 'Forbidden: static pods cannot be resized', field: '' }]);
-  }
-  const oldJson = old as unknown as JsonObject;
-  const next = applyDefaultsInPlace(keepResizeFields(oldJson, incoming as unknown as JsonObject) as unknown as typeof old);
-  const causes = [...validateMetadata(next, pods.nameRule), ...podResizeCauses(oldJson, next as unknown as JsonObject)];
-  if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
-
-  return storePodUpdate(registry, existing, next, options.dryRun ?? false);
+  return writePodSubresource(registry, namespace, name, write, options.dryRun ?? false, (old, incoming) => {
+    if (isMirrorPod(old)) {
+      throw errors.invalid('Pod', name, '', [{ reason: 'FieldValueForbidden', message: 'Forbidden: static pods cannot be resized', field: '' }]);
+    }
+    const oldJson = old as unknown as JsonObject;
+    const next = applyDefaultsInPlace(keepResizeFields(oldJson, incoming as unknown as JsonObject) as unknown as typeof old);
+    const causes = [...validateMetadata(next, registry.type('', 'pods').nameRule), ...podResizeCauses(oldJson, next as unknown as JsonObject)];
+    if (causes.length > 0) throw errors.invalid('Pod', name, '', causes);
+    return next;
+  });
 }

@@ -21,7 +21,7 @@ export type PodSubresourceWrite =
  * makes: the name matches the URL, a UID precondition matches, and a resourceVersion (a PUT's, or one
  * the patch itself carries) is the stored one.
  */
-export function incomingPod(registry: ApiRegistry, old: KubeObject, name: string, write: PodSubresourceWrite): KubeObject {
+function incomingPod(registry: ApiRegistry, old: KubeObject, name: string, write: PodSubresourceWrite): KubeObject {
   const pods = registry.type('', 'pods');
   const incoming =
     write.verb === 'update'
@@ -45,11 +45,34 @@ function patchResourceVersion(patch: JsonValue): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A mirror pod (the API's copy of a static pod): neither subresource may change one. */
+export function isMirrorPod(pod: KubeObject): boolean {
+  return pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined;
+}
+
 /**
- * Stores `next` in place of `existing` the way both subresources do: nothing is written when the pod
- * did not change, a change bumps metadata.generation, and a dry run returns the result unstored.
+ * A PUT or PATCH of a pod subresource: the incoming pod is checked against the stored one, `decide`
+ * builds the pod to store from both (throwing to refuse), and the result is stored. Returns the stored
+ * pod: unchanged when nothing changed, a copy that was not stored on a dry run.
  */
-export function storePodUpdate(registry: ApiRegistry, existing: StoredObject, next: KubeObject, dryRun: boolean): StoredObject {
+export function writePodSubresource(
+  registry: ApiRegistry,
+  namespace: string,
+  name: string,
+  write: PodSubresourceWrite,
+  dryRun: boolean,
+  decide: (old: KubeObject, incoming: KubeObject) => KubeObject,
+): StoredObject {
+  const existing = registry.get(registry.type('', 'pods'), namespace, name);
+  const incoming = incomingPod(registry, existing.object, name, write);
+  return storePodUpdate(registry, existing, decide(existing.object, incoming), dryRun);
+}
+
+/**
+ * Stores `next` in place of `existing`: nothing is written when the pod did not change, a change
+ * bumps metadata.generation, and a dry run returns the result unstored.
+ */
+function storePodUpdate(registry: ApiRegistry, existing: StoredObject, next: KubeObject, dryRun: boolean): StoredObject {
   const old = existing.object;
   if (jsonEqual(old as unknown as JsonValue, next as unknown as JsonValue)) return existing;
   next.metadata.generation = (old.metadata.generation ?? 1) + 1;
