@@ -40,29 +40,37 @@ function containerIdOf(pod: V1Pod): string {
   return pod.status?.containerStatuses?.[0]?.containerID?.replace(/^[^:]+:\/\//, '') ?? '';
 }
 
+/**
+ * An agent that manages pod cgroups, running one burstable pod (cpu 100m/200m, memory 32Mi/64Mi) whose
+ * container `app` sleeps: what each resize spec starts from.
+ */
+async function runningBurstablePod(ctx: SpecContext, prefix: string) {
+  const agent = await startAgent(ctx);
+  const cgroups = agent.kubelet.podCgroups?.cgroups;
+  assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
+  const name = ctx.uniqueName(prefix);
+  await createPod(agent, {
+    metadata: { name },
+    spec: {
+      containers: [
+        shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
+          resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+        }),
+      ],
+      terminationGracePeriodSeconds: 1,
+    },
+  });
+  const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  return { agent, cgroups, name, running, id: containerIdOf(running) };
+}
+
 export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
   {
     title: 'a cpu increase through pods/resize is applied to the running container in place: UpdateContainerResources, restartCount 0, new cgroup settings and status',
     timeoutMs: 90_000,
     divergence: { fake: 'the fake runtime makes no container cgroups: only the pod cgroup (a stand-in tree) and the runtime-reported settings are checked' },
     run: async (ctx: SpecContext) => {
-      const agent = await startAgent(ctx);
-      const cgroups = agent.kubelet.podCgroups?.cgroups;
-      assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
-      const name = ctx.uniqueName('kh-resize');
-      await createPod(agent, {
-        metadata: { name },
-        spec: {
-          containers: [
-            shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
-              resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
-            }),
-          ],
-          terminationGracePeriodSeconds: 1,
-        },
-      });
-      const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
-      const id = containerIdOf(running);
+      const { agent, cgroups, name, running, id } = await runningBurstablePod(ctx, 'kh-resize');
       const podCgroup = ['kubepods', 'burstable', `pod${running.metadata!.uid!}`];
       const before = await agent.kubelet.cri.containerStatus({ containerId: id, verbose: false });
       ctx.log(`runtime-reported resources before: ${JSON.stringify(before.status?.resources?.linux ?? null)}`);
@@ -109,23 +117,7 @@ export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
     timeoutMs: 90_000,
     divergence: { fake: 'the fake runtime makes no container cgroups: only the runtime-reported limit is checked' },
     run: async (ctx: SpecContext) => {
-      const agent = await startAgent(ctx);
-      const cgroups = agent.kubelet.podCgroups?.cgroups;
-      assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
-      const name = ctx.uniqueName('kh-resize-mem');
-      await createPod(agent, {
-        metadata: { name },
-        spec: {
-          containers: [
-            shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
-              resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
-            }),
-          ],
-          terminationGracePeriodSeconds: 1,
-        },
-      });
-      const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
-      const id = containerIdOf(running);
+      const { agent, cgroups, name, id } = await runningBurstablePod(ctx, 'kh-resize-mem');
       await agent.core.patchNamespacedPodResize({
         name,
         namespace: agent.namespace,
