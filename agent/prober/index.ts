@@ -8,7 +8,8 @@ export { ProbeManager, type WorkerEventResult, type WorkerKey } from './manager.
 export { ProbeScenarioRunner, parseProbeScenario, simulateProbes } from './simulate.js';
 export type { ProbeScenario, ProbeScenarioEvent, ProbeSimulation } from './simulate.js';
 export { firstIterationDelaySeconds, nextIterationAt } from './schedule.js';
-export { RunningProbeManager, seededRandom, type RunningProbeManagerOptions } from './running-manager.js';
+export { RunningProbeManager, type RunningProbeManagerOptions } from './running-manager.js';
+export { seededRandom } from '../util/seeded-random.js';
 export {
   MAX_PROBE_RETRIES,
   ProberError,

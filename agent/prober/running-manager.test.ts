@@ -6,7 +6,7 @@ import { MemoryEventRecorder } from '../api/events.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { createKubeletMetrics, type KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import { runContainer, startFakeRuntime, type FakeRuntimeFixture, type RunningContainer } from './handlers/test-fixtures.js';
-import { RunningProbeManager, seededRandom } from './running-manager.js';
+import { RunningProbeManager } from './running-manager.js';
 import type { ProbeResult, ProbeType } from './types.js';
 
 /**
@@ -369,14 +369,5 @@ describe('the running prober', () => {
     // The next sync's AddPod neither duplicates the loop nor loses it.
     expect(() => h.prober.addPod(pod)).toThrow();
     expect(h.prober.loopCount).toBe(1);
-  });
-
-  it('draws jitter from a seeded generator that repeats with the seed', () => {
-    const a = seededRandom(7);
-    const b = seededRandom(7);
-    const xs = Array.from({ length: 5 }, () => a());
-    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(new Set(xs).size).toBe(5);
   });
 });

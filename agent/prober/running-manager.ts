@@ -6,6 +6,7 @@ import { isRestartableInitContainer, restartPolicyOf } from '../kuberuntime/pod-
 import type { CriClient } from '../runtime/cri-client.js';
 import { probeEvent, probeOutcome, runProbeWithRetries, type ProbeTarget } from './handlers/run-probe.js';
 import { probeUserAgent, type ProbeRun } from './handlers/types.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { ProbeManager, type WorkerEventResult, type WorkerKey } from './manager.js';
 import type { ResultListener } from './results-cache.js';
 import { firstIterationDelaySeconds, nextIterationAt } from './schedule.js';
@@ -380,14 +381,3 @@ function containerObservation(cs: V1ContainerStatus | undefined): ContainerObser
   return { containerId, state: cs.state?.terminated ? 'terminated' : 'waiting', started: cs.started ?? false };
 }
 
-/** mulberry32: a small deterministic generator of numbers in [0, 1) for the start-up jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

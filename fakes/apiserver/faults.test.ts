@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../journal/journal.js';
-import { FaultInjector, seededRandom } from './faults.js';
+import { seededRandom } from '../../agent/util/seeded-random.js';
+import { FaultInjector } from './faults.js';
 import { startMockApiServer, type MockApiServer } from './server.js';
 
 describe('fault injector', () => {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../agent/util/seeded-random.js';
 import { ApiError, errors } from './status.js';
 
 /**
@@ -26,18 +27,6 @@ export interface FaultDecision {
   latencyMs: number;
   error?: ApiError;
   drop: boolean;
-}
-
-/** mulberry32: small, fast, good enough for test schedules. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function injected(code: number): ApiError {

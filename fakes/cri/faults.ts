@@ -1,3 +1,4 @@
+import { seededRandom } from '../../agent/util/seeded-random.js';
 import { parseCode, type CodeName, type CodeValue } from './errors.js';
 
 /**
@@ -58,7 +59,7 @@ export class FaultInjector {
     rules: readonly FaultRule[] = [],
     private seed = 1,
   ) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     for (const r of rules) this.add(r);
   }
 
@@ -78,7 +79,7 @@ export class FaultInjector {
 
   reseed(seed: number): void {
     this.seed = seed;
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
   }
 
   get size(): number {
@@ -169,18 +170,6 @@ function validateRule(rule: FaultRule): void {
 function describeRule(rule: FaultRule, id: number): string {
   const method = rule.method === undefined ? '*' : String(rule.method);
   return `#${id} ${method} -> ${rule.effect.type}`;
-}
-
-/** Small, fast, seedable PRNG (mulberry32); plenty for drawing fault probabilities. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
