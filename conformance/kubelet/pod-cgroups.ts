@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CgroupManager, CgroupName } from '../../agent/cm/cgroup-manager.js';
 import { eventually } from '../cri/support.js';
 import { defineSuite, type SpecContext } from '../framework/spec.js';
-import { agentCalls, createPod, shellContainer, startAgent, waitForPod, waitForPodGone } from './support.js';
+import { agentCalls, runningPodWithCgroups, waitForPodGone } from './support.js';
 
 /**
  * The kubelet's pod cgroups as the host shows them (upstream pod_container_manager / ResourceConfigForPod):
@@ -41,22 +41,8 @@ export const kubeletPodCgroupsSuite = defineSuite('kubelet/pod-cgroups', [
     timeoutMs: 90_000,
     divergence: { fake: 'the fake runtime makes no cgroups: the agent writes a stand-in tree in the spec directory and no container cgroups appear in it' },
     run: async (ctx: SpecContext) => {
-      const agent = await startAgent(ctx, { podPidsLimit: PIDS_LIMIT });
-      const cgroups = agent.kubelet.podCgroups?.cgroups;
-      assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
-      const name = ctx.uniqueName('kh-cgroup');
-      await createPod(agent, {
-        metadata: { name },
-        spec: {
-          containers: [
-            shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
-              resources: { requests: { cpu: '100m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
-            }),
-          ],
-          terminationGracePeriodSeconds: 1,
-        },
-      });
-      const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.phase === 'Running');
+      const burstable = { requests: { cpu: '100m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
+      const { agent, cgroups, name, running } = await runningPodWithCgroups(ctx, 'kh-cgroup', burstable, { podPidsLimit: PIDS_LIMIT });
       assert.equal(running.status?.qosClass, 'Burstable');
       const uid = running.metadata!.uid!;
       const podCgroup = ['kubepods', 'burstable', `pod${uid}`];

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
 import type { CgroupManager, CgroupName } from '../../agent/cm/cgroup-manager.js';
 import { defineSuite, type SpecContext } from '../framework/spec.js';
-import { agentCalls, createPod, shellContainer, startAgent, waitForPod } from './support.js';
+import { agentCalls, containerIdOf, runningPodWithCgroups, waitForPod } from './support.js';
 
 /**
  * In-place pod resize (InPlacePodVerticalScaling, GA in Kubernetes 1.35): a cpu request and limit raised
@@ -36,33 +35,7 @@ function plain(value: unknown): unknown {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
 
-function containerIdOf(pod: V1Pod): string {
-  return pod.status?.containerStatuses?.[0]?.containerID?.replace(/^[^:]+:\/\//, '') ?? '';
-}
-
-/**
- * An agent that manages pod cgroups, running one burstable pod (cpu 100m/200m, memory 32Mi/64Mi) whose
- * container `app` sleeps: what each resize spec starts from.
- */
-async function runningBurstablePod(ctx: SpecContext, prefix: string) {
-  const agent = await startAgent(ctx);
-  const cgroups = agent.kubelet.podCgroups?.cgroups;
-  assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
-  const name = ctx.uniqueName(prefix);
-  await createPod(agent, {
-    metadata: { name },
-    spec: {
-      containers: [
-        shellContainer('app', ctx.target.images.busybox, 'sleep 3600', {
-          resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
-        }),
-      ],
-      terminationGracePeriodSeconds: 1,
-    },
-  });
-  const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
-  return { agent, cgroups, name, running, id: containerIdOf(running) };
-}
+const BURSTABLE = { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
 
 export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
   {
@@ -70,7 +43,7 @@ export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
     timeoutMs: 90_000,
     divergence: { fake: 'the fake runtime makes no container cgroups: only the pod cgroup (a stand-in tree) and the runtime-reported settings are checked' },
     run: async (ctx: SpecContext) => {
-      const { agent, cgroups, name, running, id } = await runningBurstablePod(ctx, 'kh-resize');
+      const { agent, cgroups, name, running, id } = await runningPodWithCgroups(ctx, 'kh-resize', BURSTABLE);
       const podCgroup = ['kubepods', 'burstable', `pod${running.metadata!.uid!}`];
       const before = await agent.kubelet.cri.containerStatus({ containerId: id, verbose: false });
       ctx.log(`runtime-reported resources before: ${JSON.stringify(before.status?.resources?.linux ?? null)}`);
@@ -117,7 +90,7 @@ export const kubeletPodResizeSuite = defineSuite('kubelet/pod-resize', [
     timeoutMs: 90_000,
     divergence: { fake: 'the fake runtime makes no container cgroups: only the runtime-reported limit is checked' },
     run: async (ctx: SpecContext) => {
-      const { agent, cgroups, name, id } = await runningBurstablePod(ctx, 'kh-resize-mem');
+      const { agent, cgroups, name, id } = await runningPodWithCgroups(ctx, 'kh-resize-mem', BURSTABLE);
       await agent.core.patchNamespacedPodResize({
         name,
         namespace: agent.namespace,

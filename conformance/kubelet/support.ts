@@ -3,9 +3,11 @@
  * endpoint, a mock API server of its own, and the agent's journal of every CRI call it made (so the
  * ordering specs hold on runtimes without a journal of their own).
  */
-import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
+import assert from 'node:assert/strict';
+import type { CoreV1Api, V1Container, V1Pod, V1ResourceRequirements } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { kubeClientsFromString } from '../../agent/api/kube-client.js';
+import type { CgroupManager } from '../../agent/cm/cgroup-manager.js';
 import { createStandInCgroupRoot } from '../../agent/cm/stand-in-root.js';
 import { loadKubeletConfig } from '../../agent/config/load.js';
 import type { KubeletConfiguration } from '../../agent/config/types.js';
@@ -149,6 +151,34 @@ export async function waitForPod(
     },
     { timeoutMs, intervalMs: 50 },
   );
+}
+
+/**
+ * An agent that manages pod cgroups (the spec fails saying so when it does not) running one pod whose
+ * container `app` sleeps with `resources`: where the pod cgroup and resize specs start. `id` is the
+ * container's runtime ID.
+ */
+export async function runningPodWithCgroups(
+  ctx: SpecContext,
+  namePrefix: string,
+  resources: V1ResourceRequirements,
+  overrides: Partial<KubeletConfiguration> = {},
+): Promise<{ agent: AgentUnderTest; cgroups: CgroupManager; name: string; running: V1Pod; id: string }> {
+  const agent = await startAgent(ctx, overrides);
+  const cgroups = agent.kubelet.podCgroups?.cgroups;
+  assert.ok(cgroups, 'the agent manages pod cgroups on this target (see its log for why not)');
+  const name = ctx.uniqueName(namePrefix);
+  await createPod(agent, {
+    metadata: { name },
+    spec: { containers: [shellContainer('app', ctx.target.images.busybox, 'sleep 3600', { resources })], terminationGracePeriodSeconds: 1 },
+  });
+  const running = await waitForPod(ctx, agent, name, 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  return { agent, cgroups, name, running, id: containerIdOf(running) };
+}
+
+/** The runtime ID of the pod's first container (its containerID without the runtime:// prefix). */
+export function containerIdOf(pod: V1Pod): string {
+  return pod.status?.containerStatuses?.[0]?.containerID?.replace(/^[^:]+:\/\//, '') ?? '';
 }
 
 export async function waitForPodGone(ctx: SpecContext, agent: AgentUnderTest, name: string, timeoutMs = 60_000): Promise<void> {
