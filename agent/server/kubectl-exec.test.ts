@@ -1,15 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
-import { Exec, KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { match } from '../../fakes/journal/journal.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import { useNodeWithKubectl } from '../test-support/kubectl-node.js';
+import { allContainersRunning as running, podWhere } from '../test-support/pod-where.js';
 
 /**
  * `kubectl exec` as a person runs it after `kubelet-harness up`: the official kubectl (WebSocket,
@@ -17,53 +12,6 @@ import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
  * server /exec → CRI Exec → the fake runtime's streaming server. Also @kubernetes/client-node's Exec.
  * Without kubectl these tests fail and say how to get it.
  */
-const run = promisify(execFile);
-const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
-
-let node: EmbeddedNode;
-let dir: string;
-let kubeconfig: string;
-
-async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** kubectl with `input` piped to its stdin (then closed). */
-function kubectlWithInput(input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill(), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-async function podWhere(name: string, what: string, ok: (pod: V1Pod) => boolean, timeoutMs = 30_000): Promise<V1Pod> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pod = node.api.registry.store.get('pods', 'default', name)?.object as V1Pod | undefined;
-    if (pod && ok(pod)) return pod;
-    if (Date.now() > deadline) throw new Error(`pod ${name}: timed out waiting until ${what}; status: ${JSON.stringify(pod?.status)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const running = (pod: V1Pod): boolean => (pod.status?.containerStatuses ?? []).length > 0 && pod.status!.containerStatuses!.every((c) => c.state?.running);
-
 const MANIFEST = `
 apiVersion: v1
 kind: Pod
@@ -74,32 +22,26 @@ spec:
   - {name: side, image: busybox, command: [sh, -c, 'echo side > /tmp/who; sleep 3600']}
 `;
 
-beforeAll(async () => {
-  if (!existsSync(KUBECTL)) {
-    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
-  }
-  dir = await mkdtemp(join(tmpdir(), 'kubectl-exec-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig, csi: false });
-  await writeFile(join(dir, 'pods.yaml'), MANIFEST);
-  const applied = await kubectl('apply', '-f', join(dir, 'pods.yaml'));
-  expect(applied.stderr).toBe('');
-  await podWhere('shell', 'both containers run', running);
-}, 60_000);
-
-afterAll(async () => {
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+const harness = useNodeWithKubectl({
+  csi: false,
+  prepare: async ({ kubectlWithInput, node }) => {
+    const applied = await kubectlWithInput(MANIFEST, 'apply', '-f', '-');
+    expect(applied.stderr).toBe('');
+    await podWhere(node, 'shell', 'both containers run', running);
+  },
 });
+const { kubectlResult: kubectl, kubectlWithInput, spawnKubectl } = harness;
+/** kubectl apply of a manifest given inline. */
+const apply = (manifest: string) => kubectlWithInput(manifest, 'apply', '-f', '-');
 
 describe('kubectl exec against the embedded node', () => {
   it("prints the command's stdout and stderr and exits with its status", async () => {
     const result = await kubectl('exec', 'shell', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3');
     expect(result).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\ncommand terminated with exit code 3\n' });
     // Through all three hops: the API server's pods/exec, CRI Exec, the runtime's stream.
-    expect(node.journal.entries(match('apiserver', 'get pods/exec')).at(-1)?.response).toEqual({ code: 101 });
-    expect(node.journal.entries(match('cri', 'Exec')).at(-1)?.request).toMatchObject({ cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true, stdin: false });
-    expect(node.journal.entries(match('cri', 'ExecSessionEnded')).at(-1)).toMatchObject({ request: { protocol: 'v5.channel.k8s.io' }, response: { exitCode: 3 } });
+    expect(harness.node.journal.entries(match('apiserver', 'get pods/exec')).at(-1)?.response).toEqual({ code: 101 });
+    expect(harness.node.journal.entries(match('cri', 'Exec')).at(-1)?.request).toMatchObject({ cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true, stdin: false });
+    expect(harness.node.journal.entries(match('cri', 'ExecSessionEnded')).at(-1)).toMatchObject({ request: { protocol: 'v5.channel.k8s.io' }, response: { exitCode: 3 } });
   });
 
   it('runs in the container -c names, the first one by default, seeing what that container wrote', async () => {
@@ -123,7 +65,7 @@ describe('kubectl exec against the embedded node', () => {
   it("reaches an ephemeral container that kubectl debug added, in its target's PID namespace", async () => {
     const debug = await kubectl('debug', 'shell', '--image=busybox', '--target=side', '-c', 'dbg', '--', 'sleep', '3600');
     expect(debug.code).toBe(0);
-    await podWhere('shell', 'dbg runs', (p) => p.status?.ephemeralContainerStatuses?.find((c) => c.name === 'dbg')?.state?.running !== undefined);
+    await podWhere(harness.node, 'shell', 'dbg runs', (p) => p.status?.ephemeralContainerStatuses?.find((c) => c.name === 'dbg')?.state?.running !== undefined);
     const result = await kubectl('exec', 'shell', '-c', 'dbg', '--', 'sh', '-c', 'cat /proc/1/cmdline; echo');
     expect(result).toEqual({ code: 0, stdout: 'sh\u0000-c\u0000echo side > /tmp/who; sleep 3600\u0000\n', stderr: '' });
   });
@@ -141,7 +83,7 @@ describe('kubectl exec against the embedded node', () => {
 /** kubectl (given `input` on stdin, if any) running until `enough` holds for its stdout (then it is interrupted, as a person's ^C would). */
 function kubectlUntil(enough: (stdout: string) => boolean, args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const child = spawnKubectl(args);
     if (input !== undefined) child.stdin.write(input);
     let stdout = '';
     let stderr = '';
@@ -164,20 +106,18 @@ function kubectlUntil(enough: (stdout: string) => boolean, args: string[], input
 
 describe('kubectl attach against the embedded node', () => {
   it('prints what the container writes after attaching (pods/attach → the kubelet /attach → CRI Attach)', async () => {
-    await writeFile(join(dir, 'ticker.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: ticker}\nspec:\n  containers:\n  - {name: app, image: busybox, command: [sh, -c, \'echo before-attach; while true; do echo tick; sleep 0.2; done\']}\n');
-    expect((await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).code).toBe(0);
-    await podWhere('ticker', 'app runs', running);
+    expect((await apply('apiVersion: v1\nkind: Pod\nmetadata: {name: ticker}\nspec:\n  containers:\n  - {name: app, image: busybox, command: [sh, -c, \'echo before-attach; while true; do echo tick; sleep 0.2; done\']}\n')).code).toBe(0);
+    await podWhere(harness.node, 'ticker', 'app runs', running);
     const { stdout } = await kubectlUntil((out) => out.split('tick\n').length > 3, ['attach', 'ticker', '-c', 'app']);
     expect(stdout).toMatch(/^(tick\n){3,}/);
     expect(stdout).not.toContain('before-attach');
-    expect(node.journal.entries(match('apiserver', 'get pods/attach')).at(-1)?.response).toEqual({ code: 101 });
-    expect(node.journal.entries(match('cri', 'Attach')).at(-1)?.request).toMatchObject({ stdout: true, stderr: true, stdin: false, tty: false });
+    expect(harness.node.journal.entries(match('apiserver', 'get pods/attach')).at(-1)?.response).toEqual({ code: 101 });
+    expect(harness.node.journal.entries(match('cri', 'Attach')).at(-1)?.request).toMatchObject({ stdout: true, stderr: true, stdin: false, tty: false });
   });
 
   it('with -i passes input to a container declared with stdin: true', async () => {
-    await writeFile(join(dir, 'echo.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: echo}\nspec:\n  containers:\n  - {name: app, image: busybox, stdin: true, command: [cat]}\n');
-    expect((await kubectl('apply', '-f', join(dir, 'echo.yaml'))).code).toBe(0);
-    await podWhere('echo', 'app runs', running);
+    expect((await apply('apiVersion: v1\nkind: Pod\nmetadata: {name: echo}\nspec:\n  containers:\n  - {name: app, image: busybox, stdin: true, command: [cat]}\n')).code).toBe(0);
+    await podWhere(harness.node, 'echo', 'app runs', running);
     const { stdout } = await kubectlUntil((out) => out.includes('second'), ['attach', '-i', 'echo', '-c', 'app'], 'first\nsecond\n');
     expect(stdout).toBe('first\nsecond\n');
   });
@@ -194,11 +134,10 @@ async function freePort(): Promise<number> {
 
 describe('kubectl port-forward against the embedded node', () => {
   it("forwards a local port to the pod's port: an HTTP GET reaches the container's server (SPDY through pods/portforward, the kubelet, CRI PortForward)", async () => {
-    await writeFile(join(dir, 'web.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: nginx, ports: [{containerPort: 80}]}\n');
-    expect((await kubectl('apply', '-f', join(dir, 'web.yaml'))).code).toBe(0);
-    await podWhere('web', 'app runs', running);
+    expect((await apply('apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: nginx, ports: [{containerPort: 80}]}\n')).code).toBe(0);
+    await podWhere(harness.node, 'web', 'app runs', running);
     const port = await freePort();
-    const child = spawn(KUBECTL, ['port-forward', 'pod/web', `${port}:80`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const child = spawnKubectl(['port-forward', 'pod/web', `${port}:80`]);
     try {
       let out = '';
       let err = '';
@@ -222,21 +161,21 @@ describe('kubectl port-forward against the embedded node', () => {
       }
       expect(out).toContain('Handling connection for');
       // kubectl tries its WebSocket tunnel first (GET, refused: the mock does not terminate it), then SPDY (POST).
-      expect(node.journal.entries(match('apiserver', 'create pods/portforward')).at(-1)?.response).toEqual({ code: 101 });
-      expect(node.journal.entries(match('cri', 'PortForward')).at(-1)?.request).toMatchObject({ port: [] });
+      expect(harness.node.journal.entries(match('apiserver', 'create pods/portforward')).at(-1)?.response).toEqual({ code: 101 });
+      expect(harness.node.journal.entries(match('cri', 'PortForward')).at(-1)?.request).toMatchObject({ port: [] });
     } finally {
       child.kill('SIGINT');
     }
     // The forwarded connection ends when kubectl goes away.
-    await node.journal.waitFor(match('cri', 'PortForwardSessionEnded'), AbortSignal.timeout(5_000));
-    expect(node.journal.entries(match('cri', 'PortForwardSessionEnded')).at(-1)?.request).toEqual({ ports: [80], protocol: 'SPDY/3.1+portforward.k8s.io' });
+    await harness.node.journal.waitFor(match('cri', 'PortForwardSessionEnded'), AbortSignal.timeout(5_000));
+    expect(harness.node.journal.entries(match('cri', 'PortForwardSessionEnded')).at(-1)?.request).toEqual({ ports: [80], protocol: 'SPDY/3.1+portforward.k8s.io' });
   });
 });
 
 describe("@kubernetes/client-node's Exec against the embedded node", () => {
   it('streams stdout and stderr and reports the Status with the exit code', async () => {
     const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
+    kc.loadFromFile(harness.kubeconfig);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';

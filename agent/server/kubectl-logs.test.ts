@@ -1,47 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
+import { describe, expect, it } from 'vitest';
+import { useNodeWithKubectl } from '../test-support/kubectl-node.js';
+import { allContainersRunning as running, podWhere } from '../test-support/pod-where.js';
 
 /**
  * `kubectl logs` as a person runs it after `kubelet-harness up`: the official kubectl against the
  * embedded node (mock API server → pods/log → the agent's kubelet server → the fake CRI's log files).
  * Without kubectl these tests fail and say how to get it.
  */
-const run = promisify(execFile);
-const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
-
-let node: EmbeddedNode;
-let dir: string;
-let kubeconfig: string;
-
-async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function podWhere(name: string, what: string, ok: (pod: V1Pod) => boolean, timeoutMs = 30_000): Promise<V1Pod> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pod = node.api.registry.store.get('pods', 'default', name)?.object as V1Pod | undefined;
-    if (pod && ok(pod)) return pod;
-    if (Date.now() > deadline) throw new Error(`pod ${name}: timed out waiting until ${what}; status: ${JSON.stringify(pod?.status)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const running = (pod: V1Pod): boolean => (pod.status?.containerStatuses ?? []).length > 0 && pod.status!.containerStatuses!.every((c) => c.state?.running);
-
 const MANIFEST = `
 apiVersion: v1
 kind: Pod
@@ -63,24 +28,17 @@ spec:
     volumeMounts: [{name: data, mountPath: /data}]
 `;
 
-beforeAll(async () => {
-  if (!existsSync(KUBECTL)) {
-    throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
-  }
-  dir = await mkdtemp(join(tmpdir(), 'kubectl-logs-'));
-  kubeconfig = join(dir, 'kubeconfig');
+const harness = useNodeWithKubectl({
+  csi: false,
   // A 1 s restart backoff, so the crashing pod's second instance comes quickly.
-  node = await startEmbeddedNode({ kubeconfigPath: kubeconfig, csi: false, configOverrides: { crashLoopBackOff: { maxContainerRestartPeriod: 1_000 } } });
-  await writeFile(join(dir, 'pods.yaml'), MANIFEST);
-  const applied = await kubectl('apply', '-f', join(dir, 'pods.yaml'));
-  expect(applied.stderr).toBe('');
-  await podWhere('greeter', 'both containers run', running);
-}, 60_000);
-
-afterAll(async () => {
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  configOverrides: { crashLoopBackOff: { maxContainerRestartPeriod: 1_000 } },
+  prepare: async ({ kubectlWithInput, node }) => {
+    const applied = await kubectlWithInput(MANIFEST, 'apply', '-f', '-');
+    expect(applied.stderr).toBe('');
+    await podWhere(node, 'greeter', 'both containers run', running);
+  },
 });
+const { kubectlResult: kubectl, kubectlWithInput, spawnKubectl } = harness;
 
 describe('kubectl logs against the embedded node', () => {
   it("prints a container's output, the first container's when none is named", async () => {
@@ -100,7 +58,7 @@ describe('kubectl logs against the embedded node', () => {
   });
 
   it("shows the previous instance's output with --previous after a restart, and upstream's error without one", async () => {
-    await podWhere('crasher', 'the second instance runs', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && running(p));
+    await podWhere(harness.node, 'crasher', 'the second instance runs', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && running(p));
     expect((await kubectl('logs', 'crasher')).stdout).toBe('second run\n');
     expect((await kubectl('logs', 'crasher', '--previous')).stdout).toBe('first run\n');
     const none = await kubectl('logs', 'greeter', '-c', 'main', '--previous');
@@ -117,19 +75,16 @@ describe('kubectl logs against the embedded node', () => {
   });
 
   it('follows with -f: a line the container writes after kubectl started arrives while it runs', async () => {
-    await writeFile(
-      join(dir, 'ticker.yaml'),
-      `apiVersion: v1
+    const ticker = `apiVersion: v1
 kind: Pod
 metadata: {name: ticker}
 spec:
   containers:
   - {name: app, image: busybox, command: [sh, -c, 'echo start; sleep 5; echo later; sleep 3600']}
-`,
-    );
-    expect(await kubectl('apply', '-f', join(dir, 'ticker.yaml'))).toEqual({ code: 0, stdout: 'pod/ticker created\n', stderr: '' });
-    await podWhere('ticker', 'it runs', running);
-    const child = spawn(KUBECTL, ['logs', '-f', 'ticker'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+`;
+    expect(await kubectlWithInput(ticker, 'apply', '-f', '-')).toEqual({ code: 0, stdout: 'pod/ticker created\n', stderr: '' });
+    await podWhere(harness.node, 'ticker', 'it runs', running);
+    const child = spawnKubectl(['logs', '-f', 'ticker']);
     const seen: Array<{ text: string; at: number }> = [];
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => seen.push({ text, at: Date.now() }));

@@ -4,7 +4,7 @@
  * tests and closed after them. The binary is $KUBECTL or /usr/bin/kubectl; without one the tests fail
  * (they never skip) and say how to get it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,31 +31,46 @@ export interface NodeWithKubectl {
   kubectl(...args: string[]): Promise<{ stdout: string; stderr: string }>;
   /** Runs kubectl and resolves with its exit code and output whatever the code (for expected failures). */
   kubectlResult(...args: string[]): Promise<KubectlResult>;
+  /** Runs kubectl with `input` piped to its stdin (then closed); resolves like kubectlResult (-1 when killed after 20 s). */
+  kubectlWithInput(input: string, ...args: string[]): Promise<KubectlResult>;
+  /** Starts kubectl without waiting for it, for commands that stream until interrupted (logs -f, attach, port-forward). */
+  spawnKubectl(args: readonly string[]): ChildProcessWithoutNullStreams;
+}
+
+export interface NodeWithKubectlOptions extends Omit<EmbeddedNodeOptions, 'kubeconfigPath'> {
+  /** Time the start-up hook (and its `prepare`) may take; starting the node alone exceeds vitest's 10 s default on a busy machine. */
+  readonly startupTimeoutMs?: number;
+  /** Runs in the start-up hook once the node is up (e.g. apply the file's pods and wait until they run). */
+  readonly prepare?: (harness: NodeWithKubectl) => Promise<void>;
 }
 
 /** Registers the beforeAll/afterAll hooks that start and close the node; call at the top of a test file. */
-export function useNodeWithKubectl(options: Omit<EmbeddedNodeOptions, 'kubeconfigPath'> = {}): NodeWithKubectl {
+export function useNodeWithKubectl(options: NodeWithKubectlOptions = {}): NodeWithKubectl {
+  const { startupTimeoutMs = 60_000, prepare, ...nodeOptions } = options;
   let node: EmbeddedNode | undefined;
   let dir: string | undefined;
   const started = (): { node: EmbeddedNode; kubeconfig: string } => {
     if (!node || !dir) throw new Error('the node starts in beforeAll: use it inside tests or hooks');
     return { node, kubeconfig: join(dir, 'kubeconfig') };
   };
-  const kubectl = (...args: string[]) => run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: started().kubeconfig }, timeout: 20_000 });
+  const env = () => ({ ...process.env, KUBECONFIG: started().kubeconfig });
+  const kubectl = (...args: string[]) => run(KUBECTL, args, { env: env(), timeout: 20_000 });
+  const spawnKubectl = (args: readonly string[]) => spawn(KUBECTL, args, { env: env() });
 
   beforeAll(async () => {
     if (!existsSync(KUBECTL)) {
       throw new Error(`kubectl not found at ${KUBECTL}: set KUBECTL or install it (Debian: apt-get install kubernetes-client) to run these tests`);
     }
     dir = await mkdtemp(join(tmpdir(), 'kubectl-node-'));
-    node = await startEmbeddedNode({ ...options, kubeconfigPath: join(dir, 'kubeconfig') });
-  });
+    node = await startEmbeddedNode({ ...nodeOptions, kubeconfigPath: join(dir, 'kubeconfig') });
+    await prepare?.(harness);
+  }, startupTimeoutMs);
   afterAll(async () => {
     await node?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  return {
+  const harness: NodeWithKubectl = {
     get node() {
       return started().node;
     },
@@ -72,5 +87,23 @@ export function useNodeWithKubectl(options: Omit<EmbeddedNodeOptions, 'kubeconfi
         return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
       }
     },
+    kubectlWithInput(input, ...args) {
+      return new Promise((resolve, reject) => {
+        const child = spawnKubectl(args);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const timer = setTimeout(() => child.kill(), 20_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? -1, stdout, stderr });
+        });
+        child.stdin.end(input);
+      });
+    },
+    spawnKubectl,
   };
+  return harness;
 }
