@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { runChannelExec, UpgradeRefused } from '../cri/streaming-client.js';
 import { encodeFrame, negotiate } from '../cri/streaming-protocol.js';
@@ -8,17 +7,10 @@ import { match } from '../journal/journal.js';
 import { Journal } from '../journal/journal.js';
 import { realClock } from '../../agent/clock/real-clock.js';
 import { decodePodExecQuery } from './pod-exec.js';
-import { startMockApiServer, type MockApiServer } from './server.js';
+import type { MockApiServer } from './server.js';
+import { useStubKubelet } from './stub-kubelet-test-support.js';
 
-let api: MockApiServer | undefined;
-let kubelet: Server | undefined;
-afterEach(async () => {
-  await api?.close();
-  kubelet?.closeAllConnections();
-  await new Promise((r) => (kubelet ? kubelet.close(r) : r(undefined)));
-  api = undefined;
-  kubelet = undefined;
-});
+const startWithKubelet = useStubKubelet();
 
 interface Fixture {
   api: MockApiServer;
@@ -34,7 +26,7 @@ interface Fixture {
 async function setup(kubeletPort?: number): Promise<Fixture> {
   const asked: Fixture['asked'] = [];
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => negotiate([...p])?.name || false });
-  kubelet = createServer((_req, res) => res.writeHead(500).end());
+  const kubelet = createServer((_req, res) => res.writeHead(500).end());
   kubelet.on('upgrade', (req, socket, head) => {
     asked.push({ url: req.url ?? '', authorization: req.headers.authorization, method: req.method ?? '' });
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -44,19 +36,11 @@ async function setup(kubeletPort?: number): Promise<Fixture> {
       ws.close(1000);
     });
   });
-  await new Promise<void>((r) => kubelet!.listen(0, '127.0.0.1', r));
-  const port = kubeletPort ?? (kubelet.address() as AddressInfo).port;
   const journal = new Journal(realClock);
-  api = await startMockApiServer({ token: 'sekret', journal });
-  const nodes = api.registry.type('', 'nodes');
-  api.registry.create(nodes, '', { metadata: { name: 'n1' } });
-  api.registry.update(nodes, '', 'n1', { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } }, 'status');
-  const pods = api.registry.type('', 'pods');
-  const pod = (name: string, nodeName: string, containers: string[], inits: string[] = []) =>
-    api!.registry.create(pods, 'default', {
-      metadata: { name },
-      spec: { nodeName, containers: containers.map((c) => ({ name: c, image: 'busybox' })), initContainers: inits.map((c) => ({ name: c, image: 'busybox' })) },
-    });
+  const { api, pod } = await startWithKubelet(kubelet, {
+    api: { token: 'sekret', journal },
+    nodeStatus: (port) => ({ addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort ?? port } } }),
+  });
   pod('one', 'n1', ['app']);
   pod('two', 'n1', ['a', 'b'], ['init']);
   pod('pending', '', ['app']);

@@ -1,20 +1,10 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startMockApiServer, type MockApiServer } from './server.js';
+import { createServer, type ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { useStubKubelet, type StubKubeletApi } from './stub-kubelet-test-support.js';
 
-let api: MockApiServer | undefined;
-let kubelet: Server | undefined;
-afterEach(async () => {
-  await api?.close();
-  kubelet?.closeAllConnections();
-  await new Promise((r) => (kubelet ? kubelet.close(r) : r(undefined)));
-  api = undefined;
-  kubelet = undefined;
-});
+const startWithKubelet = useStubKubelet();
 
-interface Fixture {
-  api: MockApiServer;
+interface Fixture extends StubKubeletApi {
   /** Paths (with queries) the stub kubelet was asked for. */
   asked: string[];
   /** Open follow streams of the stub kubelet. */
@@ -28,7 +18,7 @@ interface Fixture {
 async function setup(nodeStatus?: object): Promise<Fixture> {
   const asked: string[] = [];
   const followers: ServerResponse[] = [];
-  kubelet = createServer((req, res) => {
+  const kubelet = createServer((req, res) => {
     asked.push(req.url ?? '');
     const fail = /\/fail(\d{3})$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
     if (fail) {
@@ -41,29 +31,14 @@ async function setup(nodeStatus?: object): Promise<Fixture> {
     if (req.url?.includes('follow=true')) followers.push(res);
     else res.end('line 2\n');
   });
-  await new Promise<void>((r) => kubelet!.listen(0, '127.0.0.1', r));
-  const port = (kubelet.address() as AddressInfo).port;
-  api = await startMockApiServer();
-  const nodes = api.registry.type('', 'nodes');
-  api.registry.create(nodes, '', { metadata: { name: 'n1' } });
-  api.registry.update(
-    nodes,
-    '',
-    'n1',
-    { metadata: { name: 'n1' }, status: nodeStatus ?? { addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } },
-    'status',
-  );
-  const pods = api.registry.type('', 'pods');
-  const pod = (name: string, nodeName: string, containers: string[], inits: string[] = []) =>
-    api!.registry.create(pods, 'default', {
-      metadata: { name },
-      spec: { nodeName, containers: containers.map((c) => ({ name: c, image: 'busybox' })), initContainers: inits.map((c) => ({ name: c, image: 'busybox' })) },
-    });
-  pod('one', 'n1', ['app']);
-  pod('two', 'n1', ['a', 'b', 'fail400', 'fail404', 'fail500', 'fail503'], ['init']);
-  pod('pending', '', ['app']);
-  pod('lost', 'n2', ['app']);
-  return { api, asked, followers };
+  const started = await startWithKubelet(kubelet, {
+    nodeStatus: (port) => nodeStatus ?? { addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } },
+  });
+  started.pod('one', 'n1', ['app']);
+  started.pod('two', 'n1', ['a', 'b', 'fail400', 'fail404', 'fail500', 'fail503'], ['init']);
+  started.pod('pending', '', ['app']);
+  started.pod('lost', 'n2', ['app']);
+  return { ...started, asked, followers };
 }
 
 async function get(f: Fixture, path: string): Promise<{ code: number; type: string; body: string; json: () => Record<string, unknown> }> {
@@ -149,10 +124,8 @@ describe('pods/log on the mock API server', () => {
 
   it('answers 500 naming the dial error when the kubelet is unreachable, and when the node has no usable address', async () => {
     const f = await setup();
-    const port = (kubelet!.address() as AddressInfo).port;
-    kubelet!.closeAllConnections();
-    await new Promise((r) => kubelet!.close(r));
-    kubelet = undefined;
+    const port = f.kubeletPort;
+    await f.closeKubelet();
     const refused = await get(f, 'one/log');
     expect(refused.code).toBe(500);
     expect(refused.json()).toEqual({
@@ -163,7 +136,7 @@ describe('pods/log on the mock API server', () => {
       code: 500,
       message: `Get "http://127.0.0.1:${port}/containerLogs/default/one/app": dial tcp 127.0.0.1:${port}: connect: connection refused`,
     });
-    await api!.close();
+    await f.api.close();
     const g = await setup({ addresses: [{ type: 'InternalDNS', address: 'n1.local' }] });
     expect((await get(g, 'one/log')).json()).toMatchObject({ code: 500, message: 'no preferred addresses found; known addresses: [{InternalDNS n1.local}]' });
   });
