@@ -1,36 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.js';
-import { CriError } from '../../agent/runtime/rpc-error.js';
+import { describe, expect, it } from 'vitest';
 import { match } from '../journal/journal.js';
-import { startFakeCri, type FakeCri, type StartFakeCriOptions } from './server.js';
+import { kindOf, useFakeCriWithClient } from './fake-cri-test-support.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function setup(options: StartFakeCriOptions = {}): Promise<{ fake: FakeCri; cri: CriClient; logDir: string }> {
-  const fake = await startFakeCri(options);
-  cleanups.push(() => fake.close());
-  const cri = createCriClient({ runtimeEndpoint: fake.endpoint, timeoutMs: 5_000 });
-  cleanups.push(() => cri.close());
-  const logDir = mkdtempSync(join(tmpdir(), 'fake-cri-test-'));
-  cleanups.push(() => rmSync(logDir, { recursive: true, force: true }));
-  return { fake, cri, logDir };
-}
-
-async function kindOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof CriError) return `${err.kind}: ${err.details}`;
-    throw err;
-  }
-}
+const setup = useFakeCriWithClient();
 
 function sandboxConfig(name: string, logDirectory: string, extra: Record<string, unknown> = {}) {
   return { metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 }, hostname: name, logDirectory, ...extra };

@@ -1,36 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { constants as zconstants, createDeflate } from 'node:zlib';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createCriClient, type CriClient } from '../../agent/runtime/cri-client.js';
-import { CriError } from '../../agent/runtime/rpc-error.js';
+import type { CriClient } from '../../agent/runtime/cri-client.js';
 import { match } from '../journal/journal.js';
-import { startFakeCri, type FakeCri } from './server.js';
+import { kindOf, useFakeCriWithClient } from './fake-cri-test-support.js';
+import type { FakeCri } from './server.js';
 import { SPDY3_DICTIONARY } from './spdy/dictionary.js';
 import { controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FrameReader, HeaderDeflater, HeaderInflater, SYN_REPLY, SYN_STREAM } from './spdy/frames.js';
 import { runChannelExec, runPortForward, UpgradeRefused } from './streaming-client.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const start = useFakeCriWithClient();
 
 async function running(
   command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep 3600'],
   envs: { key: string; value: string }[] = [],
   io: { stdin?: boolean; stdinOnce?: boolean } = {},
 ): Promise<{ fake: FakeCri; cri: CriClient; containerId: string; podSandboxId: string }> {
-  const fake = await startFakeCri();
-  cleanups.push(() => fake.close());
-  const cri = createCriClient({ runtimeEndpoint: fake.endpoint, timeoutMs: 5_000 });
-  cleanups.push(() => cri.close());
-  const logDirectory = mkdtempSync(join(tmpdir(), 'fake-cri-exec-'));
-  cleanups.push(() => rmSync(logDirectory, { recursive: true, force: true }));
+  const { fake, cri, logDir: logDirectory } = await start();
   await cri.pullImage({ image: { image: 'busybox' } });
   const config = { metadata: { name: 'p', uid: 'uid-p', namespace: 'default', attempt: 0 }, hostname: 'p', logDirectory };
   const { podSandboxId } = await cri.runPodSandbox({ config });
@@ -41,16 +30,6 @@ async function running(
   });
   await cri.startContainer({ containerId });
   return { fake, cri, containerId, podSandboxId };
-}
-
-async function kindOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof CriError) return `${err.kind}: ${err.details}`;
-    throw err;
-  }
 }
 
 function plainGet(url: string): Promise<{ status: number; body: string }> {
