@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { match } from '../../fakes/journal/journal.js';
-import { useNodeWithKubectl } from '../test-support/kubectl-node.js';
+import { applyUntilRunning, useNodeWithKubectl } from '../test-support/kubectl-node.js';
 import { allContainersRunning as running, podWhere } from '../test-support/pod-where.js';
 
 /**
@@ -24,11 +24,7 @@ spec:
 
 const harness = useNodeWithKubectl({
   csi: false,
-  prepare: async ({ kubectlWithInput, node }) => {
-    const applied = await kubectlWithInput(MANIFEST, 'apply', '-f', '-');
-    expect(applied.stderr).toBe('');
-    await podWhere(node, 'shell', 'both containers run', running);
-  },
+  prepare: applyUntilRunning(MANIFEST, 'shell'),
 });
 const { kubectlResult: kubectl, kubectlWithInput, spawnKubectl } = harness;
 /** kubectl apply of a manifest given inline. */

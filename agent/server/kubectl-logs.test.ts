@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useNodeWithKubectl } from '../test-support/kubectl-node.js';
+import { applyUntilRunning, useNodeWithKubectl } from '../test-support/kubectl-node.js';
 import { allContainersRunning as running, podWhere } from '../test-support/pod-where.js';
 
 /**
@@ -32,11 +32,7 @@ const harness = useNodeWithKubectl({
   csi: false,
   // A 1 s restart backoff, so the crashing pod's second instance comes quickly.
   configOverrides: { crashLoopBackOff: { maxContainerRestartPeriod: 1_000 } },
-  prepare: async ({ kubectlWithInput, node }) => {
-    const applied = await kubectlWithInput(MANIFEST, 'apply', '-f', '-');
-    expect(applied.stderr).toBe('');
-    await podWhere(node, 'greeter', 'both containers run', running);
-  },
+  prepare: applyUntilRunning(MANIFEST, 'greeter'),
 });
 const { kubectlResult: kubectl, kubectlWithInput, spawnKubectl } = harness;
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmbeddedNode, type EmbeddedNode, type EmbeddedNodeOptions } from '../embedded-node.js';
+import { allContainersRunning, podWhere } from './pod-where.js';
 
 const run = promisify(execFile);
 export const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
@@ -106,4 +107,16 @@ export function useNodeWithKubectl(options: NodeWithKubectlOptions = {}): NodeWi
     spawnKubectl,
   };
   return harness;
+}
+
+/**
+ * A `prepare` step: kubectl applies `manifest` (from stdin), which must print nothing on stderr, then
+ * waits until every container of pod `podName` runs.
+ */
+export function applyUntilRunning(manifest: string, podName: string): (harness: NodeWithKubectl) => Promise<void> {
+  return async ({ kubectlWithInput, node }) => {
+    const applied = await kubectlWithInput(manifest, 'apply', '-f', '-');
+    if (applied.stderr !== '') throw new Error(`kubectl apply (exit ${applied.code}) wrote on stderr: ${applied.stderr}`);
+    await podWhere(node, podName, 'all its containers run', allContainersRunning);
+  };
 }
