@@ -10,14 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCriProto } from '../agent/runtime/proto.js';
+import { DEFAULT_JOURNAL_RETAIN } from '../agent/cmd/journal-options.js';
+import { realClock } from '../agent/clock/index.js';
 import { startFakeCri } from '../fakes/cri/server.js';
+import { Journal } from '../fakes/journal/journal.js';
 
 const port = parentPort;
 if (!port) throw new Error('bench/fake-cri-worker.ts runs as a worker thread of bench/fake-cri.ts');
 const { mode } = workerData as { mode: 'fake' | 'bare' };
 
 if (mode === 'fake') {
-  const fake = await startFakeCri();
+  // As `kubelet-harness fake-cri` runs it: the journal keeps the CLI's default window of entries in memory.
+  const fake = await startFakeCri({ journal: new Journal(realClock, { retain: DEFAULT_JOURNAL_RETAIN }) });
   const version = fake.runtime.version();
   port.postMessage({ endpoint: fake.endpoint, version });
   port.once('message', () => void fake.close().then(() => port.postMessage('stopped')));
