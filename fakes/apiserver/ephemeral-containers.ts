@@ -6,7 +6,7 @@ import { errors, type StatusCause } from './status.js';
 import type { StoredObject } from './store.js';
 import type { JsonObject, JsonValue, KubeObject } from './types.js';
 import { cloneJson, isJsonObject } from './types.js';
-import { invalid, required, validateMetadata, validateName, validatePodSpec } from './validation.js';
+import { checkContainerIdentity, invalid, required, validateMetadata, validatePodSpec } from './validation.js';
 
 /**
  * The pods/{name}/ephemeralcontainers subresource (kube-apiserver's EphemeralContainersREST with the
@@ -61,19 +61,10 @@ export function ephemeralContainerCauses(spec: JsonObject): StatusCause[] {
   const targets = new Set([...namesOf(spec['containers']), ...namesOf(spec['initContainers'])]);
   const names = new Set(targets);
   const causes: StatusCause[] = [];
-  list.forEach((c, i) => {
+  list.forEach((value, i) => {
     const path = `spec.ephemeralContainers[${i}]`;
-    if (!isJsonObject(c)) {
-      causes.push(invalid(path, c, 'must be an object'));
-      return;
-    }
-    const name = c['name'];
-    if (typeof name !== 'string' || name === '') causes.push(required(`${path}.name`));
-    else {
-      causes.push(...validateName(name, 'dns1123-label', `${path}.name`));
-      if (names.has(name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}`, field: `${path}.name` });
-      else names.add(name);
-    }
+    const c = checkContainerIdentity(value, path, causes, names);
+    if (!c) return;
     const image = c['image'];
     if (typeof image !== 'string' || image === '') causes.push(required(`${path}.image`));
     const tmp = c['terminationMessagePolicy'];

@@ -160,10 +160,15 @@ function validateProbe(probe: JsonValue | undefined, path: string, kind: 'livene
   }
 }
 
-function validateContainer(c: JsonValue, path: string, init: boolean, causes: StatusCause[], names: Set<string>): void {
+/**
+ * What every kind of container (regular, init, ephemeral) is checked for first: an object whose name is
+ * a DNS-1123 label unique among `names` (every container name of the pod). Returns the object, or null
+ * when it is not one.
+ */
+export function checkContainerIdentity(c: JsonValue, path: string, causes: StatusCause[], names: Set<string>): JsonObject | null {
   if (!isJsonObject(c)) {
     causes.push(invalid(path, c, 'must be an object'));
-    return;
+    return null;
   }
   const name = c['name'];
   if (typeof name !== 'string' || name === '') causes.push(required(`${path}.name`));
@@ -172,6 +177,12 @@ function validateContainer(c: JsonValue, path: string, init: boolean, causes: St
     if (names.has(name)) causes.push(duplicate(`${path}.name`, name));
     names.add(name);
   }
+  return c;
+}
+
+function validateContainer(value: JsonValue, path: string, init: boolean, causes: StatusCause[], names: Set<string>): void {
+  const c = checkContainerIdentity(value, path, causes, names);
+  if (!c) return;
   const image = c['image'];
   if (typeof image !== 'string' || image.trim() === '') causes.push(required(`${path}.image`));
   const pull = c['imagePullPolicy'];
