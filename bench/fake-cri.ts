@@ -12,10 +12,10 @@
  * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
  * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
- *   BENCH_LIFECYCLE_CONCURRENCY)
+ *   BENCH_LIFECYCLE_CONCURRENCY, BENCH_LOG_ROOT: where pod log files go, default tmpfs /dev/shm)
  */
 import * as grpc from '@grpc/grpc-js';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -198,22 +198,54 @@ async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, ima
 }
 
 /**
- * Every phase's pod log directory lives under one root, removed only when the bench ends: on this VM's
- * ext4 (no journal) creating a file scans past every inode of the directory's block group deleted in
- * the last ~30 s, so removing one phase's log files would slow the next phase's log file creation.
+ * Where the pod log files go: BENCH_LOG_ROOT, else a fresh directory on tmpfs (/dev/shm) when there is a
+ * writable one, else under the OS temp dir. StartContainer creates a log file on both runtimes, and on
+ * this VM's disk that costs from tens of microseconds to a millisecond depending on other processes'
+ * churn (ext4 without a journal scans past recently deleted inodes), which would make the disk, not the
+ * runtimes, the thing compared. Every phase's directory lives under this one root, removed only when the
+ * bench ends, so no phase pays for another's deletions.
  */
-const logRoot = mkdtempSync(join(tmpdir(), 'fake-cri-bench-'));
+function chooseLogRoot(): { root: string; why: string } {
+  const given = process.env['BENCH_LOG_ROOT'];
+  if (given) {
+    mkdirSync(given, { recursive: true });
+    return { root: mkdtempSync(join(given, 'fake-cri-bench-')), why: 'BENCH_LOG_ROOT' };
+  }
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return { root: mkdtempSync(join('/dev/shm', 'fake-cri-bench-')), why: 'tmpfs' };
+  } catch {
+    return { root: mkdtempSync(join(tmpdir(), 'fake-cri-bench-')), why: 'no writable /dev/shm' };
+  }
+}
+
+const { root: logRoot, why: logRootWhy } = chooseLogRoot();
 
 /**
- * Mean microseconds to create (and close) a new file in the log root, as StartContainer's log file is
- * created: the kernel's share of a lifecycle, which varies with other processes' file deletions.
+ * Mean microseconds to create (and close) a new file in `parent`, as StartContainer's log file is
+ * created: the kernel's share of a lifecycle, which on a disk varies with other processes' file deletions.
  */
-function fileCreateMicros(label: string, files = 100): number {
-  const dir = join(logRoot, `probe-${label}`);
-  mkdirSync(dir);
-  const start = clock.monotonic();
-  for (let i = 0; i < files; i++) closeSync(openSync(join(dir, `${i}.log`), 'a', 0o640));
-  return ((clock.monotonic() - start) / files) * 1000;
+function fileCreateMicros(parent: string, label: string, files = 100): number {
+  const dir = mkdtempSync(join(parent, `probe-${label}-`));
+  try {
+    const start = clock.monotonic();
+    for (let i = 0; i < files; i++) closeSync(openSync(join(dir, `${i}.log`), 'a', 0o640));
+    return ((clock.monotonic() - start) / files) * 1000;
+  } finally {
+    if (parent !== logRoot) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The line saying where the log files go and why (with the disk's file-creation cost when they are not on it). */
+function logRootLine(diskMicros: number | null): string {
+  const both = 'both runtimes write their pod log files there';
+  if (logRootWhy === 'tmpfs') {
+    return (
+      `  pod log files: ${logRoot} (tmpfs; BENCH_LOG_ROOT=DIR to choose): ${both}, so this VM's disk, where creating a file ` +
+      `costs ${diskMicros?.toFixed(0) ?? '?'} µs right now (${tmpdir()}), stays out of a comparison of two runtimes`
+    );
+  }
+  return `  pod log files: ${logRoot} (${logRootWhy === 'BENCH_LOG_ROOT' ? 'from BENCH_LOG_ROOT' : 'no writable /dev/shm, so the OS temp dir'}): ${both}`;
 }
 
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
@@ -235,7 +267,7 @@ async function main(): Promise<void> {
   const concurrency = positiveIntFromEnv('BENCH_LIFECYCLE_CONCURRENCY', 4);
   const busybox = 'docker.io/library/busybox:1.36';
   const lifecycle: Record<string, LifecycleResult> = {};
-  const createMicros = { before: 0, after: 0 };
+  const createMicros = { before: 0, after: 0, disk: null as number | null };
   try {
     try {
       for (let r = 0; r < rounds; r++) {
@@ -255,9 +287,10 @@ async function main(): Promise<void> {
       }
       // bare, fake, fake, bare: the canned-answer server measures what the same calls cost without a runtime.
       lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles);
-      createMicros.before = fileCreateMicros('before');
+      createMicros.before = fileCreateMicros(logRoot, 'before');
       lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles);
-      createMicros.after = fileCreateMicros('after');
+      createMicros.after = fileCreateMicros(logRoot, 'after');
+      if (logRootWhy === 'tmpfs') createMicros.disk = fileCreateMicros(tmpdir(), 'disk');
       lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
       lifecycle['fake grpc-js'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'grpc-js');
       lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
@@ -276,6 +309,7 @@ async function main(): Promise<void> {
       `(the same calls answered by a bare grpc-js server with canned messages; the fake reaches ` +
       `${Math.round((fakeRate / lifecycle['bare seq']!.rate) * 100)} % / ${Math.round((fakeRateParallel / lifecycle['bare par']!.rate) * 100)} % of it)`,
   );
+  console.log(logRootLine(createMicros.disk));
   console.log(
     `    creating a file in the log directory (kernel; part of StartContainer): ${createMicros.before.toFixed(0)} µs before the fake's ` +
       `sequential lifecycles, ${createMicros.after.toFixed(0)} µs after`,

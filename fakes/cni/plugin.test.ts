@@ -9,6 +9,8 @@ import { Journal, match } from '../journal/journal.js';
 import { startJournalSink, type JournalSink } from '../journal/sink.js';
 import { seededUniform } from './faults.js';
 import { installCniPlugin } from './install.js';
+import { runCniPlugin, type PluginOutcome } from './plugin.js';
+import type { SinkEntry } from '../journal/sink-client.js';
 
 let dir: string;
 let plugin: string;
@@ -325,3 +327,56 @@ describe.runIf(canNetns)('chained after the real bridge plugin in a network name
     }
   });
 });
+
+describe('the plugin run in-process with its config as an object', () => {
+  const env = {
+    CNI_COMMAND: 'ADD',
+    CNI_CONTAINERID: 'c0ffee',
+    CNI_NETNS: '/var/run/netns/cni-c0ffee',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/opt/cni/bin',
+    CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;K8S_POD_UID=u1',
+  };
+  const prevResult = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: env.CNI_NETNS }], ips: [{ address: '127.64.0.9/20', interface: 0 }], routes: [], dns: {} };
+
+  async function both(config: Record<string, unknown>, command = 'ADD'): Promise<{ text: PluginRun; object: PluginRun }> {
+    const run = async (stdin: string | Record<string, unknown>): Promise<PluginRun> => {
+      const entries: SinkEntry[] = [];
+      const outcome = await runCniPlugin({ env: { ...env, CNI_COMMAND: command }, stdin, journal: (e) => entries.push(e) });
+      return { outcome, entries: JSON.parse(JSON.stringify(entries)) as unknown };
+    };
+    return { text: await run(JSON.stringify(config)), object: await run(config) };
+  }
+
+  it('answers and journals a chained ADD exactly as with the same config as JSON text, and hands back the result it prints', async () => {
+    const { text, object } = await both({ cniVersion: '0.4.0', name: 'n', type: 'kubelet-harness-cni', prevResult });
+    expect(object.outcome.exitCode).toBe(0);
+    expect(object.outcome.stdout).toBe(text.outcome.stdout);
+    expect(object.entries).toEqual(text.entries);
+    expect(object.outcome.result).toEqual(JSON.parse(text.outcome.stdout));
+    expect((object.outcome.result as { ips: Array<{ version?: string }> }).ips[0]?.version).toBe('4');
+  });
+
+  it('rejects a malformed config object with the error the same config as JSON text gets', async () => {
+    for (const bad of [{ cniVersion: '1.0.0', type: 'kubelet-harness-cni' }, { cniVersion: '1.0.0', name: 'n', type: 'kubelet-harness-cni', prevResult: [] }, { cniVersion: '9.9.9', name: 'n', type: 't' }]) {
+      const { text, object } = await both(bad);
+      expect(object.outcome.exitCode).toBe(1);
+      expect(object.outcome.stdout).toBe(text.outcome.stdout);
+      expect(object.outcome.result).toBeUndefined();
+      expect(object.entries).toEqual(text.entries);
+    }
+  });
+
+  it('does not change the config object it was given', async () => {
+    const config = { cniVersion: '0.3.1', name: 'n', type: 'kubelet-harness-cni', prevResult };
+    const before = JSON.stringify(config);
+    await both(config);
+    await both(config, 'DEL');
+    expect(JSON.stringify(config)).toBe(before);
+  });
+});
+
+interface PluginRun {
+  outcome: PluginOutcome;
+  entries: unknown;
+}

@@ -12,7 +12,11 @@ const COMMANDS: readonly CniCommand[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'STAT
 
 export interface PluginInvocation {
   env: Readonly<Record<string, string | undefined>>;
-  stdin: string;
+  /**
+   * The network config as the runtime writes it to stdin. In-process callers may pass the object they
+   * would serialise instead: it is checked exactly as the decoded text is, without the JSON round trip.
+   */
+  stdin: string | Readonly<Record<string, unknown>>;
   /** How fault delays wait (real time in the plugin process; injectable for tests). */
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -27,6 +31,8 @@ export interface PluginOutcome {
   exitCode: number;
   /** Diagnostics that are not part of the protocol (e.g. a journal sink that was unreachable on DEL). */
   stderr: string;
+  /** On success, the result `stdout` serialises (for in-process callers, which need not parse it back). */
+  result?: CniResult | object;
 }
 
 /**
@@ -48,7 +54,7 @@ export async function runCniPlugin(inv: PluginInvocation): Promise<PluginOutcome
       // libcni sends {"cniVersion": ...}; the answer lists every version, whatever was asked.
       return { stdout: JSON.stringify({ cniVersion: LATEST_VERSION, supportedVersions: SUPPORTED_VERSIONS }), exitCode: 0, stderr };
     }
-    config = parseConfig(inv.stdin);
+    config = typeof inv.stdin === 'string' ? parseConfig(inv.stdin) : checkConfig(inv.stdin);
     cniVersion = config.cniVersion;
     checkVersion(config.cniVersion, command);
     env = readEnv(command, inv.env);
@@ -70,7 +76,7 @@ export async function runCniPlugin(inv: PluginInvocation): Promise<PluginOutcome
     }
   }
   if (outcome.error) return { stdout: JSON.stringify(outcome.error.toResult(cniVersion)), exitCode: 1, stderr };
-  return { stdout: outcome.result ? JSON.stringify(outcome.result) : '', exitCode: 0, stderr };
+  return { stdout: outcome.result ? JSON.stringify(outcome.result) : '', exitCode: 0, stderr, ...(outcome.result ? { result: outcome.result } : {}) };
 }
 
 async function execute(
@@ -219,6 +225,11 @@ function parseConfig(stdin: string): CniNetworkConfig {
   } catch (err) {
     throw new CniError(CniErrorCode.DecodingFailure, 'failed to decode network config', (err as Error).message);
   }
+  return checkConfig(value);
+}
+
+/** The checks of a decoded network config (JSON text or an in-process caller's object). */
+function checkConfig(value: unknown): CniNetworkConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CniError(CniErrorCode.DecodingFailure, 'failed to decode network config', 'expected a JSON object');
   }

@@ -6,6 +6,7 @@ import { CNI_PLUGIN_NAME } from '../cni/install.js';
 import { runCniPlugin } from '../cni/plugin.js';
 import type { CniFaultRule, CniNetworkConfig, CniResult } from '../cni/types.js';
 import type { Journal } from '../journal/journal.js';
+import type { SinkEntry } from '../journal/sink-client.js';
 
 /** What the runtime knows about a sandbox when it sets up or tears down its network. */
 export interface SandboxNetworkSubject {
@@ -59,16 +60,26 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
     return ownDataDir;
   };
 
+  // The config is handed over as the object it would be serialised from (the plugin checks it as it
+  // checks decoded stdin): a JSON round trip per call was a measurable share of a sandbox's lifecycle.
+  let baseConfig: CniNetworkConfig | undefined;
+  const configFor = (prevResult?: CniResult): CniNetworkConfig => {
+    if (!baseConfig) {
+      const dir = dataDir();
+      baseConfig = {
+        cniVersion: CNI_VERSION,
+        name,
+        type: CNI_PLUGIN_NAME,
+        ...(dir ? { dataDir: dir } : {}),
+        ...(faults.length > 0 ? { faults: [...faults] } : {}),
+      };
+    }
+    return prevResult ? { ...baseConfig, prevResult } : baseConfig;
+  };
+  const sleep = (ms: number): Promise<void> => options.clock.sleep(ms);
+  const journal = (entry: SinkEntry): void => void options.journal.append(entry);
+
   const invoke = async (command: 'ADD' | 'DEL', s: SandboxNetworkSubject, prevResult?: CniResult, netns = netnsPath(s.sandboxId)): Promise<CniResult | undefined> => {
-    const dir = dataDir();
-    const config: CniNetworkConfig = {
-      cniVersion: CNI_VERSION,
-      name,
-      type: CNI_PLUGIN_NAME,
-      ...(dir ? { dataDir: dir } : {}),
-      ...(faults.length > 0 ? { faults: [...faults] } : {}),
-      ...(prevResult ? { prevResult } : {}),
-    };
     const outcome = await runCniPlugin({
       env: {
         CNI_COMMAND: command,
@@ -77,17 +88,11 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
         CNI_IFNAME: 'eth0',
         CNI_PATH: '/opt/cni/bin',
         // What containerd's CRI plugin passes (pkg/cri/server: cniNamespaceOpts), so subjects match.
-        CNI_ARGS: [
-          'IgnoreUnknown=1',
-          `K8S_POD_NAMESPACE=${s.podNamespace}`,
-          `K8S_POD_NAME=${s.podName}`,
-          `K8S_POD_INFRA_CONTAINER_ID=${s.sandboxId}`,
-          `K8S_POD_UID=${s.podUid}`,
-        ].join(';'),
+        CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${s.podNamespace};K8S_POD_NAME=${s.podName};K8S_POD_INFRA_CONTAINER_ID=${s.sandboxId};K8S_POD_UID=${s.podUid}`,
       },
-      stdin: JSON.stringify(config),
-      sleep: (ms) => options.clock.sleep(ms),
-      journal: (entry) => void options.journal.append(entry),
+      stdin: configFor(prevResult),
+      sleep,
+      journal,
     });
     const verb = command === 'ADD' ? 'add' : 'delete';
     if (outcome.exitCode !== 0) {
@@ -95,11 +100,7 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
       throw new Error(`plugin type="${CNI_PLUGIN_NAME}" name="${name}" failed (${verb}): ${errorMessage(outcome.stdout)}`);
     }
     if (command === 'DEL') return undefined;
-    try {
-      return JSON.parse(outcome.stdout) as CniResult;
-    } catch {
-      throw new Error(`plugin type="${CNI_PLUGIN_NAME}" name="${name}" failed (${verb}): result is not JSON: ${outcome.stdout}`);
-    }
+    return outcome.result as CniResult | undefined;
   };
 
   return {
@@ -124,6 +125,7 @@ export function cniSandboxNetwork(options: CniSandboxNetworkOptions): SandboxNet
     close() {
       if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
       ownDataDir = undefined;
+      baseConfig = undefined;
     },
   };
 }
