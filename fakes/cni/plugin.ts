@@ -76,7 +76,18 @@ export async function runCniPlugin(inv: PluginInvocation): Promise<PluginOutcome
     }
   }
   if (outcome.error) return { stdout: JSON.stringify(outcome.error.toResult(cniVersion)), exitCode: 1, stderr };
-  return { stdout: outcome.result ? JSON.stringify(outcome.result) : '', exitCode: 0, stderr, ...(outcome.result ? { result: outcome.result } : {}) };
+  const result = outcome.result;
+  if (!result) return { stdout: '', exitCode: 0, stderr };
+  // Serialised when read: an in-process caller takes `result` and never needs the text.
+  let stdout: string | undefined;
+  return {
+    get stdout() {
+      return (stdout ??= JSON.stringify(result));
+    },
+    exitCode: 0,
+    stderr,
+    result,
+  };
 }
 
 async function execute(
@@ -198,8 +209,9 @@ const REQUIRED_ENV: Readonly<Record<CniCommand, readonly string[]>> = {
 };
 
 function readEnv(command: CniCommand, raw: PluginInvocation['env']): CniEnv {
-  const missing = REQUIRED_ENV[command].filter((name) => !raw[name]);
-  if (missing.length > 0) throw new CniError(CniErrorCode.InvalidEnvironment, `required env variables [${missing.join(',')}] missing`);
+  let missing: string[] | undefined;
+  for (const name of REQUIRED_ENV[command]) if (!raw[name]) (missing ??= []).push(name);
+  if (missing) throw new CniError(CniErrorCode.InvalidEnvironment, `required env variables [${missing.join(',')}] missing`);
   const containerId = raw.CNI_CONTAINERID ?? '';
   if (containerId && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(containerId)) {
     throw new CniError(CniErrorCode.InvalidEnvironment, 'invalid characters in containerID', containerId);

@@ -57,4 +57,19 @@ describe('the fake image store', () => {
     expect(store.remove('busybox')).toBe(false);
     expect(store.totalBytes()).toBe(0);
   });
+
+  it('resolves a reference the same way the second time, after a removal and a new pull, and past its memo of references', () => {
+    const store = new ImageStore();
+    expect(store.resolve('busybox')).toBeUndefined();
+    const image = store.pull('busybox', 0);
+    expect(store.resolve('busybox')?.id).toBe(image.id);
+    expect(store.resolve('busybox')?.id).toBe(image.id);
+    expect(store.remove('busybox')).toBe(true);
+    expect(store.resolve('busybox')).toBeUndefined();
+    expect(store.resolve('Not A Reference!')).toBeUndefined();
+    expect(store.resolve('Not A Reference!')).toBeUndefined();
+    for (let i = 0; i < 600; i++) store.resolve(`example.com/app${i}:1`);
+    store.pull('busybox', 1);
+    expect(store.resolve('docker.io/library/busybox:latest')?.id).toBe(image.id);
+  });
 });

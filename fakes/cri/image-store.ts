@@ -43,6 +43,7 @@ export const DEFAULT_PULL_RULES: readonly ImagePullRule[] = [
  */
 export class ImageStore {
   private readonly images = new Map<string, StoredImage>();
+  private readonly normalizedRefs = new Map<string, string | null>();
 
   constructor(
     private readonly rules: ImagePullRule[] = [...DEFAULT_PULL_RULES],
@@ -116,16 +117,30 @@ export class ImageStore {
   resolve(refOrId: string): StoredImage | undefined {
     const id = asImageId(refOrId);
     if (id) return this.images.get(id);
-    let normalized: string;
-    try {
-      normalized = formatImageRef(parseImageRef(refOrId));
-    } catch {
-      return undefined;
-    }
+    const normalized = this.normalize(refOrId);
+    if (normalized === null) return undefined;
     for (const image of this.images.values()) {
       if (image.repoTags.includes(normalized) || image.repoDigests.includes(normalized)) return image;
     }
     return undefined;
+  }
+
+  /**
+   * The normalised form of a reference (null when malformed), remembered: every RunPodSandbox and
+   * CreateContainer resolves the same few references, and parsing one is pure.
+   */
+  private normalize(ref: string): string | null {
+    let normalized = this.normalizedRefs.get(ref);
+    if (normalized === undefined) {
+      try {
+        normalized = formatImageRef(parseImageRef(ref));
+      } catch {
+        normalized = null;
+      }
+      if (this.normalizedRefs.size >= 256) this.normalizedRefs.clear();
+      this.normalizedRefs.set(ref, normalized);
+    }
+    return normalized;
   }
 
   /** Removes the image and every reference to it (containerd deletes all of an image's names). */

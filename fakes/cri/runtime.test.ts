@@ -249,4 +249,36 @@ describe('the fake runtime model', () => {
       rmSync(logDirectory, { recursive: true, force: true });
     }
   });
+
+  it('journals a plain `sleep` container (run without the shell interpreter) as one running `sh -c "sleep N"`: same events, times and exits', async () => {
+    const lifecycle = async (command: string[]) => {
+      const { clock, journal, sandbox, container, start, rt } = setup();
+      const pod = sandbox();
+      const runsOut = container(pod, { name: 'runs-out', command: [...command.slice(0, -1), command.at(-1)!.replace('N', '2')] });
+      const stopped = container(pod, { name: 'stopped', command: [...command.slice(0, -1), command.at(-1)!.replace('N', '600')] });
+      const killed = container(pod, { name: 'killed', command: [...command.slice(0, -1), command.at(-1)!.replace('N', '600')] });
+      start(runsOut);
+      start(stopped);
+      start(killed);
+      await clock.advance(1_000);
+      const grace = rt.stopContainer({ containerId: stopped, timeout: '5' });
+      await clock.advance(500);
+      await rt.stopContainer({ containerId: killed, timeout: '0' });
+      await clock.advance(10_000);
+      await grace;
+      await rt.stopPodSandbox({ podSandboxId: pod });
+      const name = new Map([[runsOut, 'runs-out'], [stopped, 'stopped'], [killed, 'killed']]);
+      return journal
+        .entries((e) => e.source === 'cri' && e.kind === 'event' && e.name.startsWith('Container'))
+        .map((e) => ({ name: e.name, t: e.t, container: name.get(e.subject.containerId ?? ''), detail: e.response }));
+    };
+    const plain = await lifecycle(['sleep', 'N']);
+    const shell = await lifecycle(['sh', '-c', 'sleep N']);
+    expect(plain).toEqual(shell);
+    expect(plain.filter((e) => e.name === 'ContainerExited').map((e) => [e.container, e.t, e.detail])).toEqual([
+      ['killed', 1_500, { exitCode: 137, reason: 'Error' }],
+      ['runs-out', 2_000, { exitCode: 0, reason: 'Completed' }],
+      ['stopped', 6_000, { exitCode: 137, reason: 'Error' }],
+    ]);
+  });
 });

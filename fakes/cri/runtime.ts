@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { createHash, hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../agent/clock/clock.js';
 import type { Journal } from '../journal/journal.js';
 import type * as W from './wire-types.js';
 import { decideBehaviour, envMap, type ContainerBehaviour } from './behaviour.js';
 import type { SandboxNetwork, SandboxNetworkSubject } from './cni-network.js';
 import { CriLogWriter } from './cri-log.js';
+import { IdGenerator } from './ids.js';
 import { Code, CriError, invalidArgument, notFound, unknown } from './errors.js';
 import { DEFAULT_PULL_RULES, ImageStore, type ImagePullRule, type StoredImage } from './image-store.js';
 import { AmbiguousIdError, matchesLabels, resolveIdPrefix } from './labels.js';
@@ -117,7 +118,7 @@ export class FakeRuntime {
   private readonly sandboxNames = new Map<string, string>();
   private readonly containerNames = new Map<string, string>();
   private readonly ips: PodIpAllocator;
-  private idCounter = 0;
+  private readonly ids: IdGenerator;
   /** Last creation timestamp handed out; creation times strictly increase, as on a real runtime. */
   private lastCreatedNs = 0n;
   private podCidr = '';
@@ -141,6 +142,7 @@ export class FakeRuntime {
   constructor(private readonly options: FakeRuntimeOptions) {
     this.images = new ImageStore([...(options.imageRules ?? []), ...DEFAULT_PULL_RULES]);
     this.ips = new PodIpAllocator(options.podCidr);
+    this.ids = new IdGenerator(options.idSeed ?? 'fake-cri');
   }
 
   private get clock(): Clock {
@@ -154,7 +156,7 @@ export class FakeRuntime {
   // ---- identification --------------------------------------------------------------------------
 
   private newId(kind: string): string {
-    return hash('sha256', `${this.options.idSeed ?? 'fake-cri'}\n${kind}\n${++this.idCounter}`, 'hex');
+    return this.ids.next(kind);
   }
 
   private findSandbox(id: string): Sandbox | undefined {

@@ -1,3 +1,8 @@
+import type { Clock, TimerHandle } from '../../../agent/clock/clock.js';
+
+/** The longest delay a Node timer can hold. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Signal numbers the shell model knows (Linux x86-64 numbering). */
 export const SIGNALS: Record<string, number> = { EXIT: 0, HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15 };
 
@@ -35,23 +40,75 @@ export class ProcessKilled extends Error {
  * real runtime and StopContainer waits for the whole grace period.
  */
 export class ProcessControl {
-  private readonly controller = new AbortController();
+  /**
+   * Made on first use of `signal`: most processes (a container's `sleep N`) never need an AbortSignal,
+   * and making and aborting one was a measurable share of starting and stopping a container.
+   */
+  private controller: AbortController | null = null;
+  private killedBy: ProcessKilled | null = null;
+  private readonly killHooks = new Set<() => void>();
   readonly traps = new Map<string, string>();
   private readonly pending: string[] = [];
   private readonly wakers = new Set<() => void>();
 
   constructor(readonly pid1: boolean) {}
 
+  /** Aborted (with the ProcessKilled as its reason) when the process is killed, for APIs that take a signal. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.killedBy) this.controller.abort(this.killedBy);
+    }
     return this.controller.signal;
   }
 
   get killed(): ProcessKilled | null {
-    return this.controller.signal.aborted ? (this.controller.signal.reason as ProcessKilled) : null;
+    return this.killedBy;
   }
 
   kill(exitCode = 128 + SIGNALS.KILL!): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new ProcessKilled(exitCode));
+    if (this.killedBy) return;
+    this.killedBy = new ProcessKilled(exitCode);
+    this.controller?.abort(this.killedBy);
+    for (const hook of [...this.killHooks]) hook();
+  }
+
+  /** Calls `fn` once when the process is killed (at once when it already was); returns the unsubscribe function. */
+  onKill(fn: () => void): () => void {
+    if (this.killedBy) {
+      fn();
+      return () => undefined;
+    }
+    const once = (): void => {
+      this.killHooks.delete(once);
+      fn();
+    };
+    this.killHooks.add(once);
+    return () => this.killHooks.delete(once);
+  }
+
+  /**
+   * Waits `ms` on the clock, or until the process is killed: then it rejects with the ProcessKilled.
+   * Longer than a Node timer can hold (~24.8 days), it only ends by a kill.
+   */
+  sleep(clock: Pick<Clock, 'setTimeout'>, ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: TimerHandle | null = null;
+      const unsubscribe = this.onKill(() => {
+        timer?.cancel();
+        reject(this.killedBy);
+      });
+      if (this.killedBy || ms > MAX_TIMER_MS) return;
+      timer = clock.setTimeout(() => {
+        unsubscribe();
+        resolve();
+      }, ms);
+    });
+  }
+
+  /** Resolves never; rejects with the ProcessKilled once the process is killed. */
+  untilKilled(): Promise<never> {
+    return new Promise<never>((_, reject) => void this.onKill(() => reject(this.killedBy)));
   }
 
   /** Delivers a catchable signal and says what became of it. */

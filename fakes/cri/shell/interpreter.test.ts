@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../agent/clock/virtual-clock.js';
 import { ProcessControl } from './control.js';
 import { ContainerFs } from './fs.js';
-import { CommandNotFound, runProcess } from './interpreter.js';
+import { CommandNotFound, runInterpreted, runProcess, type ShellOptions } from './interpreter.js';
+import { MAX_TIMER_MS } from './control.js';
 
 function setup(options: { pid1?: boolean; env?: Record<string, string> } = {}) {
   const clock = new VirtualClock();
@@ -152,5 +153,80 @@ describe('the fake runtime shell model', () => {
     expect(await run(['sh', '-c', 'id -u; id -g; id'], { uid: 1000, gid: 3000 })).toBe(0);
     expect(await run(['whoami'])).toBe(0);
     expect(out.join('')).toBe('1000\n3000\nuid=1000 gid=3000 groups=3000\nroot\n');
+  });
+});
+
+describe('a plain `sleep` process (no shell), which runs without an interpreter', () => {
+  interface Scenario {
+    readonly argv: string[];
+    readonly pid1?: boolean;
+    readonly trapTerm?: boolean;
+    readonly killedFirst?: boolean;
+    /** Signals sent at virtual times (ms). */
+    readonly signals?: ReadonlyArray<readonly [number, 'TERM' | 'KILL' | 'INT']>;
+    readonly untilMs: number;
+  }
+
+  /** What a process shows from outside: exit status, when it ended, stderr, what signals did, timers left. */
+  async function observe(run: (argv: string[], options: ShellOptions) => Promise<number>, s: Scenario) {
+    const clock = new VirtualClock();
+    const control = new ProcessControl(s.pid1 ?? true);
+    if (s.trapTerm) control.traps.set('TERM', '');
+    if (s.killedFirst) control.kill();
+    const stderr: string[] = [];
+    let envRead = false;
+    // The interpreter copies the environment into its variables; the plain path never looks at it.
+    const env = new Proxy({ HOME: '/root' } as Record<string, string>, {
+      ownKeys: (target) => ((envRead = true), Reflect.ownKeys(target)),
+    });
+    let ended: { code: number; atMs: number } | null = null;
+    void run(s.argv, { fs: new ContainerFs(), env, clock, control, io: { stdout: () => undefined, stderr: (t) => stderr.push(t) } }).then((code) => {
+      ended = { code, atMs: clock.monotonic() };
+    });
+    const outcomes: string[] = [];
+    for (const [at, name] of s.signals ?? []) {
+      await clock.advanceTo(at);
+      outcomes.push(control.deliver(name));
+    }
+    await clock.advanceTo(s.untilMs);
+    return { ended, stderr: stderr.join(''), outcomes, timersLeft: clock.pendingTimers(), envRead };
+  }
+
+  const scenarios: Record<string, Scenario> = {
+    'runs out': { argv: ['sleep', '3'], untilMs: 10_000 },
+    'adds its arguments up, with fractions and suffixes': { argv: ['/bin/sleep', '1.5', '2s', '.25m'], untilMs: 60_000 },
+    'sleeps zero': { argv: ['sleep', '0'], untilMs: 1 },
+    'under busybox': { argv: ['busybox', 'sleep', '2'], untilMs: 5_000 },
+    'has no arguments': { argv: ['sleep'], untilMs: 1 },
+    'has a bad argument': { argv: ['sleep', '1', 'soon'], untilMs: 1 },
+    'is killed': { argv: ['sleep', '3600'], signals: [[1_000, 'KILL']], untilMs: 5_000 },
+    'ignores TERM as PID 1': { argv: ['sleep', '10'], signals: [[1_000, 'TERM'], [2_000, 'INT']], untilMs: 20_000 },
+    'dies of TERM when not PID 1': { argv: ['sleep', '10'], pid1: false, signals: [[1_000, 'TERM']], untilMs: 20_000 },
+    'ignores a trapped TERM when not PID 1': { argv: ['sleep', '10'], pid1: false, trapTerm: true, signals: [[1_000, 'TERM']], untilMs: 20_000 },
+    'sleeps for ever until killed': { argv: ['sleep', 'inf'], signals: [[86_400_000, 'KILL']], untilMs: 86_400_001 },
+    'sleeps longer than a timer holds': { argv: ['sleep', `${Math.ceil(MAX_TIMER_MS / 1000) + 1}`], signals: [[MAX_TIMER_MS + 5_000, 'KILL']], untilMs: MAX_TIMER_MS + 10_000 },
+    'was killed before it ran': { argv: ['sleep', '5'], killedFirst: true, untilMs: 10_000 },
+  };
+
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    it(`behaves as the interpreter's sleep applet when it ${name}`, async () => {
+      const plain = await observe(runProcess, scenario);
+      const interpreted = await observe((argv, options) => runInterpreted(argv, options), scenario);
+      expect(plain.envRead).toBe(false);
+      expect(interpreted.envRead).toBe(true);
+      expect({ ...plain, envRead: undefined }).toEqual({ ...interpreted, envRead: undefined });
+      expect(plain.ended).not.toBeNull();
+    });
+  }
+
+  it('keeps the interpreter when an EXIT trap is set on the process', async () => {
+    const clock = new VirtualClock();
+    const control = new ProcessControl(false);
+    control.traps.set('EXIT', 'echo bye');
+    const out: string[] = [];
+    const done = runProcess(['sleep', '1'], { fs: new ContainerFs(), env: {}, clock, control, io: { stdout: (t) => out.push(t), stderr: () => undefined } });
+    await clock.advance(1_000);
+    expect(await done).toBe(0);
+    expect(out.join('')).toBe('bye\n');
   });
 });

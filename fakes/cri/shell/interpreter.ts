@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Clock } from '../../../agent/clock/clock.js';
-import { ProcessControl, ProcessKilled, SIGNALS, signalName } from './control.js';
+import { MAX_TIMER_MS, ProcessControl, ProcessKilled, SIGNALS, signalName } from './control.js';
 import { FsError, type ContainerFs } from './fs.js';
 import { parseScript, ShellSyntaxError, type AndOr, type Command, type List, type Word } from './parse.js';
 
@@ -52,8 +52,7 @@ export class CommandNotFound extends Error {
   }
 }
 
-/** The longest delay a Node timer can hold. */
-export const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_TIMER_MS };
 
 class ExitSignal {
   constructor(readonly code: number) {}
@@ -78,6 +77,34 @@ export async function runProcess(argv: readonly string[], options: ShellOptions)
   let args = [...argv];
   if (args.length > 0 && posix.basename(args[0]!) === 'busybox') args = args.slice(1);
   if (args.length === 0) throw new CommandNotFound('');
+  // The commonest container command runs without an interpreter (see runPlainSleep); an EXIT trap
+  // set on the process's control is the interpreter's to run, so it keeps that path.
+  if (posix.basename(args[0]!) === 'sleep' && !options.control.traps.has('EXIT')) return runPlainSleep(args.slice(1), options);
+  return runInterpreted(args, options);
+}
+
+/**
+ * `sleep N` as a process of its own (no shell): what the sleep applet does under the interpreter (the
+ * same argument parsing, the same sleep on the clock, killed the same way, the same exit status),
+ * without building one. Starting and stopping such containers is most of a lifecycle benchmark.
+ */
+async function runPlainSleep(args: readonly string[], options: ShellOptions): Promise<number> {
+  const ms = sleepArgsMs(args);
+  if (typeof ms === 'string') {
+    options.io.stderr(ms);
+    return options.control.killed?.exitCode ?? 1;
+  }
+  try {
+    await options.control.sleep(options.clock, ms);
+  } catch (err) {
+    if (err instanceof ProcessKilled) return err.exitCode;
+    throw err;
+  }
+  return options.control.killed?.exitCode ?? 0;
+}
+
+/** runProcess through the interpreter, whatever argv[0] is (exported for the test that holds the fast path to it). */
+export async function runInterpreted(args: readonly string[], options: ShellOptions): Promise<number> {
   if (!isKnownCommand(args[0]!)) throw new CommandNotFound(args[0]!);
   const sh = new Interpreter(options, args);
   const finished = (code: number): number => options.control.killed?.exitCode ?? code;
@@ -339,7 +366,7 @@ class Interpreter {
     }
   }
 
-  async runWords(words: string[], io: ShellIo): Promise<number> {
+  async runWords(words: readonly string[], io: ShellIo): Promise<number> {
     const [name, ...args] = words as [string, ...string[]];
     const base = posix.basename(name);
     if (isShell(name)) {
@@ -452,9 +479,7 @@ class Interpreter {
 
   async sleepMs(ms: number): Promise<void> {
     this.checkAlive();
-    // Beyond a 32-bit timer (~24.8 days) Node would fire at once; such a sleep only ends by a kill.
-    if (ms > MAX_TIMER_MS) await this.blockUntilKilled();
-    await this.options.clock.sleep(ms, this.control.signal);
+    await this.control.sleep(this.options.clock, ms);
   }
 
   /** `wait`: for background jobs, interrupted by a trapped signal as POSIX requires. */
@@ -464,11 +489,7 @@ class Interpreter {
       unsubscribe = this.control.onTrappedSignal(() => resolve('signal'));
       if (this.control.hasPending()) resolve('signal');
     });
-    const killed = new Promise<never>((_, reject) => {
-      const onAbort = (): void => reject(this.control.signal.reason);
-      if (this.control.signal.aborted) onAbort();
-      else this.control.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const killed = this.control.untilKilled();
     killed.catch(() => undefined);
     try {
       const result = await Promise.race([Promise.all(this.jobs).then(() => 'done' as const), interrupted, killed]);
@@ -482,12 +503,7 @@ class Interpreter {
 
   /** Blocks until the process is killed (a foreground server such as `httpd -f`). */
   async blockUntilKilled(): Promise<never> {
-    await new Promise<void>((_, reject) => {
-      const onAbort = (): void => reject(this.control.signal.reason);
-      if (this.control.signal.aborted) onAbort();
-      else this.control.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    throw new Error('unreachable');
+    return this.control.untilKilled();
   }
 
   exit(code: number): never {
@@ -772,12 +788,12 @@ function testExpression(sh: Interpreter, args: string[], io: ShellIo): number {
   }
 }
 
-/** busybox sleep: seconds with optional fraction and s/m/h/d suffix, several arguments add up. */
-define(['sleep'], async (sh, args, io) => {
-  if (args.length === 0) {
-    io.stderr('sleep: usage: sleep [N]...\n');
-    return 1;
-  }
+/**
+ * busybox sleep's arguments: seconds with optional fraction and s/m/h/d suffix, several adding up, `inf`
+ * for ever. The milliseconds, or the message (with newline) of a usage error.
+ */
+export function sleepArgsMs(args: readonly string[]): number | string {
+  if (args.length === 0) return 'sleep: usage: sleep [N]...\n';
   let ms = 0;
   for (const a of args) {
     if (a === 'inf' || a === 'infinity') {
@@ -785,13 +801,18 @@ define(['sleep'], async (sh, args, io) => {
       continue;
     }
     const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
-    if (!m) {
-      io.stderr(`sleep: invalid number '${a}'\n`);
-      return 1;
-    }
+    if (!m) return `sleep: invalid number '${a}'\n`;
     ms += Number(m[1]) * { '': 1_000, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   }
-  if (ms === Number.POSITIVE_INFINITY) await sh.blockUntilKilled();
+  return ms;
+}
+
+define(['sleep'], async (sh, args, io) => {
+  const ms = sleepArgsMs(args);
+  if (typeof ms === 'string') {
+    io.stderr(ms);
+    return 1;
+  }
   await sh.sleepMs(ms);
   return 0;
 });
