@@ -47,6 +47,20 @@ export class LoadClient {
     });
   }
 
+  /** DELETEs `path`; resolves on 200/202, or 404 (already gone). */
+  delete(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: this.base.hostname, port: this.base.port, path, method: 'DELETE', agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => ([200, 202, 404].includes(res.statusCode ?? 0) ? resolve() : reject(new Error(`DELETE ${path}: ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
   /**
    * Streams a watch (`path` with watch=true), calling `onObject` with each event's object until `stop`;
    * lines for which `wanted(line)` is false are skipped unparsed (the load shares the API server's thread).
@@ -88,10 +102,14 @@ export class LoadClient {
   }
 }
 
-/** Resolves waiters when a pod (by name) first shows every container running, from one watch on all pods. */
+/**
+ * Resolves waiters when a pod (by name) first shows every container running, or when its object is
+ * gone, from one watch on all pods.
+ */
 export class RunningWatcher {
   private readonly waiters = new Map<string, () => void>();
   private readonly done = new Set<string>();
+  private readonly goneWaiters = new Map<string, () => void>();
   private stream: { stop(): void } | undefined;
 
   constructor(private readonly client: LoadClient) {}
@@ -100,15 +118,21 @@ export class RunningWatcher {
     const stream = this.client.watch(
       '/api/v1/pods?watch=true&allowWatchBookmarks=false',
       (type, p) => {
-        if (type !== 'ADDED' && type !== 'MODIFIED') return;
         const name = p.metadata?.name ?? '';
+        if (type === 'DELETED') {
+          this.done.delete(name);
+          this.goneWaiters.get(name)?.();
+          this.goneWaiters.delete(name);
+          return;
+        }
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
         if (this.done.has(name) || !allRunning(p)) return;
         this.done.add(name);
         this.waiters.get(name)?.();
         this.waiters.delete(name);
       },
-      // Most events are of pods not running yet: only a line naming the Running phase can matter.
-      (line) => line.includes('"phase":"Running"'),
+      // Most events are of pods not running yet: only a deletion or a line naming the Running phase can matter.
+      (line) => line.startsWith('{"type":"DELETED"') || line.includes('"phase":"Running"'),
     );
     this.stream = stream;
     await stream.started;
@@ -117,6 +141,11 @@ export class RunningWatcher {
   running(name: string): Promise<void> {
     if (this.done.has(name)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.set(name, resolve));
+  }
+
+  /** Resolves when the watch reports the pod's object deleted (register before deleting it). */
+  gone(name: string): Promise<void> {
+    return new Promise((resolve) => this.goneWaiters.set(name, resolve));
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, latencySummary, overhead } from './agent-stats.js';
+import { formatTable, latencySummary, medianRound, overhead } from './agent-stats.js';
 
 describe('agent bench statistics', () => {
   it('summarizes latencies with nearest-rank p50 and p99', () => {
@@ -16,5 +16,13 @@ describe('agent bench statistics', () => {
     expect(formatTable(['figure', 'fake', 'containerd'], [['p50 (ms)', '1.5', '120.0'], ['pods/s', '250', '—']])).toBe(
       ['figure    fake  containerd', '--------  ----  ----------', 'p50 (ms)   1.5       120.0', 'pods/s     250           —'].join('\n'),
     );
+  });
+
+  it('picks the round with the median rate, the lower middle one of an even count', () => {
+    const round = (pods: number, secs: number, tag: string) => ({ pods, secs, tag });
+    expect(medianRound([round(200, 1, 'fast'), round(200, 2, 'slow'), round(200, 1.5, 'middle')]).tag).toBe('middle');
+    expect(medianRound([round(100, 1, 'a'), round(300, 1, 'c'), round(200, 1, 'b'), round(400, 1, 'd')]).tag).toBe('b');
+    expect(medianRound([round(50, 1, 'only')]).tag).toBe('only');
+    expect(() => medianRound([])).toThrow(/no rounds/);
   });
 });

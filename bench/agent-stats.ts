@@ -33,3 +33,10 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
     widths.map((w, i) => (i === 0 ? (cells[i] ?? '').padEnd(w) : (cells[i] ?? '').padStart(w))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** The round with the median rate (the lower middle one for an even count). */
+export function medianRound<T extends { readonly pods: number; readonly secs: number }>(rounds: readonly T[]): T {
+  if (rounds.length === 0) throw new Error('medianRound: no rounds');
+  const sorted = [...rounds].sort((a, b) => a.pods / a.secs - b.pods / b.secs);
+  return sorted[(sorted.length - 1) >> 1]!;
+}

@@ -2,14 +2,16 @@
  * Pod start latency of the reference kubelet (pod created in the API → all containers running, as the
  * API shows it) against the raw CRI call sequence a one-container pod needs (RunPodSandbox,
  * PodSandboxStatus, ImageStatus, CreateContainer, StartContainer), measured in the same run on the
- * same runtime; pods started per second in a burst (fakes); CPU with 110 running pods over a quiet
+ * same runtime; pods started per second in a burst (fakes; the median of BENCH_AGENT_BURST_ROUNDS=3
+ * rounds, each printed, the pods deleted between rounds); CPU with 110 running pods over a quiet
  * window, for the agent's thread and for the whole process. Ends with a table of the figures.
  *
  * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
  * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_CPU_WINDOW_S=30,
- * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_TIMELINE=1 prints the burst per 50 ms; TMPDIR for the
- * agent's root directory and pod logs; BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and
- * of the burst, one per thread: agent-idle, main-idle, agent-burst, main-burst .cpuprofile)
+ * BENCH_AGENT_TARGETS=fake,containerd; BENCH_AGENT_TIMELINE=1 prints the first burst per 50 ms; TMPDIR for
+ * the agent's root directory, pod logs and containerd's state, /dev/shm when unset (see useScratchTmpdir);
+ * BENCH_AGENT_PROFILE=DIR writes CPU profiles of the quiet window and of the first burst, one per thread:
+ * agent-idle, main-idle, agent-burst, main-burst .cpuprofile)
  */
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,19 +22,21 @@ import { realClock } from '../agent/clock/index.js';
 import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
 import { AGENT_YOUNG_GENERATION_MB } from '../agent/util/heap-settings.js';
 import { provisionContainerdTarget } from '../ci/environment.js';
-import { startMockApiServer } from '../fakes/apiserver/server.js';
+import { startMockApiServer, type MockApiServer } from '../fakes/apiserver/server.js';
 import { startFakeCri } from '../fakes/cri/index.js';
 import type { Journal } from '../fakes/journal/journal.js';
 import { allRunning, LoadClient, RunningWatcher } from './agent-load.js';
 import { formatTimeline, milestones, type TimelineSeries } from './agent-timeline.js';
 import { formatGc, sampleThreadCpu, watchGc, type GcTotals } from './agent-gc.js';
 import { startPhaseProfile } from './agent-profile.js';
-import { positiveIntFromEnv } from './measure.js';
-import { formatLatency, formatTable, latencySummary, overhead, type LatencySummary } from './agent-stats.js';
+import { positiveIntFromEnv, useScratchTmpdir, type Scratch } from './measure.js';
+import { formatLatency, formatTable, latencySummary, medianRound, overhead, type LatencySummary } from './agent-stats.js';
 
 const clock = realClock;
 const NODE = 'bench-node';
 const mainGc = watchGc();
+/** Where the runs' files go (set first thing in main()). */
+let scratch: Scratch = { dir: tmpdir(), why: '' };
 
 interface RuntimeUnderTest {
   kind: 'fake' | 'containerd';
@@ -207,32 +211,163 @@ async function createAll(load: LoadClient, names: readonly string[], image: stri
   );
 }
 
+/** One burst on the fakes: wall time, and CPU per pod of the agent's thread and of the main thread (API server, fake CRI, load). */
+interface BurstFigures {
+  readonly pods: number;
+  readonly secs: number;
+  readonly agentCpuMsPerPod: number;
+  readonly mainCpuMsPerPod: number;
+  /**
+   * The same less what each thread spends anyway with 110 running pods (the quiet window's rate over
+   * the burst's wall time): on a busy box a slow burst otherwise charges pods with background work.
+   */
+  readonly agentNetCpuMsPerPod: number;
+  readonly mainNetCpuMsPerPod: number;
+  /** CRI calls and API server writes per pod started. */
+  readonly criCallsPerPod: number;
+  readonly apiWritesPerPod: number;
+}
+
 /** What one target yielded, for the summary table. */
 interface Figures {
   readonly kind: RuntimeUnderTest['kind'];
   readonly raw: LatencySummary;
   readonly agent: LatencySummary;
   /** CPU over the window with 110 running pods: the agent's thread, and the whole process (API server, fake CRI, load). */
-  readonly cpu?: { readonly windowS: number; readonly agentThreadPct: number; readonly mainThreadPct: number; readonly processPct: number };
-  /** Burst on the fakes: wall time, and CPU per pod of the agent's thread and of the main thread (API server, fake CRI, load). */
-  readonly burst?: {
-    readonly pods: number;
-    readonly secs: number;
-    readonly agentCpuMsPerPod: number;
-    readonly mainCpuMsPerPod: number;
-    /**
-     * The same less what each thread spends anyway with 110 running pods (the quiet window's rate over
-     * the burst's wall time): on a busy box a slow burst otherwise charges pods with background work.
-     */
-    readonly agentNetCpuMsPerPod: number;
-    readonly mainNetCpuMsPerPod: number;
-    /** CRI calls and API server writes per pod started. */
-    readonly criCallsPerPod: number;
-    readonly apiWritesPerPod: number;
-  };
+  readonly cpu: QuietCpu;
+  /** The median burst round on the fakes. */
+  readonly burst?: BurstFigures;
 }
 
-async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWindowS: number): Promise<Figures> {
+interface QuietCpu {
+  readonly windowS: number;
+  readonly agentThreadPct: number;
+  readonly mainThreadPct: number;
+  readonly processPct: number;
+}
+
+interface BurstContext {
+  readonly rt: RuntimeUnderTest;
+  readonly api: MockApiServer;
+  readonly load: LoadClient;
+  readonly watcher: RunningWatcher;
+  readonly worker: Worker;
+  /** The quiet window's CPU rates, to net the background out of the burst's CPU. */
+  readonly cpu: QuietCpu;
+  /** Write CPU profiles of this round here. */
+  readonly profileDir: string | undefined;
+  /** Print this round's timeline, GC, CRI and API figures (the first round's). */
+  readonly details: boolean;
+}
+
+/** Creates `names` at once (32 requests in flight) and times them from the first create to all seen running. */
+async function runBurst(ctx: BurstContext, names: readonly string[], round: number): Promise<BurstFigures> {
+  const { rt, api, load, watcher, worker, cpu } = ctx;
+  const burst = names.length;
+  // One waiter per name (the watcher keeps one): it also stamps the timeline.
+  const seenRunning: number[] = [];
+  const allUp = Promise.all(names.map((n) => watcher.running(n).then(() => void seenRunning.push(clock.monotonic()))));
+  const burstProfiles = ctx.profileDir ? await profileBothThreads(worker, ctx.profileDir) : undefined;
+  const writes: Record<string, number> = {};
+  // The timeline: ms from t0 of each pod's creation, sandbox and container start (the fake's
+  // journal), status writes (Running or not yet) and the load watcher seeing it running.
+  const t0 = clock.monotonic();
+  const at = { created: [] as number[], pending: [] as number[], runningWritten: [] as number[] };
+  const since = (): number => clock.monotonic() - t0;
+  const ours = new Set(names);
+  const burstPod = (o: { metadata?: { name?: string } }): boolean => ours.has(o.metadata?.name ?? '');
+  const unsubscribe = api.store.subscribe((change) => {
+    writes[change.resource] = (writes[change.resource] ?? 0) + 1;
+    if (change.resource !== 'pods' || change.type !== 'MODIFIED' || !burstPod(change.current.object)) return;
+    (allRunning(change.current.object as V1Pod) ? at.runningWritten : at.pending).push(since());
+  });
+  const journalFrom = (rt.journal?.entries().length ?? 0) + 1;
+  const timelineWanted = ctx.details && process.env['BENCH_AGENT_TIMELINE'] !== undefined;
+  if (timelineWanted) await ask(worker, 'sample-cpu');
+  const mainSampler = timelineWanted ? sampleThreadCpu() : undefined;
+  const before = await workerCounters(worker);
+  const main0 = process.threadCpuUsage();
+  const mainGc0 = { ...mainGc };
+  await createAll(load, names, rt.busybox, 32, () => at.created.push(since()));
+  await allUp;
+  const secs = (clock.monotonic() - t0) / 1000;
+  const after = await workerCounters(worker);
+  const main1 = process.threadCpuUsage(main0);
+  unsubscribe();
+  const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  await burstProfiles?.stop('burst');
+  const figures: BurstFigures = {
+    pods: burst,
+    secs,
+    agentCpuMsPerPod: (after.cpuMicros - before.cpuMicros) / 1000 / burst,
+    mainCpuMsPerPod: (main1.user + main1.system) / 1000 / burst,
+    agentNetCpuMsPerPod: ((after.cpuMicros - before.cpuMicros) / 1000 - (cpu.agentThreadPct / 100) * secs * 1000) / burst,
+    mainNetCpuMsPerPod: ((main1.user + main1.system) / 1000 - (cpu.mainThreadPct / 100) * secs * 1000) / burst,
+    criCallsPerPod: (sum(after.criCalls) - sum(before.criCalls)) / burst,
+    apiWritesPerPod: sum(writes) / burst,
+  };
+  if (ctx.details) {
+    const journaled = (name: string): number[] => (rt.journal?.entries((e) => e.seq >= journalFrom && e.source === 'cri' && e.name === name) ?? []).map((e) => e.t - t0);
+    const timeline: TimelineSeries[] = [
+      { name: 'created', times: at.created },
+      { name: 'status', times: at.pending },
+      { name: 'sandbox', times: journaled('RunPodSandbox') },
+      { name: 'started', times: journaled('StartContainer') },
+      { name: 'status-running', times: at.runningWritten },
+      { name: 'seen-running', times: seenRunning.map((t) => t - t0) },
+    ];
+    if (timelineWanted) {
+      const mainSamples = mainSampler!.stop();
+      const agentSamples = await new Promise<Array<[number, number]>>((resolve) => {
+        worker.once('message', (msg: { samples: Array<[number, number]> }) => resolve(msg.samples));
+        worker.postMessage('sample-cpu-stop');
+      });
+      const origin = performance.timeOrigin + t0;
+      const relative = (samples: Array<[number, number]>): Array<[number, number]> => samples.map(([t, c]) => [t - origin, c]);
+      const threads = [
+        { name: 'agent-cpu', samples: relative(agentSamples) },
+        { name: 'main-cpu', samples: relative(mainSamples) },
+      ];
+      console.log(`burst timeline (per 50 ms: count/total so far; each thread's CPU share)\n${formatTimeline(timeline, 50, threads)}`);
+    }
+    console.log(`burst timeline (first–last after the first create): ${milestones(timeline)}`);
+    console.log(`burst GC pauses: agent thread ${formatGc(before.gc, after.gc)}; main thread ${formatGc(mainGc0, mainGc)}`);
+    console.log(`burst CRI calls per pod: ${figures.criCallsPerPod.toFixed(1)} (${perPod(before.criCalls, after.criCalls, burst)})`);
+    console.log(`burst runtime operation mean latency (agent's view): ${meanLatencies(before.criSeconds, after.criSeconds)}`);
+    console.log(`burst API server writes per pod: ${figures.apiWritesPerPod.toFixed(1)} (${perPod({}, writes, burst)})`);
+  }
+  console.log(
+    `burst ${round}: ${burst} pods created → all running in ${secs.toFixed(2)} s = ${(burst / secs).toFixed(0)} pods/s ` +
+      `(CPU: agent thread ${((after.cpuMicros - before.cpuMicros) / 1e6).toFixed(2)} s, main thread with API server + fake CRI + load ${((main1.user + main1.system) / 1e6).toFixed(2)} s)`,
+  );
+  return figures;
+}
+
+/**
+ * Deletes the pods and waits until their objects are gone (grace period 0) and the agent has removed
+ * their sandboxes from the runtime (`sandboxes` back to `baseline`), then lets the last writes settle,
+ * so the next round does not pay for this one's cleanup. Returns the milliseconds that took.
+ */
+async function deleteAll(load: LoadClient, watcher: RunningWatcher, names: readonly string[], sandboxes: () => Promise<number>, baseline: number): Promise<number> {
+  const t0 = clock.monotonic();
+  const gone = Promise.all(names.map((n) => watcher.gone(n)));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < names.length) await load.delete(`/api/v1/namespaces/default/pods/${names[next++]!}`);
+    }),
+  );
+  await gone;
+  const deadline = clock.monotonic() + 120_000;
+  while ((await sandboxes()) > baseline) {
+    if (clock.monotonic() > deadline) throw new Error(`the agent did not remove the deleted pods' sandboxes within 120 s`);
+    await clock.sleep(100);
+  }
+  await clock.sleep(1_000);
+  return clock.monotonic() - t0;
+}
+
+async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstRounds: number, cpuWindowS: number): Promise<Figures> {
   console.log(`\n== ${rt.kind}: ${rt.runtimeEndpoint}`);
   const logDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-raw-'));
   const cri = createCriClient({ runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint });
@@ -297,7 +432,7 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
     const mainW1 = process.threadCpuUsage(mainW0);
     const wall = clock.monotonic() - w0;
     await profiles?.stop('idle');
-    const cpu = {
+    const cpu: QuietCpu = {
       windowS: cpuWindowS,
       agentThreadPct: ((cpu1 - cpu0) / 1000 / wall) * 100,
       mainThreadPct: ((mainW1.user + mainW1.system) / 1000 / wall) * 100,
@@ -312,84 +447,27 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, cpuWin
     if (rt.kind === 'fake') {
       console.log(
         `file creation under ${tmpdir()} (the agent's root and pod logs): ${fileCreateMicros(logDir, 'burst').toFixed(0)} µs per file` +
-          ' (TMPDIR=/dev/shm keeps the disk out of the burst)',
+          ` (${scratch.why})`,
       );
-      const names = Array.from({ length: burst }, (_, i) => `burst-${i}`);
-      // One waiter per name (the watcher keeps one): it also stamps the timeline.
-      const seenRunning: number[] = [];
-      const allUp = Promise.all(names.map((n) => watcher.running(n).then(() => void seenRunning.push(clock.monotonic()))));
-      const burstProfiles = profileDir ? await profileBothThreads(worker, profileDir) : undefined;
-      const writes: Record<string, number> = {};
-      // The timeline: ms from t0 of each pod's creation, sandbox and container start (the fake's
-      // journal), status writes (Running or not yet) and the load watcher seeing it running.
-      const t0 = clock.monotonic();
-      const at = { created: [] as number[], pending: [] as number[], runningWritten: [] as number[] };
-      const since = (): number => clock.monotonic() - t0;
-      const burstPod = (o: { metadata?: { name?: string } }): boolean => o.metadata?.name?.startsWith('burst-') === true;
-      const unsubscribe = api.store.subscribe((change) => {
-        writes[change.resource] = (writes[change.resource] ?? 0) + 1;
-        if (change.resource !== 'pods' || change.type !== 'MODIFIED' || !burstPod(change.current.object)) return;
-        (allRunning(change.current.object as V1Pod) ? at.runningWritten : at.pending).push(since());
-      });
-      const journalFrom = (rt.journal?.entries().length ?? 0) + 1;
-      const timelineWanted = process.env['BENCH_AGENT_TIMELINE'] !== undefined;
-      if (timelineWanted) await ask(worker, 'sample-cpu');
-      const mainSampler = timelineWanted ? sampleThreadCpu() : undefined;
-      const before = await workerCounters(worker);
-      const main0 = process.threadCpuUsage();
-      const mainGc0 = { ...mainGc };
-      await createAll(load, names, rt.busybox, 32, () => at.created.push(since()));
-      await allUp;
-      const secs = (clock.monotonic() - t0) / 1000;
-      const after = await workerCounters(worker);
-      const main1 = process.threadCpuUsage(main0);
-      unsubscribe();
-      const cpuB0 = before.cpuMicros;
-      const cpuB1 = after.cpuMicros;
-      const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
-      await burstProfiles?.stop('burst');
-      burstFigures = {
-        pods: burst,
-        secs,
-        agentCpuMsPerPod: (cpuB1 - cpuB0) / 1000 / burst,
-        mainCpuMsPerPod: (main1.user + main1.system) / 1000 / burst,
-        agentNetCpuMsPerPod: ((cpuB1 - cpuB0) / 1000 - (cpu.agentThreadPct / 100) * secs * 1000) / burst,
-        mainNetCpuMsPerPod: ((main1.user + main1.system) / 1000 - (cpu.mainThreadPct / 100) * secs * 1000) / burst,
-        criCallsPerPod: (sum(after.criCalls) - sum(before.criCalls)) / burst,
-        apiWritesPerPod: sum(writes) / burst,
-      };
-      const journaled = (name: string): number[] => (rt.journal?.entries((e) => e.seq >= journalFrom && e.source === 'cri' && e.name === name) ?? []).map((e) => e.t - t0);
-      const timeline: TimelineSeries[] = [
-        { name: 'created', times: at.created },
-        { name: 'status', times: at.pending },
-        { name: 'sandbox', times: journaled('RunPodSandbox') },
-        { name: 'started', times: journaled('StartContainer') },
-        { name: 'status-running', times: at.runningWritten },
-        { name: 'seen-running', times: seenRunning.map((t) => t - t0) },
-      ];
-      if (timelineWanted) {
-        const mainSamples = mainSampler!.stop();
-        const agentSamples = await new Promise<Array<[number, number]>>((resolve) => {
-          worker!.once('message', (msg: { samples: Array<[number, number]> }) => resolve(msg.samples));
-          worker!.postMessage('sample-cpu-stop');
-        });
-        const origin = performance.timeOrigin + t0;
-        const relative = (samples: Array<[number, number]>): Array<[number, number]> => samples.map(([t, c]) => [t - origin, c]);
-        const cpu = [
-          { name: 'agent-cpu', samples: relative(agentSamples) },
-          { name: 'main-cpu', samples: relative(mainSamples) },
-        ];
-        console.log(`burst timeline (per 50 ms: count/total so far; each thread's CPU share)\n${formatTimeline(timeline, 50, cpu)}`);
+      // The box's speed moves from run to run (CPU per pod has varied ×1.8 between back-to-back runs), so
+      // the burst is repeated and the median round is the figure; every round is printed.
+      const rounds: BurstFigures[] = [];
+      const sandboxes = async (): Promise<number> => (await cri.listPodSandbox({})).items.length;
+      const baseline = await sandboxes();
+      for (let round = 1; round <= burstRounds; round++) {
+        const names = Array.from({ length: burst }, (_, i) => `burst-${round}-${i}`);
+        rounds.push(await runBurst({ rt, api, load, watcher, worker, cpu, profileDir: round === 1 ? profileDir : undefined, details: round === 1 }, names, round));
+        if (round < burstRounds) {
+          const ms = await deleteAll(load, watcher, names, sandboxes, baseline);
+          console.log(`  deleted, and the agent removed their sandboxes, in ${(ms / 1000).toFixed(1)} s (not timed as part of any round)`);
+        }
       }
-      console.log(`burst timeline (first–last after the first create): ${milestones(timeline)}`);
-      console.log(`burst GC pauses: agent thread ${formatGc(before.gc, after.gc)}; main thread ${formatGc(mainGc0, mainGc)}`);
-      console.log(`burst CRI calls per pod: ${burstFigures.criCallsPerPod.toFixed(1)} (${perPod(before.criCalls, after.criCalls, burst)})`);
-      console.log(`burst runtime operation mean latency (agent's view): ${meanLatencies(before.criSeconds, after.criSeconds)}`);
-      console.log(`burst API server writes per pod: ${burstFigures.apiWritesPerPod.toFixed(1)} (${perPod({}, writes, burst)})`);
-      console.log(
-        `burst: ${burst} pods created → all running in ${secs.toFixed(2)} s = ${(burst / secs).toFixed(0)} pods/s ` +
-          `(CPU: agent thread ${((cpuB1 - cpuB0) / 1e6).toFixed(2)} s, main thread with API server + fake CRI + load ${((main1.user + main1.system) / 1e6).toFixed(2)} s)`,
-      );
+      burstFigures = medianRound(rounds);
+      if (burstRounds > 1) {
+        console.log(
+          `burst rounds: ${rounds.map((r) => (r.pods / r.secs).toFixed(0)).join(', ')} pods/s; median ${(burstFigures.pods / burstFigures.secs).toFixed(0)} pods/s (its figures are the summary's)`,
+        );
+      }
     }
     return { kind: rt.kind, raw: rawSummary, agent: agentSummary, cpu, ...(burstFigures ? { burst: burstFigures } : {}) };
   } finally {
@@ -438,7 +516,7 @@ function summaryTable(figures: readonly Figures[]): string {
     ['raw CRI sequence p50 / p99 (ms)', (f) => `${ms(f.raw.p50Ms)} / ${ms(f.raw.p99Ms)}`],
     ['agent: API create → all running p50 / p99 (ms)', (f) => `${ms(f.agent.p50Ms)} / ${ms(f.agent.p99Ms)}`],
     ['agent overhead over raw CRI p50 / p99', (f) => `${pct(overhead(f.agent.p50Ms, f.raw.p50Ms))} / ${pct(overhead(f.agent.p99Ms, f.raw.p99Ms))}`],
-    ['pods started per second (burst)', (f) => (f.burst ? `${(f.burst.pods / f.burst.secs).toFixed(0)} (${f.burst.pods} in ${f.burst.secs.toFixed(2)} s)` : undefined)],
+    ['pods started per second (median burst round)', (f) => (f.burst ? `${(f.burst.pods / f.burst.secs).toFixed(0)} (${f.burst.pods} in ${f.burst.secs.toFixed(2)} s)` : undefined)],
     ['burst CPU per pod: agent thread / main thread (ms)', (f) => (f.burst ? `${f.burst.agentCpuMsPerPod.toFixed(1)} / ${f.burst.mainCpuMsPerPod.toFixed(1)}` : undefined)],
     ['burst CRI calls / API writes per pod', (f) => (f.burst ? `${f.burst.criCallsPerPod.toFixed(1)} / ${f.burst.apiWritesPerPod.toFixed(1)}` : undefined)],
     ['  net of the 110-pod background (ms)', (f) => (f.burst ? `${f.burst.agentNetCpuMsPerPod.toFixed(1)} / ${f.burst.mainNetCpuMsPerPod.toFixed(1)}` : undefined)],
@@ -455,10 +533,15 @@ function summaryTable(figures: readonly Figures[]): string {
 async function main(): Promise<void> {
   const pods = positiveIntFromEnv('BENCH_AGENT_PODS', 50);
   const burst = positiveIntFromEnv('BENCH_AGENT_BURST', 200);
+  const burstRounds = positiveIntFromEnv('BENCH_AGENT_BURST_ROUNDS', 3);
   const cpuWindowS = positiveIntFromEnv('BENCH_AGENT_CPU_WINDOW_S', 30);
   const targets = (process.env['BENCH_AGENT_TARGETS'] ?? 'fake,containerd').split(',').map((t) => t.trim());
   const loadStart = loadavg()[0]!;
-  console.log(`bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes, CPU window ${cpuWindowS} s, node ${process.version}`);
+  scratch = useScratchTmpdir();
+  console.log(
+    `bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes (${burstRounds} rounds), CPU window ${cpuWindowS} s, node ${process.version}; ` +
+      `files under ${scratch.dir} (${scratch.why})`,
+  );
   const figures: Figures[] = [];
   if (targets.includes('fake')) {
     const fake = await startFakeCri();
@@ -467,6 +550,7 @@ async function main(): Promise<void> {
         { kind: 'fake', runtimeEndpoint: fake.endpoint, imageEndpoint: fake.endpoint, busybox: 'registry.local/busybox:1.36', journal: fake.journal, close: async () => (await fake.close(), 'fake closed') },
         pods,
         burst,
+        burstRounds,
         cpuWindowS,
       ),
     );
@@ -490,6 +574,7 @@ async function main(): Promise<void> {
         },
         pods,
         burst,
+        burstRounds,
         cpuWindowS,
       ),
     );
@@ -499,7 +584,7 @@ async function main(): Promise<void> {
   const fake = figures.find((f) => f.kind === 'fake');
   if (fake?.burst) {
     const rate = fake.burst.pods / fake.burst.secs;
-    console.log(`fakes target ≥ 200 pods/s: ${rate >= 200 ? 'met' : 'NOT met'} (${rate.toFixed(0)} pods/s)`);
+    console.log(`fakes target ≥ 200 pods/s: ${rate >= 200 ? 'met' : 'NOT met'} (${rate.toFixed(0)} pods/s, the median burst round)`);
   }
   const containerd = figures.find((f) => f.kind === 'containerd');
   if (containerd) {
