@@ -3,6 +3,8 @@
  * bench/agent.ts: the burst's CPU per pod is partly the collector's, and its young-generation share
  * says whether allocation in hot paths is what costs.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 export interface GcTotals {
@@ -59,4 +61,45 @@ export function sampleThreadCpu(everyMs = 20): { stop(): Array<[number, number]>
       return samples;
     },
   };
+}
+
+/**
+ * CPU seconds of this process's threads so far, summed by thread name (Linux /proc/self/task; empty
+ * elsewhere). The JavaScript threads' own CPU is read more precisely by threadCpuUsage(); this shows
+ * what else the process burns: V8's helper threads ("V8Worker": concurrent and parallel GC, JIT
+ * compilation) and libuv's thread pool, which on a 2-core box compete with the agent and the fakes.
+ */
+export function threadCpuByName(taskDir = '/proc/self/task'): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(taskDir);
+  } catch {
+    return byName;
+  }
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  for (const task of tasks) {
+    try {
+      const name = readFileSync(join(taskDir, task, 'comm'), 'utf8').trim();
+      // Fields after the command (which may hold spaces) start after the last ')': utime and stime are 14th and 15th.
+      const stat = readFileSync(join(taskDir, task, 'stat'), 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      byName.set(name, (byName.get(name) ?? 0) + seconds);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return byName;
+}
+
+/** `name s` pairs of the CPU each thread name used between two readings, largest first, above 10 ms. */
+export function formatThreadCpu(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, skip: readonly string[] = []): string {
+  return [...after]
+    .filter(([name]) => !skip.includes(name))
+    .map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const)
+    .filter(([, s]) => s >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
+    .join(', ');
 }
