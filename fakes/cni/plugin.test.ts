@@ -376,6 +376,44 @@ describe('the plugin run in-process with its config as an object', () => {
   });
 });
 
+describe('the plugin run in-process, call after call', () => {
+  const env = (command: string, args: string, netns = '/var/run/netns/cni-1') => ({
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: 'sandbox1',
+    CNI_NETNS: netns,
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/opt/cni/bin',
+    CNI_ARGS: args,
+  });
+  const config = { cniVersion: '1.0.0', name: 'n', type: 'kubelet-harness-cni' };
+  const run = async (e: Record<string, string>): Promise<{ outcome: PluginOutcome; entry: SinkEntry | undefined }> => {
+    let entry: SinkEntry | undefined;
+    const outcome = await runCniPlugin({ env: e, stdin: config, journal: (x) => (entry = x) });
+    return { outcome, entry };
+  };
+  const argsOf = (entry: SinkEntry | undefined): unknown => (entry?.request as { args?: unknown } | undefined)?.args;
+
+  it('reads the same CNI_ARGS text the same way every time, into a separate object each call', async () => {
+    const text = 'IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=web;K8S_POD_UID=u1';
+    const first = await run(env('DEL', text));
+    const second = await run(env('DEL', text));
+    expect(argsOf(first.entry)).toEqual({ IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'ns', K8S_POD_NAME: 'web', K8S_POD_UID: 'u1' });
+    expect(argsOf(second.entry)).toEqual(argsOf(first.entry));
+    expect(argsOf(second.entry)).not.toBe(argsOf(first.entry));
+    (argsOf(first.entry) as Record<string, string>).K8S_POD_NAME = 'changed';
+    expect(argsOf((await run(env('DEL', text))).entry)).toMatchObject({ K8S_POD_NAME: 'web' });
+    const bad = await run(env('DEL', `${text};broken`));
+    expect(bad.outcome.exitCode).toBe(1);
+    expect(bad.outcome.stdout).toContain('invalid CNI_ARGS pair');
+    expect(argsOf((await run(env('DEL', 'K8S_POD_NAME=other'))).entry)).toEqual({ K8S_POD_NAME: 'other' });
+  });
+
+  it('journals a subject without empty fields, its keys in a fixed order', async () => {
+    const { entry } = await run(env('DEL', 'K8S_POD_UID=u1;K8S_POD_NAME=web;K8S_POD_NAMESPACE=', ''));
+    expect(JSON.stringify(entry?.subject)).toBe('{"containerId":"sandbox1","podSandboxId":"sandbox1","ifname":"eth0","network":"n","podName":"web","podUid":"u1"}');
+  });
+});
+
 interface PluginRun {
   outcome: PluginOutcome;
   entries: unknown;

@@ -165,16 +165,19 @@ async function execute(
 }
 
 function journalEntry(config: CniNetworkConfig, env: CniEnv, outcome: { result?: object; error?: CniError }): SinkEntry {
-  const subject: Record<string, string> = {
-    containerId: env.containerId,
-    podSandboxId: env.containerId,
-    ifname: env.ifname,
-    netns: env.netns,
-    network: config.name,
+  // Empty values are left out; the keys keep this order.
+  const subject: Record<string, string> = {};
+  const put = (key: string, value: string | undefined): void => {
+    if (value) subject[key] = value;
   };
-  const fromArgs: Record<string, string> = { K8S_POD_NAME: 'podName', K8S_POD_NAMESPACE: 'podNamespace', K8S_POD_UID: 'podUid' };
-  for (const [arg, key] of Object.entries(fromArgs)) if (env.args[arg]) subject[key] = env.args[arg] as string;
-  for (const key of Object.keys(subject)) if (subject[key] === '') delete subject[key];
+  put('containerId', env.containerId);
+  put('podSandboxId', env.containerId);
+  put('ifname', env.ifname);
+  put('netns', env.netns);
+  put('network', config.name);
+  put('podName', env.args.K8S_POD_NAME);
+  put('podNamespace', env.args.K8S_POD_NAMESPACE);
+  put('podUid', env.args.K8S_POD_UID);
   return {
     source: 'cni',
     kind: 'rpc',
@@ -220,14 +223,25 @@ function readEnv(command: CniCommand, raw: PluginInvocation['env']): CniEnv {
   if (ifname && (ifname.length > 15 || ifname === '.' || ifname === '..' || /[/:\s]/.test(ifname))) {
     throw new CniError(CniErrorCode.InvalidEnvironment, 'invalid interface name', ifname);
   }
+  const args = parseCniArgs(raw.CNI_ARGS ?? '');
+  return { command, containerId, netns: raw.CNI_NETNS ?? '', ifname, args, path: (raw.CNI_PATH ?? '').split(':').filter(Boolean) };
+}
+
+/** The last CNI_ARGS parsed, kept because a pod's ADD and DELs carry the same text (in-process, one after another). */
+let lastCniArgs: { readonly text: string; readonly pairs: Readonly<Record<string, string>> } | undefined;
+
+/** CNI_ARGS `K=V;K=V` as a fresh object each call (the caller may keep or journal it). */
+function parseCniArgs(text: string): Record<string, string> {
+  if (lastCniArgs?.text === text) return { ...lastCniArgs.pairs };
   const args: Record<string, string> = {};
-  for (const pair of (raw.CNI_ARGS ?? '').split(';')) {
+  for (const pair of text.split(';')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new CniError(CniErrorCode.InvalidEnvironment, `invalid CNI_ARGS pair ${JSON.stringify(pair)}`);
     args[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return { command, containerId, netns: raw.CNI_NETNS ?? '', ifname, args, path: (raw.CNI_PATH ?? '').split(':').filter(Boolean) };
+  lastCniArgs = { text, pairs: args };
+  return { ...args };
 }
 
 function parseConfig(stdin: string): CniNetworkConfig {

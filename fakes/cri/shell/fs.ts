@@ -31,7 +31,15 @@ export interface BindMount {
   readonly readonly: boolean;
 }
 
-type Node = { kind: 'file'; data: string } | { kind: 'dir' };
+type Node = { readonly kind: 'file'; readonly data: string } | { readonly kind: 'dir' };
+
+/** Nodes are replaced, never changed, so every directory can share one. */
+const DIR: Node = Object.freeze({ kind: 'dir' });
+
+/** The directories of every image's root, copied into each container's layer. */
+const BASE_TREE: ReadonlyMap<string, Node> = new Map(
+  ['/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var', '/var/log'].map((dir) => [dir, DIR]),
+);
 
 /**
  * A container's root file system: an in-memory writable layer plus bind mounts that reach the host
@@ -39,13 +47,10 @@ type Node = { kind: 'file'; data: string } | { kind: 'dir' };
  * host, behave as on a real runtime. Paths are absolute, POSIX.
  */
 export class ContainerFs {
-  private readonly nodes = new Map<string, Node>();
+  private readonly nodes = new Map<string, Node>(BASE_TREE);
   private readonly mounts: BindMount[];
 
   constructor(options: { mounts?: readonly BindMount[]; files?: Record<string, string> } = {}) {
-    for (const dir of ['/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var', '/var/log']) {
-      this.nodes.set(dir, { kind: 'dir' });
-    }
     this.mounts = [...(options.mounts ?? [])]
       .map((m) => ({ ...m, containerPath: posix.normalize(m.containerPath) }))
       .sort((a, b) => b.containerPath.length - a.containerPath.length);
@@ -54,7 +59,7 @@ export class ContainerFs {
   }
 
   private seed(path: string, data: string): void {
-    for (let dir = posix.dirname(path); !this.nodes.has(dir); dir = posix.dirname(dir)) this.nodes.set(dir, { kind: 'dir' });
+    for (let dir = posix.dirname(path); !this.nodes.has(dir); dir = posix.dirname(dir)) this.nodes.set(dir, DIR);
     this.nodes.set(path, { kind: 'file', data });
   }
 
@@ -134,7 +139,7 @@ export class ContainerFs {
       this.mkdir(parent, true);
     }
     if (this.nodes.get(parent)?.kind !== 'dir') throw fsError('ENOTDIR');
-    this.nodes.set(path, { kind: 'dir' });
+    this.nodes.set(path, DIR);
   }
 
   remove(path: string, recursive: boolean): void {

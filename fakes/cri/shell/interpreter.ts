@@ -788,6 +788,8 @@ function testExpression(sh: Interpreter, args: string[], io: ShellIo): number {
   }
 }
 
+const SLEEP_UNIT_MS = { '': 1_000, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
 /**
  * busybox sleep's arguments: seconds with optional fraction and s/m/h/d suffix, several adding up, `inf`
  * for ever. The milliseconds, or the message (with newline) of a usage error.
@@ -802,7 +804,7 @@ export function sleepArgsMs(args: readonly string[]): number | string {
     }
     const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
     if (!m) return `sleep: invalid number '${a}'\n`;
-    ms += Number(m[1]) * { '': 1_000, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+    ms += Number(m[1]) * SLEEP_UNIT_MS[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   }
   return ms;
 }
