@@ -362,6 +362,7 @@ export class Kubelet {
       beforeRemoveContainer: (containerId) => this.logs.clean(containerId),
       rootDir: o.rootDir,
       podLogsDir: config.podLogsDir,
+      recorder: this.recorder,
       ...(o.orphanScope ? { scope: o.orphanScope } : {}),
       log: (m) => this.log(m),
     });

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MemoryEventRecorder } from '../api/events.js';
 import { CriError } from '../runtime/rpc-error.js';
 import { OrphanCleanup, type OrphanCleanupOptions } from './orphan-cleanup.js';
 
 /** A stand-in runtime: one listing, every mutating call recorded (or failed as scripted). */
-function stubCri(listing: { sandboxes: Array<{ id: string; uid: string }>; containers: Array<{ id: string; uid: string; state: string }> }, fail: Record<string, Error> = {}) {
+function stubCri(listing: { sandboxes: Array<{ id: string; uid: string }>; containers: Array<{ id: string; uid: string; state: string; name?: string }> }, fail: Record<string, Error> = {}) {
   const calls: string[] = [];
   let releaseList: () => void = () => undefined;
   const listed = new Promise<void>((r) => (releaseList = r));
@@ -23,7 +24,7 @@ function stubCri(listing: { sandboxes: Array<{ id: string; uid: string }>; conta
       await listed;
       return { items: listing.sandboxes.map((s) => ({ id: s.id, labels: labels(s.uid), state: 'SANDBOX_READY' })) };
     },
-    listContainers: async () => ({ containers: listing.containers.map((c) => ({ id: c.id, labels: labels(c.uid), state: c.state })) }),
+    listContainers: async () => ({ containers: listing.containers.map((c) => ({ id: c.id, labels: { ...labels(c.uid), 'io.kubernetes.container.name': c.name ?? c.id }, state: c.state })) }),
     stopContainer: (req: { containerId: string; timeout: number }) => record(`stop ${req.containerId} ${req.timeout}`)(),
     removeContainer: (req: { containerId: string }) => record(`rm ${req.containerId}`)(),
     stopPodSandbox: (req: { podSandboxId: string }) => record(`stopp ${req.podSandboxId}`)(),
@@ -100,8 +101,48 @@ describe('the orphan cleanup pass', () => {
     const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(), beforeRemoveContainer: (id) => void logs.push(id), log: (m) => logs.push(m) });
     await cleanup.cleanup();
     expect(rt.calls).toEqual(['listPodSandbox', 'stop c1 2', 'stopp s1', 'stop c3 2', 'stopp s2', 'rm c3', 'rmp s2']);
-    expect(logs).toContain('housekeeping: orphaned pod a: runtime is busy');
+    expect(logs).toContain('housekeeping: orphaned pod a: error killing pod: failed to "KillPodSandbox" for "a" with KillPodSandboxError: "runtime is busy"');
     expect(logs.filter((l) => l.startsWith('c'))).toEqual(['c3']);
+  });
+
+  it('records a Killing event for each running container of an orphan, on the pod as the runtime names it, and none for exited containers', async () => {
+    const rt = stubCri({
+      sandboxes: [{ id: 's1', uid: 'gone' }],
+      containers: [
+        { id: 'c1', uid: 'gone', state: 'CONTAINER_RUNNING', name: 'app' },
+        { id: 'c2', uid: 'gone', state: 'CONTAINER_RUNNING', name: 'sidecar' },
+        { id: 'c3', uid: 'gone', state: 'CONTAINER_EXITED', name: 'init' },
+      ],
+    });
+    rt.releaseList();
+    const recorder = new MemoryEventRecorder();
+    await new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(), recorder }).cleanup();
+    const pod = { apiVersion: 'v1', kind: 'Pod', name: 'gone', namespace: 'default', uid: 'gone' };
+    expect(recorder.events).toEqual([
+      { ref: { ...pod, fieldPath: 'spec.containers{app}' }, type: 'Normal', reason: 'Killing', message: 'Stopping container app' },
+      { ref: { ...pod, fieldPath: 'spec.containers{sidecar}' }, type: 'Normal', reason: 'Killing', message: 'Stopping container sidecar' },
+    ]);
+    expect(rt.calls).toEqual(['listPodSandbox', 'stop c1 2', 'stop c2 2', 'stopp s1', 'rm c1', 'rm c2', 'rm c3', 'rmp s1']);
+  });
+
+  it('stops the sandboxes even when a container will not stop, then records FailedKillPod naming each failure and leaves the pod for the next pass', async () => {
+    const rt = stubCri(
+      { sandboxes: [{ id: 's1', uid: 'gone' }], containers: [{ id: 'c1', uid: 'gone', state: 'CONTAINER_RUNNING', name: 'app' }] },
+      { 'stop c1 2': new Error('deadline exceeded'), 'stopp s1': new Error('network teardown failed') },
+    );
+    rt.releaseList();
+    const recorder = new MemoryEventRecorder();
+    const logs: string[] = [];
+    const report = await new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(), recorder, log: (m) => logs.push(m) }).cleanup();
+    expect(rt.calls).toEqual(['listPodSandbox', 'stop c1 2', 'stopp s1']);
+    const message =
+      'error killing pod: [failed to "KillContainer" for "app" with KillContainerError: "deadline exceeded", failed to "KillPodSandbox" for "gone" with KillPodSandboxError: "network teardown failed"]';
+    expect(recorder.events.map((e) => [e.type, e.reason, e.message, e.ref.fieldPath])).toEqual([
+      ['Normal', 'Killing', 'Stopping container app', 'spec.containers{app}'],
+      ['Warning', 'FailedKillPod', message, undefined],
+    ]);
+    expect(logs).toContain(`housekeeping: orphaned pod gone: ${message}`);
+    expect(report.pods.map((p) => p.uid)).toEqual(['gone']);
   });
 
   it('removes the pod and log directories of unknown pods once their runtime objects are gone, keeping known pods, pods left in the runtime and pods with CSI volumes', async () => {

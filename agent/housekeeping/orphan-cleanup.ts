@@ -2,8 +2,15 @@
  * The kubelet's orphan cleanup (upstream HandlePodCleanups, run at startup and every housekeeping period):
  * once every pod source has been listed, sandboxes and containers labelled for pods the kubelet does not
  * know — not in the API, not static, not owned by a pod worker — are stopped (containers first, with the
- * 1 s orphan grace period floored at 2 s, then their sandboxes) and removed. No events are recorded:
- * there is no pod object to attach them to, as upstream. Then the pod directories (`<root>/pods/<uid>`)
+ * 1 s orphan grace period floored at 2 s, then their sandboxes) and removed.
+ *
+ * As upstream kills them (SyncTerminatingRuntimePod): through a bare pod made from the runtime listing,
+ * so each running container gets a `Killing` event and a kill with failures a `FailedKillPod` event on
+ * the pod (orphan-events.ts), but no preStop hook runs — the bare pod has no lifecycle, and upstream
+ * says it cannot run lifecycle operations without the spec. (The preStopHandler annotation is read back
+ * only by killContainer with no pod at all, which the kubelet no longer does since 1.22.) Every running
+ * container is stopped in parallel and every sandbox after them even when a container's stop failed;
+ * removal waits for a pass in which the kill succeeded. Then the pod directories (`<root>/pods/<uid>`)
  * and pod log directories of such pods go too (upstream cleanupOrphanedPodDirs and the container GC's
  * log directory eviction) — except a pod directory still holding a CSI volume, which may be mounted.
  *
@@ -14,9 +21,11 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EventRecorder, RecordedEvent } from '../api/events.js';
 import type { CriClient } from '../runtime/cri-client.js';
 import { CriError } from '../runtime/rpc-error.js';
 import { PLUGIN, escapePluginName, podDir, podVolumesDir } from '../volumes/paths.js';
+import { orphanKillFailedEvent, orphanKillingEvent, type OrphanKillFailure } from './orphan-events.js';
 import { ORPHAN_STOP_TIMEOUT_SECONDS, findOrphanedDirectories, findOrphanedPods, type OrphanScope, type OrphanedPod, type RuntimeObject } from './orphans.js';
 
 export interface OrphanCleanupOptions {
@@ -33,6 +42,8 @@ export interface OrphanCleanupOptions {
   readonly rootDir?: string;
   /** podLogsDir: orphaned `<podLogsDir>/<namespace>_<name>_<uid>` directories are removed (none when absent). */
   readonly podLogsDir?: string;
+  /** Where the Killing and FailedKillPod events of orphans go (none recorded when absent). */
+  readonly recorder?: EventRecorder;
   readonly log?: (msg: string) => void;
 }
 
@@ -126,10 +137,35 @@ export class OrphanCleanup {
     }
   }
 
+  private record(e: RecordedEvent): void {
+    this.o.recorder?.event(e.ref, e.type, e.reason, e.message);
+  }
+
   private async remove(pod: OrphanedPod): Promise<void> {
     const { cri } = this.o;
-    await Promise.all(pod.runningContainerIds.map((containerId) => ignoreNotFound(() => cri.stopContainer({ containerId, timeout: ORPHAN_STOP_TIMEOUT_SECONDS }))));
-    for (const podSandboxId of pod.sandboxIds) await ignoreNotFound(() => cri.stopPodSandbox({ podSandboxId }));
+    const failures: OrphanKillFailure[] = [];
+    await Promise.all(
+      pod.runningContainers.map(async ({ id: containerId, name }) => {
+        this.record(orphanKillingEvent(pod, name));
+        try {
+          await ignoreNotFound(() => cri.stopContainer({ containerId, timeout: ORPHAN_STOP_TIMEOUT_SECONDS }));
+        } catch (e) {
+          failures.push({ action: 'KillContainer', target: name, message: (e as Error).message });
+        }
+      }),
+    );
+    for (const podSandboxId of pod.sandboxIds) {
+      try {
+        await ignoreNotFound(() => cri.stopPodSandbox({ podSandboxId }));
+      } catch (e) {
+        failures.push({ action: 'KillPodSandbox', target: pod.uid, message: (e as Error).message });
+      }
+    }
+    if (failures.length > 0) {
+      const event = orphanKillFailedEvent(pod, failures);
+      this.record(event);
+      throw new Error(event.message);
+    }
     for (const containerId of pod.containerIds) {
       await this.o.beforeRemoveContainer?.(containerId);
       await ignoreNotFound(() => cri.removeContainer({ containerId }));

@@ -24,14 +24,14 @@ afterEach(async () => {
 const IMAGE = 'registry.local/busybox:1.36';
 
 /** A sandbox with one running container, labelled as the kubelet labels a pod's objects (or not at all). */
-async function runPod(cri: CriClient, uid: string, kubeletLabels = true): Promise<{ sandboxId: string; containerId: string }> {
+async function runPod(cri: CriClient, uid: string, kubeletLabels = true, annotations: Record<string, string> = {}): Promise<{ sandboxId: string; containerId: string }> {
   const labels: Record<string, string> = kubeletLabels ? { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': `pod-${uid}`, 'io.kubernetes.pod.namespace': 'default' } : { owner: 'someone-else' };
   const config = { metadata: { name: `pod-${uid}`, uid, namespace: 'default', attempt: 0 }, labels };
   const { podSandboxId } = await cri.runPodSandbox({ config });
   await cri.pullImage({ image: { image: IMAGE } });
   const { containerId } = await cri.createContainer({
     podSandboxId,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], labels: { ...labels, ...(kubeletLabels ? { 'io.kubernetes.container.name': 'app' } : {}) } },
+    config: { metadata: { name: 'app', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], labels: { ...labels, ...(kubeletLabels ? { 'io.kubernetes.container.name': 'app' } : {}) }, annotations },
     sandboxConfig: config,
   });
   await cri.startContainer({ containerId });
@@ -89,6 +89,26 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
     const still = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
     expect(still.status?.phase).toBe('Running');
     expect((await cri.listPodSandbox({ filter: { labelSelector: { 'io.kubernetes.pod.uid': keptUid } } })).items.map((s) => s.state)).toEqual(['SANDBOX_READY']);
+  });
+
+  it('kills an orphan as upstream does: a Killing event on the pod, its preStop annotation not run, StopContainer with 2 s', async () => {
+    node = await startEmbeddedNode();
+    const { core } = kubeClientsFromString(node.api.kubeconfig());
+    // What the agent writes on a container with a preStop hook and a 30 s grace period (container-config.ts).
+    const preStop = { exec: { command: ['sh', '-c', 'touch /tmp/prestop-ran'] } };
+    const annotations = { 'io.kubernetes.container.preStopHandler': JSON.stringify(preStop), 'io.kubernetes.pod.terminationGracePeriod': '30' };
+    const orphan = await runPod(node.kubelet.cri, 'hooked-orphan', true, annotations);
+    const j = node.journal;
+    const stop = await eventually(() => j.first(rpc('StopContainer', { containerId: orphan.containerId })), 'the orphan container to be stopped', 6_000);
+    expect(Number((stop.request as { timeout?: string | number }).timeout)).toBe(2);
+    expect(j.entries(rpc('ExecSync', { containerId: orphan.containerId }))).toEqual([]);
+    const killing = await eventually(async () => {
+      const { items } = await core.listNamespacedEvent({ namespace: 'default' });
+      return items.find((e) => e.reason === 'Killing' && e.involvedObject.uid === 'hooked-orphan');
+    }, 'the Killing event of the orphan');
+    expect(killing.type).toBe('Normal');
+    expect(killing.message).toBe('Stopping container app');
+    expect(killing.involvedObject).toMatchObject({ kind: 'Pod', name: 'pod-hooked-orphan', namespace: 'default', fieldPath: 'spec.containers{app}' });
   });
 
   it('while running removes an orphan that appears within a housekeeping period', async () => {

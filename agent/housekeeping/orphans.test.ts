@@ -11,7 +11,7 @@ const container = (id: string, uid: string, state = 'CONTAINER_RUNNING'): Runtim
 describe('finding orphaned pods in the runtime listing', () => {
   it('groups the sandboxes and containers of a pod the kubelet does not know, with its name and namespace from the labels', () => {
     const got = findOrphanedPods([sandbox('s1', 'gone')], [container('c1', 'gone'), container('c2', 'gone', 'CONTAINER_EXITED')], () => false);
-    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: ['s1'], containerIds: ['c1', 'c2'], runningContainerIds: ['c1'] }]);
+    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: ['s1'], containerIds: ['c1', 'c2'], runningContainers: [{ id: 'c1', name: 'c1' }] }]);
   });
 
   it('leaves pods the kubelet knows alone', () => {
@@ -27,12 +27,12 @@ describe('finding orphaned pods in the runtime listing', () => {
 
   it('treats a container whose sandbox is already gone as part of its orphaned pod', () => {
     const got = findOrphanedPods([], [container('c1', 'gone', 'CONTAINER_CREATED')], () => false);
-    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: [], containerIds: ['c1'], runningContainerIds: ['c1'] }]);
+    expect(got).toEqual([{ uid: 'gone', name: 'pod-gone', namespace: 'default', sandboxIds: [], containerIds: ['c1'], runningContainers: [{ id: 'c1', name: 'c1' }] }]);
   });
 
   it('reads container states given as enum numbers too (2 = exited)', () => {
     const got = findOrphanedPods([], [{ id: 'c1', labels: labels('u'), state: 2 }, { id: 'c2', labels: labels('u'), state: 1 }], () => false);
-    expect(got[0]?.runningContainerIds).toEqual(['c2']);
+    expect(got[0]?.runningContainers).toEqual([{ id: 'c2', name: '' }]);
   });
 
   it('stops orphaned containers with the 1 s orphan grace period floored at the 2 s minimum', () => {

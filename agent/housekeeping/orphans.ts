@@ -4,7 +4,7 @@
  * the kubelet's pod UID label count: sandboxes and containers some other client made on a shared runtime
  * are none of the kubelet's business. Pure: the caller lists the runtime and says which UIDs it knows.
  */
-import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../kuberuntime/labels.js';
+import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../kuberuntime/labels.js';
 import { stopContainerTimeoutSeconds } from '../lifecycle/kill-grace-period.js';
 
 /** Upstream kills orphaned pods with a grace period override of 1 s (the stop call is then floored at 2 s). */
@@ -21,6 +21,12 @@ export interface RuntimeObject {
   readonly state?: string | number;
 }
 
+/** A container of an orphaned pod, named by the kubelet's container name label ('' when it has none). */
+export interface OrphanedContainer {
+  readonly id: string;
+  readonly name: string;
+}
+
 export interface OrphanedPod {
   readonly uid: string;
   readonly name: string;
@@ -29,7 +35,7 @@ export interface OrphanedPod {
   /** Every container of the pod, in listing order. */
   readonly containerIds: readonly string[];
   /** The containers that may still run (not exited): these are stopped before the sandboxes. */
-  readonly runningContainerIds: readonly string[];
+  readonly runningContainers: readonly OrphanedContainer[];
 }
 
 function uidOf(o: RuntimeObject): string {
@@ -61,12 +67,12 @@ export function findOrphanedPods(
   known: (uid: string) => boolean,
   inScope: OrphanScope = () => true,
 ): OrphanedPod[] {
-  const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxIds: string[]; containerIds: string[]; runningContainerIds: string[] }>();
+  const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxIds: string[]; containerIds: string[]; runningContainers: OrphanedContainer[] }>();
   const podOf = (o: RuntimeObject) => {
     const uid = uidOf(o);
     let pod = pods.get(uid);
     if (!pod) {
-      pod = { uid, name: o.labels?.[POD_NAME_LABEL] ?? '', namespace: o.labels?.[POD_NAMESPACE_LABEL] ?? '', sandboxIds: [], containerIds: [], runningContainerIds: [] };
+      pod = { uid, name: o.labels?.[POD_NAME_LABEL] ?? '', namespace: o.labels?.[POD_NAMESPACE_LABEL] ?? '', sandboxIds: [], containerIds: [], runningContainers: [] };
       pods.set(uid, pod);
     }
     return pod;
@@ -79,7 +85,7 @@ export function findOrphanedPods(
     if (uidOf(c) === '' || known(uidOf(c))) continue;
     const pod = podOf(c);
     pod.containerIds.push(c.id);
-    if (!isExited(c.state)) pod.runningContainerIds.push(c.id);
+    if (!isExited(c.state)) pod.runningContainers.push({ id: c.id, name: c.labels?.[CONTAINER_NAME_LABEL] ?? '' });
   }
   return [...pods.values()].filter((pod) => inScope(pod));
 }
