@@ -36,6 +36,8 @@ export class UpgradeRefused extends Error {
   constructor(
     readonly statusCode: number,
     readonly body: string,
+    /** The answer's status line and headers, when the client read them raw. */
+    readonly head = '',
   ) {
     super(`upgrade refused: ${statusCode} ${body}`);
     this.name = 'UpgradeRefused';
@@ -120,7 +122,8 @@ function channelSession<T>(
   });
 }
 
-function exitCodeOf(version: number, status: unknown): number | null {
+/** The exit code an error channel's content reports (see ChannelExecResult.exitCode). */
+export function exitCodeOf(version: number, status: unknown): number | null {
   if (version < 4) return status === '' ? 0 : null;
   const s = status as { status?: string; reason?: string; details?: { causes?: Array<{ reason?: string; message?: string }> } };
   if (s.status === 'Success') return 0;

@@ -99,7 +99,7 @@ export function decodeFrame(protocol: ChannelProtocol, message: Buffer, lastChan
 /** The outcome of an exec, as the streaming server reports it on the error channel. */
 export type ExecOutcome = { readonly exitCode: number } | { readonly error: string };
 
-interface Status {
+export interface Status {
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message?: string;
@@ -135,8 +135,8 @@ export function outcomeStatus(cmd: readonly string[], outcome: ExecOutcome, fail
   };
 }
 
-/** What goes on the error channel: v4+ the Status as JSON; v1 a failure's message only, nothing on success. */
-export function errorChannelPayload(protocol: ChannelProtocol, status: Status): Buffer | null {
+/** What goes on the error channel: v4+ the Status as JSON; before v4 a failure's message only, nothing on success. */
+export function errorChannelPayload(protocol: { readonly version: number }, status: Status): Buffer | null {
   if (protocol.version >= 4) return Buffer.from(JSON.stringify(status));
   return status.status === 'Success' ? null : Buffer.from(status.message ?? '');
 }

@@ -1,36 +1,16 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { constants as zconstants, createDeflate } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { CriClient } from '../../agent/runtime/cri-client.js';
 import { match } from '../journal/journal.js';
-import { kindOf, useFakeCriWithClient } from './fake-cri-test-support.js';
-import type { FakeCri } from './server.js';
-import { SPDY3_DICTIONARY } from './spdy/dictionary.js';
+import { kindOf } from './fake-cri-test-support.js';
 import { controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FrameReader, HeaderDeflater, HeaderInflater, SYN_REPLY, SYN_STREAM } from './spdy/frames.js';
 import { runChannelExec, runPortForward, UpgradeRefused } from './streaming-client.js';
+import { HeaderCompressor, runSpdyExec } from './streaming-spdy-client.js';
+import { rawAnswer, useRunningContainer } from './streaming-test-support.js';
 
-const start = useFakeCriWithClient();
-
-async function running(
-  command = ['sh', '-c', 'echo hello > /tmp/greeting; sleep 3600'],
-  envs: { key: string; value: string }[] = [],
-  io: { stdin?: boolean; stdinOnce?: boolean } = {},
-): Promise<{ fake: FakeCri; cri: CriClient; containerId: string; podSandboxId: string }> {
-  const { fake, cri, logDir: logDirectory } = await start();
-  await cri.pullImage({ image: { image: 'busybox' } });
-  const config = { metadata: { name: 'p', uid: 'uid-p', namespace: 'default', attempt: 0 }, hostname: 'p', logDirectory };
-  const { podSandboxId } = await cri.runPodSandbox({ config });
-  const { containerId } = await cri.createContainer({
-    podSandboxId,
-    sandboxConfig: config,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'busybox' }, command, envs, logPath: 'app.log', ...io },
-  });
-  await cri.startContainer({ containerId });
-  return { fake, cri, containerId, podSandboxId };
-}
+const running = useRunningContainer();
 
 function plainGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -45,18 +25,8 @@ function plainGet(url: string): Promise<{ status: number; body: string }> {
 }
 
 /** The raw answer to an upgrade request with the given Upgrade header. */
-function upgradeAnswer(url: string, upgrade: string): Promise<string> {
-  const { hostname, port, pathname } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
-    });
-    let text = '';
-    socket.on('data', (c: Buffer) => (text += c.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
+const upgradeAnswer = (url: string, upgrade: string): Promise<string> =>
+  rawAnswer(url, 'GET', `Connection: Upgrade\r\nUpgrade: ${upgrade}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`);
 
 describe('CRI Exec on the fake runtime', () => {
   it('returns a single-use loopback URL whose WebSocket runs the command with stdout, stderr and the exit status', async () => {
@@ -102,16 +72,17 @@ describe('CRI Exec on the fake runtime', () => {
     expect(v1ok).toMatchObject({ status: '', exitCode: 0 });
   });
 
-  it('refuses unknown subprotocols with 403, and plain HTTP and SPDY with 400, spending the token either way', async () => {
+  it('refuses unknown subprotocols with 403, and plain HTTP or SPDY without X-Stream-Protocol-Version with 400, spending the token either way', async () => {
     const { cri, containerId } = await running();
     const url1 = (await cri.exec({ containerId, cmd: ['true'], stdout: true })).url;
     await expect(runChannelExec(url1, { protocols: ['v9.channel.k8s.io'] })).rejects.toEqual(new UpgradeRefused(403, ''));
+    // Without a WebSocket upgrade the request is taken for SPDY, whose handshake needs the header.
     const url2 = (await cri.exec({ containerId, cmd: ['true'], stdout: true })).url;
-    expect(await plainGet(url2)).toEqual({ status: 400, body: 'unable to upgrade: missing upgrade headers in request\n' });
+    expect(await plainGet(url2)).toEqual({ status: 400, body: 'unable to upgrade: X-Stream-Protocol-Version is required\n' });
     expect((await plainGet(url2)).status).toBe(404);
     const url3 = (await cri.exec({ containerId, cmd: ['true'], stdout: true })).url;
     const spdy = await upgradeAnswer(url3, 'SPDY/3.1');
-    expect(spdy).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nunable to upgrade: only WebSocket streams are served \(.*v5\.channel\.k8s\.io\); SPDY is not supported by the fake runtime\n$/);
+    expect(spdy).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nunable to upgrade: X-Stream-Protocol-Version is required\n$/);
     expect(await upgradeAnswer(url3, 'websocket')).toMatch(/^HTTP\/1\.1 404 Not Found/);
   });
 
@@ -202,13 +173,18 @@ describe('CRI Attach on the fake runtime', () => {
     expect(fake.journal.entries(match('cri', 'AttachSessionEnded'))).toHaveLength(1);
   });
 
-  it("passes an attached client's input to a container declared with stdin; with stdinOnce its end closes the container's stdin", async () => {
-    const { cri, containerId } = await running(['sh', '-c', 'cat; echo stdin closed; exit 4'], [], { stdin: true, stdinOnce: true });
-    const { url } = await cri.attach({ containerId, stdin: true, stdout: true });
-    const result = await runChannelExec(url, { stdin: 'first\nsecond\n', timeoutMs: 10_000 });
-    expect([result.stdout, result.status]).toEqual(['first\nsecond\nstdin closed\n', { metadata: {}, status: 'Success' }]);
-    expect((await cri.containerStatus({ containerId })).status).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 4 });
-  });
+  for (const [transport, attach] of [
+    ['WebSocket', runChannelExec],
+    ['SPDY', runSpdyExec],
+  ] as const) {
+    it(`passes an attached client's input over ${transport} to a container declared with stdin; with stdinOnce its end closes the container's stdin`, async () => {
+      const { cri, containerId } = await running(['sh', '-c', 'cat; echo stdin closed; exit 4'], [], { stdin: true, stdinOnce: true });
+      const { url } = await cri.attach({ containerId, stdin: true, stdout: true });
+      const result = await attach(url, { stdin: 'first\nsecond\n', timeoutMs: 10_000 });
+      expect([result.stdout, result.status]).toEqual(['first\nsecond\nstdin closed\n', { metadata: {}, status: 'Success' }]);
+      expect((await cri.containerStatus({ containerId })).status).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 4 });
+    });
+  }
 
   it('drops input to a container without stdin', async () => {
     const { cri, containerId } = await running(['sh', '-c', 'sleep 0.3; cat; echo done']);
@@ -281,23 +257,12 @@ describe('CRI PortForward on the fake runtime', () => {
 /** A SPDY/3.1 port-forward client as kubectl's: headers deflated with the SPDY dictionary, one zlib stream, sync-flushed. */
 async function spdyForward(url: string, port: number, send: string, protocols = 'portforward.k8s.io'): Promise<{ answer: string; replies: number[]; data: string; error: string; fins: number[] }> {
   const { hostname, port: serverPort, pathname } = new URL(url);
-  const deflate = createDeflate({ dictionary: SPDY3_DICTIONARY });
-  const compress = (block: Buffer): Promise<Buffer> =>
-    new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      const take = (c: Buffer): number => chunks.push(c);
-      deflate.on('data', take);
-      deflate.write(block);
-      deflate.flush(zconstants.Z_SYNC_FLUSH, () => {
-        deflate.off('data', take);
-        resolve(Buffer.concat(chunks));
-      });
-    });
+  const compressor = new HeaderCompressor();
   const synStream = async (streamId: number, type: string): Promise<Buffer> => {
     const ids = Buffer.alloc(10);
     ids.writeUInt32BE(streamId, 0);
     const headers = new Map([['streamtype', [type]], ['port', [String(port)]], ['requestid', ['0']]]);
-    return controlFrame(SYN_STREAM, 0, Buffer.concat([ids, await compress(encodeHeaderBlock(headers))]));
+    return controlFrame(SYN_STREAM, 0, Buffer.concat([ids, await compressor.compress(encodeHeaderBlock(headers))]));
   };
   const socket = connect(Number(serverPort), hostname);
   await new Promise((r) => socket.once('connect', r));
@@ -339,6 +304,7 @@ async function spdyForward(url: string, port: number, send: string, protocols = 
   }
   await done;
   socket.destroy();
+  compressor.close();
   return { answer, ...result };
 }
 

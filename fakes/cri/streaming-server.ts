@@ -2,10 +2,9 @@
  * The fake runtime's streaming server (what containerd runs from the kubelet's cri/streaming package):
  * CRI Exec, Attach and PortForward hand out single-use URLs http://127.0.0.1:PORT/{exec,attach,portforward}/TOKEN,
  * and a client (the kubelet's proxy, crictl, anything speaking the channel protocol) upgrades one to a
- * WebSocket: an exec'd command or the container's own output with stdin/stdout/stderr, the outcome
- * reported on the error channel; or the pod's ports (./streaming-portforward.ts).
- * WebSocket only, except port-forward which also speaks SPDY/3.1 (./spdy/), as kubectl port-forward
- * needs; a SPDY upgrade of exec or attach gets 400 (containerd speaks both).
+ * WebSocket or to SPDY/3.1 (./streaming-spdy.ts, ./spdy/): an exec'd command or the container's own
+ * output with stdin/stdout/stderr, the outcome reported on the error channel or stream; or the pod's
+ * ports (./streaming-portforward.ts, ./spdy/portforward-session.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,6 +17,7 @@ import { StdinQueue } from './stdin-queue.js';
 import { StreamTokenCache } from './streaming-cache.js';
 import { runPortForwardSession, type PortDialer, type PortForwardStreamRequest } from './streaming-portforward.js';
 import { serveSpdyPortForward } from './spdy/portforward-session.js';
+import { TerminalSizeDecoder, type TerminalSize } from './spdy/remotecommand-protocol.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -25,15 +25,16 @@ import {
   errorChannelPayload,
   negotiate,
   offeredSubprotocols,
-  outcomeStatus,
   readyChannel,
+  RESIZE,
   STDERR,
   STDIN,
   STDOUT,
-  SUPPORTED_SUBPROTOCOLS,
   type ChannelProtocol,
   type ExecOutcome,
 } from './streaming-protocol.js';
+import { runRemoteCommand, type RemoteCommand } from './streaming-session.js';
+import { httpErrorAnswer, negotiateSpdyRemoteCommand, serveSpdyRemoteCommand } from './streaming-spdy.js';
 
 export interface ExecStreamRequest {
   readonly containerId: string;
@@ -114,13 +115,21 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       return;
     }
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
-    if (upgrade === 'spdy/3.1' && request.cached.kind === 'portforward') {
+    const { cached } = request;
+    if (upgrade === 'spdy/3.1' && cached.kind === 'portforward') {
       // kubectl port-forward's protocol (and the kubelet's for port-forward on its runtime).
-      serveSpdyPortForward(req, socket, head, request.cached.request, options.dialPort!, options.journal);
+      serveSpdyPortForward(req, socket, head, cached.request, options.dialPort!, options.journal);
+      return;
+    }
+    if (upgrade !== 'websocket' && cached.kind !== 'portforward') {
+      // Anything but a WebSocket is taken for SPDY, as upstream does (client-go's SPDY executor).
+      const protocol = negotiateSpdyRemoteCommand(req);
+      if ('status' in protocol) socket.end(httpErrorAnswer(protocol));
+      else serveSpdyRemoteCommand(socket, head, protocol, cached, options);
       return;
     }
     if (upgrade !== 'websocket') {
-      refuse(socket, 400, `unable to upgrade: only WebSocket streams are served (${SUPPORTED_SUBPROTOCOLS.join(', ')}); SPDY is not supported by the fake runtime\n`);
+      refuse(socket, 400, 'unable to upgrade: missing upgrade headers in request\n');
       return;
     }
     const protocol = negotiateFor(req, offeredSubprotocols(req.headers['sec-websocket-protocol']));
@@ -134,7 +143,6 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       ws.once('close', () => sessions.delete(ws));
       // A protocol violation by the client closes its session (ws answers it); nothing else is affected.
       ws.on('error', () => ws.terminate());
-      const { cached } = request;
       if (cached.kind === 'portforward') void runPortForwardSession(ws, protocol, cached.request, options.dialPort!, options.journal);
       else void runSession(ws, protocol, cached, options);
     });
@@ -184,12 +192,20 @@ function claim(req: IncomingMessage, cache: StreamTokenCache<CachedRequest>): { 
   return { cached };
 }
 
-/** A request without an upgrade: the token is spent, as upstream consumes it before it looks at the headers. */
+/**
+ * A request without an upgrade: the token is spent, as upstream consumes it before it looks at the
+ * headers; exec and attach then fail the SPDY handshake or upgrade check.
+ */
 function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTokenCache<CachedRequest>): void {
   const claimed = claim(req, cache);
-  const [code, body] = 'refuse' in claimed ? [claimed.refuse, claimed.body] : [400, 'unable to upgrade: missing upgrade headers in request\n'];
-  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(body);
+  let answer: { status: number; headers: ReadonlyArray<readonly [string, string]>; body: string } = { status: 400, headers: [], body: 'unable to upgrade: missing upgrade headers in request\n' };
+  if ('refuse' in claimed) answer = { status: claimed.refuse, headers: [], body: claimed.body };
+  else if (claimed.cached.kind !== 'portforward') {
+    const negotiated = negotiateSpdyRemoteCommand(req);
+    if ('status' in negotiated) answer = negotiated;
+  }
+  res.writeHead(answer.status, [['content-type', 'text/plain; charset=utf-8'], ...answer.headers.map(([k, v]) => [k, v] as [string, string])].flat());
+  res.end(answer.body);
 }
 
 function refuse(socket: Socket, code: number, body: string): void {
@@ -197,16 +213,12 @@ function refuse(socket: Socket, code: number, body: string): void {
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-/** An exec'd command, or an attach to the container's own streams, over the channel protocol. */
-async function runSession(
-  ws: WebSocket,
-  protocol: ChannelProtocol,
-  cached: Exclude<CachedRequest, { kind: 'portforward' }>,
-  options: StreamingServerOptions,
-): Promise<void> {
-  const exec = cached.request;
+/** An exec'd command, or an attach to the container's own streams, over the WebSocket channel protocol. */
+async function runSession(ws: WebSocket, protocol: ChannelProtocol, command: RemoteCommand, options: StreamingServerOptions): Promise<void> {
   const aborter = new AbortController();
-  const stdin = exec.stdin ? new StdinQueue() : undefined;
+  const stdin = command.request.stdin ? new StdinQueue() : undefined;
+  const resize = new TerminalSizeDecoder();
+  const terminalSizes: TerminalSize[] = [];
   const send = (channel: number, data: Uint8Array): void => {
     if (ws.readyState === ws.OPEN) ws.send(encodeFrame(protocol, channel, data));
   };
@@ -216,38 +228,24 @@ async function runSession(
     const frame = decodeFrame(protocol, bytes);
     if (frame.kind === 'data' && frame.channel === STDIN) stdin?.push(frame.data);
     else if (frame.kind === 'close' && frame.channel === STDIN) stdin?.end();
-    // The resize channel has no terminal to act on; other channels are the server's to write.
+    else if (frame.kind === 'data' && frame.channel === RESIZE) terminalSizes.push(...resize.push(frame.data));
+    // Other channels are the server's to write.
   });
   ws.once('close', () => {
     stdin?.end();
     aborter.abort();
   });
   // Tells the client the streams are set up.
-  send(readyChannel(exec), new Uint8Array(0));
-  // With a TTY there is one output stream and the terminal turns \n into \r\n.
-  const out = (channel: number) => (text: string) => send(channel, Buffer.from(exec.tty ? text.replace(/\r?\n/g, '\r\n') : text));
-  const streams: ExecStreams = {
-    stdout: exec.stdout ? out(STDOUT) : () => undefined,
-    stderr: exec.tty ? (exec.stdout ? out(STDOUT) : () => undefined) : exec.stderr ? out(STDERR) : () => undefined,
+  send(readyChannel(command.request), new Uint8Array(0));
+  const transport = {
+    protocol: protocol.name,
+    stdout: (b: Buffer) => send(STDOUT, b),
+    stderr: (b: Buffer) => send(STDERR, b),
     ...(stdin ? { stdin } : {}),
     signal: aborter.signal,
+    terminalSizes,
   };
-  let outcome: ExecOutcome;
-  try {
-    outcome = cached.kind === 'exec' ? await options.run(cached.request, streams) : await options.attach!(cached.request, streams);
-  } catch (err) {
-    outcome = { error: (err as Error).message };
-  }
-  const cmd = cached.kind === 'exec' ? cached.request.cmd : [];
-  options.journal?.append({
-    source: 'cri',
-    kind: 'event',
-    name: cached.kind === 'exec' ? 'ExecSessionEnded' : 'AttachSessionEnded',
-    subject: { containerId: exec.containerId },
-    request: { ...(cached.kind === 'exec' ? { cmd } : {}), protocol: protocol.name },
-    response: outcome,
-  });
-  const status = cached.kind === 'exec' ? outcomeStatus(cmd, outcome) : outcomeStatus(cmd, outcome, 'error attaching to container');
+  const status = await runRemoteCommand(command, transport, options);
   const payload = errorChannelPayload(protocol, status);
   if (payload) send(ERROR, payload);
   if (ws.readyState === ws.OPEN) ws.close(1000);
