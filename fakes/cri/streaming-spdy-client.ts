@@ -114,7 +114,7 @@ const text = (chunks: Buffer[] | undefined): string => Buffer.concat(chunks ?? [
 
 /** Sends the upgrade request; resolves on 101 with the chosen protocol, rejects with UpgradeRefused otherwise. */
 function upgrade(url: string, offered: readonly string[], timeoutMs: number): Promise<{ socket: Socket; protocol: string; rest: Buffer }> {
-  const { hostname, port, pathname } = new URL(url);
+  const { hostname, port, pathname, search } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const timer = setTimeout(() => {
@@ -126,7 +126,7 @@ function upgrade(url: string, offered: readonly string[], timeoutMs: number): Pr
       reject(err);
     });
     const versions = offered.length > 0 ? `X-Stream-Protocol-Version: ${offered.join(',')}\r\n` : '';
-    socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${versions}Content-Length: 0\r\n\r\n`);
+    socket.write(`POST ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${versions}Content-Length: 0\r\n\r\n`);
     let raw = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       raw = Buffer.concat([raw, chunk]);
