@@ -363,6 +363,7 @@ export class Kubelet {
       rootDir: o.rootDir,
       podLogsDir: config.podLogsDir,
       recorder: this.recorder,
+      onRunningOrphan: () => this.metrics.orphanedRuntimePods.inc(),
       ...(o.orphanScope ? { scope: o.orphanScope } : {}),
       log: (m) => this.log(m),
     });

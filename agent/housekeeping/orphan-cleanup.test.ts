@@ -73,6 +73,30 @@ describe('the orphan cleanup pass', () => {
     expect(rt.calls).toEqual(['stopp stale', 'rmp stale']);
   });
 
+  it('reports each orphan the runtime still runs (a live container or a ready sandbox), not one whose containers all exited in a not-ready sandbox', async () => {
+    const rt = stubCri({ sandboxes: [], containers: [] });
+    rt.releaseList();
+    const running: string[] = [];
+    const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set(), onRunningOrphan: (p) => running.push(p.uid) });
+    const labels = (uid: string) => ({ 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': uid, 'io.kubernetes.pod.namespace': 'default' });
+    const listing = {
+      sandboxes: [
+        { id: 's-live', labels: labels('live'), state: 'SANDBOX_NOTREADY' },
+        { id: 's-ready', labels: labels('ready'), state: 'SANDBOX_READY' },
+        { id: 's-dead', labels: labels('dead'), state: 'SANDBOX_NOTREADY' },
+      ],
+      containers: [
+        { id: 'c-live', labels: labels('live'), state: 'CONTAINER_RUNNING' },
+        { id: 'c-dead', labels: labels('dead'), state: 'CONTAINER_EXITED' },
+      ],
+    };
+    await cleanup.cleanup(listing);
+    // The first pass lists afresh (the stub's listing is empty); the second uses the one handed in.
+    expect(running).toEqual([]);
+    await cleanup.cleanup(listing);
+    expect(running.sort()).toEqual(['live', 'ready']);
+  });
+
   it('runs one pass at a time: a call during a pass joins it', async () => {
     const rt = stubCri({ sandboxes: [{ id: 's1', uid: 'gone' }], containers: [] });
     const cleanup = new OrphanCleanup({ cri: rt.cri, sourcesReady: async () => undefined, knownPods: () => new Set() });

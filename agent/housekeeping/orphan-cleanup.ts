@@ -44,6 +44,11 @@ export interface OrphanCleanupOptions {
   readonly podLogsDir?: string;
   /** Where the Killing and FailedKillPod events of orphans go (none recorded when absent). */
   readonly recorder?: EventRecorder;
+  /**
+   * Called once per pass for each orphaned pod the runtime still runs (a container not exited or a
+   * ready sandbox): upstream counts these in kubelet_orphaned_runtime_pods_total.
+   */
+  readonly onRunningOrphan?: (pod: OrphanedPod) => void;
   readonly log?: (msg: string) => void;
 }
 
@@ -94,7 +99,9 @@ export class OrphanCleanup {
     const known = this.o.knownPods();
     const orphans = findOrphanedPods(runtime.sandboxes, runtime.containers, (uid) => known.has(uid), this.o.scope);
     const leftInRuntime = new Set<string>();
+    const ready = new Set(runtime.sandboxes.filter((s) => s.state === 'SANDBOX_READY' || s.state === 0).map((s) => s.id));
     for (const pod of orphans) {
+      if (pod.runningContainers.length > 0 || pod.sandboxIds.some((id) => ready.has(id))) this.o.onRunningOrphan?.(pod);
       this.o.log?.(`housekeeping: cleaning up orphaned pod ${pod.namespace}/${pod.name} (${pod.uid}): ${pod.sandboxIds.length} sandbox(es), ${pod.containerIds.length} container(s)`);
       try {
         await this.remove(pod);

@@ -69,6 +69,7 @@ export interface KubeletMetrics {
   readonly startedContainers: Counter<'container_type'>;
   readonly startedContainersErrors: Counter<'container_type' | 'code'>;
   readonly restartedPods: Counter<'static'>;
+  readonly orphanedRuntimePods: Counter;
   readonly desiredPods: Gauge<'static'>;
   readonly activePods: Gauge<'static'>;
   readonly mirrorPods: Gauge;
@@ -233,6 +234,10 @@ export function createKubeletMetrics(options: { registry?: Registry; probesRegis
       'kubelet_restarted_pods_total',
       '[ALPHA] Pods deleted and recreated with the same UID (static pods mostly), by whether the pod is static.',
       ['static'],
+    ),
+    orphanedRuntimePods: counter(
+      'kubelet_orphaned_runtime_pods_total',
+      '[ALPHA] Pods found running in the container runtime that no pod source or pod worker knows (usually a pod force-deleted while the kubelet was down).',
     ),
     desiredPods: gauge('kubelet_desired_pods', '[ALPHA] Pods the kubelet is told to run, by whether they are static.', ['static']),
     activePods: gauge('kubelet_active_pods', '[ALPHA] Pods the kubelet considers active, by whether they are static.', ['static']),

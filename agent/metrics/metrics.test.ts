@@ -44,6 +44,7 @@ describe('kubelet metrics', () => {
       kubelet_started_pods_total: 'counter',
       kubelet_started_containers_total: 'counter',
       kubelet_restarted_pods_total: 'counter',
+      kubelet_orphaned_runtime_pods_total: 'counter',
       kubelet_node_name: 'gauge',
       kubelet_node_config_error: 'gauge',
       prober_probe_total: 'counter',
