@@ -180,7 +180,7 @@ export class FakeRuntime {
   }
 
   private event(name: string, subject: Record<string, string>, detail?: unknown): void {
-    this.journal.append({ source: 'cri', kind: 'event', name, subject, ...(detail === undefined ? {} : { response: detail }) });
+    this.journal.append(detail === undefined ? { source: 'cri', kind: 'event', name, subject } : { source: 'cri', kind: 'event', name, subject, response: detail });
   }
 
   // ---- runtime information ---------------------------------------------------------------------

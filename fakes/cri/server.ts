@@ -128,15 +128,15 @@ export async function startFakeCri(options: StartFakeCriOptions = {}): Promise<F
     return subject;
   };
 
+  // One object literal per case (no spreads of temporaries): every RPC passes here.
   const record = (method: string, request: unknown, response: unknown, error: { code: number; message: string } | null): void => {
-    journal.append({
-      source: 'cri',
-      kind: 'rpc',
-      name: method,
-      subject: subjectOf(request, response),
-      ...(bodies ? { request } : {}),
-      ...(error ? { error: { code: codeName(error.code), message: error.message } } : bodies ? { response } : {}),
-    });
+    const subject = subjectOf(request, response);
+    if (error) {
+      const failure = { code: codeName(error.code), message: error.message };
+      journal.append(bodies ? { source: 'cri', kind: 'rpc', name: method, subject, request, error: failure } : { source: 'cri', kind: 'rpc', name: method, subject, error: failure });
+    } else {
+      journal.append(bodies ? { source: 'cri', kind: 'rpc', name: method, subject, request, response } : { source: 'cri', kind: 'rpc', name: method, subject });
+    }
   };
 
   const restart = async (opts: { keepState?: boolean; downMs?: number } = {}): Promise<void> => {
