@@ -137,11 +137,16 @@ export function outcomeStatus(cmd: readonly string[], outcome: ExecOutcome, fail
 
 /** What goes on the error channel: v4+ the Status as JSON; before v4 a failure's message only, nothing on success. */
 export function errorChannelPayload(protocol: { readonly version: number }, status: Status): Buffer | null {
-  if (protocol.version >= 4) return Buffer.from(JSON.stringify(status));
+  if (protocol.version >= 4) return Buffer.from(goJson(status));
   return status.status === 'Success' ? null : Buffer.from(status.message ?? '');
 }
 
 /** The channel that gets the empty "connection established" message: stdout, else stderr, else error. */
 export function readyChannel(streams: { stdout: boolean; stderr: boolean }): number {
   return streams.stdout ? STDOUT : streams.stderr ? STDERR : ERROR;
+}
+
+/** JSON as Go's encoding/json writes it: <, >, &, U+2028 and U+2029 escaped (a command's `>&2` shows as \u003e\u0026). */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

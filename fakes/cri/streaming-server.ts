@@ -34,7 +34,7 @@ import {
   type ExecOutcome,
 } from './streaming-protocol.js';
 import { runRemoteCommand, type RemoteCommand } from './streaming-session.js';
-import { httpErrorAnswer, negotiateSpdyRemoteCommand, serveSpdyRemoteCommand } from './streaming-spdy.js';
+import { httpErrorAnswer, httpErrorHeaders, negotiateSpdyRemoteCommand, serveSpdyRemoteCommand } from './streaming-spdy.js';
 
 export interface ExecStreamRequest {
   readonly containerId: string;
@@ -204,7 +204,7 @@ function plainRequest(req: IncomingMessage, res: ServerResponse, cache: StreamTo
     const negotiated = negotiateSpdyRemoteCommand(req);
     if ('status' in negotiated) answer = negotiated;
   }
-  res.writeHead(answer.status, [['content-type', 'text/plain; charset=utf-8'], ...answer.headers.map(([k, v]) => [k, v] as [string, string])].flat());
+  res.writeHead(answer.status, [...httpErrorHeaders(answer), ['Content-Length', String(Buffer.byteLength(answer.body))]].flat());
   res.end(answer.body);
 }
 
@@ -245,7 +245,7 @@ async function runSession(ws: WebSocket, protocol: ChannelProtocol, command: Rem
     signal: aborter.signal,
     terminalSizes,
   };
-  const status = await runRemoteCommand(command, transport, options);
+  const { status } = await runRemoteCommand(command, transport, options);
   const payload = errorChannelPayload(protocol, status);
   if (payload) send(ERROR, payload);
   if (ws.readyState === ws.OPEN) ws.close(1000);

@@ -1,8 +1,8 @@
 /**
  * What an exec or attach session does once its transport is set up, the same over WebSocket channels
  * and SPDY streams: hands the runtime the output streams (one merged stream with \r\n line ends under
- * a TTY), stdin and an abort signal, waits for the outcome, journals the session and returns the
- * Status the transport reports on its error stream.
+ * a TTY), stdin and an abort signal, waits for the outcome, journals the session and returns it with
+ * the Status the transport reports on its error stream.
  */
 import type { Journal } from '../journal/journal.js';
 import type { TerminalSize } from './spdy/remotecommand-protocol.js';
@@ -30,7 +30,13 @@ export interface RemoteCommandRunners {
   readonly journal?: Journal;
 }
 
-export async function runRemoteCommand(command: RemoteCommand, transport: RemoteCommandTransport, runners: RemoteCommandRunners): Promise<Status> {
+/** How a session ended: the runtime's outcome and the Status reporting it. */
+export interface RemoteCommandResult {
+  readonly outcome: ExecOutcome;
+  readonly status: Status;
+}
+
+export async function runRemoteCommand(command: RemoteCommand, transport: RemoteCommandTransport, runners: RemoteCommandRunners): Promise<RemoteCommandResult> {
   const { request } = command;
   const out = (write: (bytes: Buffer) => void) => (text: string) => write(Buffer.from(request.tty ? text.replace(/\r?\n/g, '\r\n') : text));
   const none = (): void => undefined;
@@ -59,5 +65,5 @@ export async function runRemoteCommand(command: RemoteCommand, transport: Remote
     request: { ...(command.kind === 'exec' ? { cmd } : {}), protocol: transport.protocol, ...(sizes.length > 0 ? { terminalSizes: [...sizes] } : {}) },
     response: outcome,
   });
-  return command.kind === 'exec' ? outcomeStatus(cmd, outcome) : outcomeStatus(cmd, outcome, 'error attaching to container');
+  return { outcome, status: command.kind === 'exec' ? outcomeStatus(cmd, outcome) : outcomeStatus(cmd, outcome, 'error attaching to container') };
 }

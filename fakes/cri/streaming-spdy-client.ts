@@ -43,6 +43,8 @@ export interface SpdyExecResult {
   readonly finished: readonly StreamType[];
   readonly reset: readonly StreamType[];
   readonly goAway: boolean;
+  /** What the server sent, in order: `reply T`, `data T N` (bytes), `fin T`, `reset T`, `goaway`. */
+  readonly trace: readonly string[];
 }
 
 export async function runSpdyExec(url: string, options: SpdyExecOptions = {}): Promise<SpdyExecResult> {
@@ -61,7 +63,7 @@ export async function runSpdyExec(url: string, options: SpdyExecOptions = {}): P
   const ids = new Map<number, StreamType>(streams.map((type, i) => [2 * i + 1, type]));
   const idOf = (type: StreamType): number => [...ids].find(([, t]) => t === type)![0];
   const received = new Map<StreamType, Buffer[]>();
-  const result = { replied: [] as StreamType[], finished: [] as StreamType[], reset: [] as StreamType[], goAway: false };
+  const result = { replied: [] as StreamType[], finished: [] as StreamType[], reset: [] as StreamType[], goAway: false, trace: [] as string[] };
   const reader = new FrameReader();
   const inflater = new HeaderInflater();
   const onFrame = (frame: Frame): void => {
@@ -69,15 +71,28 @@ export async function runSpdyExec(url: string, options: SpdyExecOptions = {}): P
       const type = ids.get(frame.streamId);
       if (!type) return;
       received.set(type, [...(received.get(type) ?? []), frame.payload]);
-      if (frame.flags & 1) result.finished.push(type);
+      if (frame.payload.length > 0) result.trace.push(`data ${type} ${frame.payload.length}`);
+      if (frame.flags & 1) {
+        result.finished.push(type);
+        result.trace.push(`fin ${type}`);
+      }
     } else if (frame.type === SYN_REPLY) {
       inflater.inflate(frame.payload.subarray(4));
       const type = ids.get(frame.payload.readUInt32BE(0) & 0x7fffffff);
-      if (type) result.replied.push(type);
+      if (type) {
+        result.replied.push(type);
+        result.trace.push(`reply ${type}`);
+      }
     } else if (frame.type === RST_STREAM) {
       const type = ids.get(frame.payload.readUInt32BE(0) & 0x7fffffff);
-      if (type) result.reset.push(type);
-    } else if (frame.type === GOAWAY) result.goAway = true;
+      if (type) {
+        result.reset.push(type);
+        result.trace.push(`reset ${type}`);
+      }
+    } else if (frame.type === GOAWAY) {
+      result.goAway = true;
+      result.trace.push('goaway');
+    }
   };
   const ended = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -3,9 +3,9 @@
  * kubelet proxying an API server's exec to its runtime): the X-Stream-Protocol-Version handshake, the
  * 101 answer, then one SPDY stream per standard stream named by its `streamtype` header. Once every
  * stream the request asked for exists (30 s at most, on the injected clock) the command runs as over
- * WebSocket (./streaming-session.ts); at its end stdout and stderr are half-closed, the outcome is
- * written on the error stream, every stream is reset and the connection goes away, as containerd's
- * streaming server does.
+ * WebSocket (./streaming-session.ts); at its end stdout and stderr are half-closed (when a process
+ * ran), the outcome is written on the error stream, the other streams are reset and the connection
+ * goes away, in the order containerd 1.6's streaming server sends them.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -44,7 +44,9 @@ export function negotiateSpdyRemoteCommand(req: IncomingMessage): SpdyRemoteComm
   const connection = (req.headers.connection ?? '').toLowerCase();
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (!connection.includes('upgrade') || !upgrade.includes('spdy/3.1')) {
-    return { status: 400, headers: [], body: `unable to upgrade: missing upgrade headers in request: ${goHeaderLiteral(req)}\n` };
+    // The handshake has already added its answer header.
+    const headers = [[SPDY_PROTOCOL_HEADER, negotiated.name] as const];
+    return { status: 400, headers, body: `unable to upgrade: missing upgrade headers in request: ${goHeaderLiteral(req)}\n` };
   }
   return negotiated;
 }
@@ -83,17 +85,25 @@ export function serveSpdyRemoteCommand(conn: Duplex, head: Buffer, protocol: Spd
     }
     const write = (type: StreamType) => (bytes: Buffer) => {
       const id = streams.get(type);
-      if (id !== undefined && !reset.has(id)) spdy.write(id, bytes);
+      if (id !== undefined) spdy.write(id, bytes);
     };
     const transport = { protocol: protocolName, stdout: write('stdout'), stderr: write('stderr'), ...(stdin ? { stdin } : {}), signal: aborter.signal, terminalSizes };
-    void runRemoteCommand(command, transport, options).then((status) => {
-      for (const type of ['stdout', 'stderr'] as const) {
-        const id = streams.get(type);
-        if (id !== undefined) spdy.finish(id);
+    void runRemoteCommand(command, transport, options).then(({ outcome, status }) => {
+      // The runtime closes the output streams of a process that ran; a failed start leaves them to the reset.
+      const finished = new Set<number>();
+      if ('exitCode' in outcome) {
+        for (const type of ['stdout', 'stderr'] as const) {
+          const id = streams.get(type);
+          if (id !== undefined && !reset.has(id)) {
+            spdy.finish(id);
+            finished.add(id);
+          }
+        }
       }
+      // Written even on v1's reset error stream, as containerd does (a client has dropped that stream by then).
       const payload = errorChannelPayload(protocol, status);
       if (payload) write('error')(payload);
-      for (const id of opened) resetStream(id);
+      for (const id of opened) if (!finished.has(id)) resetStream(id);
       spdy.goAway();
     });
   };
@@ -142,11 +152,17 @@ export function serveSpdyRemoteCommand(conn: Duplex, head: Buffer, protocol: Spd
   }
 }
 
-/** An HTTP answer as Go's http.Error writes it. */
+/** The headers Go's http.Error sends with a refusal, sorted by name as Go writes them (Date and Content-Length follow). */
+export function httpErrorHeaders(refusal: Pick<HandshakeRefusal, 'headers'>): [string, string][] {
+  const headers: [string, string][] = [['Content-Type', 'text/plain; charset=utf-8'], ['X-Content-Type-Options', 'nosniff'], ...refusal.headers.map(([k, v]) => [k, v] as [string, string])];
+  return headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A refusal as raw HTTP on an upgrade's socket, which is then closed. */
 export function httpErrorAnswer(refusal: HandshakeRefusal): string {
   const reason = refusal.status === 403 ? 'Forbidden' : 'Bad Request';
-  const extra = refusal.headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  return `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n${extra}Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`;
+  const lines = httpErrorHeaders(refusal).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${refusal.status} ${reason}\r\n${lines}Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`;
 }
 
 /** The request's headers as Go prints an http.Header with %#v: canonical names, sorted, Host left out. */
