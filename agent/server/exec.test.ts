@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeCri, type FakeCri } from '../../fakes/cri/server.js';
 import { match } from '../../fakes/journal/journal.js';
 import { runChannelExec, runPortForward, UpgradeRefused } from '../../fakes/cri/streaming-client.js';
+import { runSpdyExec } from '../../fakes/cri/streaming-spdy-client.js';
 import { realClock } from '../clock/real-clock.js';
 import { createCriClient, type CriClient } from '../runtime/cri-client.js';
 import { streamOptions } from './exec.js';
@@ -67,6 +68,14 @@ describe("the kubelet server's /exec", () => {
     const url = server.url + execPath('/exec/default/web/app', ['sh', '-c', 'cat /tmp/state; echo err >&2; exit 3'], 'stdout=1&stderr=1');
     const result = await runChannelExec(url);
     expect(result).toMatchObject({ protocol: 'v5.channel.k8s.io', stdout: 'ready\n', stderr: 'err\n', exitCode: 3 });
+  });
+
+  it("proxies client-go's SPDY/3.1 upgrade to the runtime as well, the exit code coming back in the v4 Status", async () => {
+    const { server, fake } = await setup();
+    const url = server.url + execPath('/exec/default/web/app', ['sh', '-c', 'cat /tmp/state; echo err >&2; exit 7'], 'stdout=1&stderr=1');
+    const result = await runSpdyExec(url, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ protocol: 'v4.channel.k8s.io', stdout: 'ready\n', stderr: 'err\n', exitCode: 7, goAway: true });
+    expect(fake.journal.entries(match('cri', 'ExecSessionEnded'))).toMatchObject([{ request: { protocol: 'SPDY/3.1+v4.channel.k8s.io' }, response: { exitCode: 7 } }]);
   });
 
   it('passes stdin through, and takes the pod UID form of the path', async () => {

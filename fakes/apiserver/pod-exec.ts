@@ -8,7 +8,9 @@
  * pods/portforward (PortForwardLocation) to /portForward/{ns}/{pod} with each of `ports` as `port`.
  * Differences: the kubelet is reached over plain HTTP, and the stream is proxied as it is
  * (kube-apiserver turns a v5 WebSocket request into SPDY towards the kubelet, and terminates kubectl's
- * SPDY-over-WebSocket port-forward tunnel); an upgrade the runtime does not speak is refused by it.
+ * SPDY-over-WebSocket port-forward tunnel). So a WebSocket and client-go's SPDY/3.1 both reach the
+ * runtime's streaming server through the kubelet; any other upgrade is refused there with a 400, by
+ * containerd's streaming package as by the fake's.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
