@@ -19,12 +19,25 @@ const port = parentPort;
 if (!port) throw new Error('bench/fake-cri-worker.ts runs as a worker thread of bench/fake-cri.ts');
 const { mode } = workerData as { mode: 'fake' | 'bare' };
 
+/**
+ * 'cpu' asks for this thread's CPU time (user + system µs), which other processes' load does not inflate
+ * as it does wall time; any other message stops the server.
+ */
+function onMessage(stop: () => void): void {
+  port!.on('message', (message: unknown) => {
+    if (message === 'cpu') {
+      const { user, system } = process.threadCpuUsage();
+      port!.postMessage({ cpuMicros: user + system });
+    } else stop();
+  });
+}
+
 if (mode === 'fake') {
   // As `kubelet-harness fake-cri` runs it: the journal keeps the CLI's default window of entries in memory.
   const fake = await startFakeCri({ journal: new Journal(realClock, { retain: DEFAULT_JOURNAL_RETAIN }) });
   const version = fake.runtime.version();
   port.postMessage({ endpoint: fake.endpoint, version });
-  port.once('message', () => void fake.close().then(() => port.postMessage('stopped')));
+  onMessage(() => void fake.close().then(() => port.postMessage('stopped')));
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'bare-grpc-'));
   const socketPath = join(dir, 'bare.sock');
@@ -51,7 +64,7 @@ if (mode === 'fake') {
   );
   chmodSync(socketPath, 0o600);
   port.postMessage({ endpoint: `unix://${socketPath}`, version });
-  port.once('message', () =>
+  onMessage(() =>
     server.tryShutdown(() => {
       rmSync(dir, { recursive: true, force: true });
       port.postMessage('stopped');

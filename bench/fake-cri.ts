@@ -40,6 +40,14 @@ async function startWorker(mode: 'fake' | 'bare'): Promise<StartedWorker> {
   return { endpoint: ready.endpoint, worker };
 }
 
+/** The worker thread's CPU time so far (user + system µs). */
+function workerCpuMicros(w: StartedWorker): Promise<number> {
+  return new Promise((resolve) => {
+    w.worker.once('message', (m: { cpuMicros: number }) => resolve(m.cpuMicros));
+    w.worker.postMessage('cpu');
+  });
+}
+
 async function stopWorker(w: StartedWorker): Promise<void> {
   const stopped = new Promise((resolve) => w.worker.once('message', resolve));
   w.worker.postMessage('stop');
@@ -167,6 +175,8 @@ interface LifecycleResult {
   readonly rate: number;
   /** Mean milliseconds per call of each lifecycle RPC, as the client saw them. */
   readonly perCall: Record<string, number>;
+  /** CPU µs the server's thread spent per lifecycle, when it runs in a worker of this bench. */
+  readonly serverCpuMicros?: number;
 }
 
 /**
@@ -174,7 +184,15 @@ interface LifecycleResult {
  * rule for every target, not measured: a tenth of the lifecycles (at least one, which also pulls the
  * pause image on a real runtime), so a JIT-compiled server is measured warm as a Go one is.
  */
-async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, image: string, n: number, concurrency = 1, client: LoadClient = 'http2'): Promise<LifecycleResult> {
+async function lifecycleRate(
+  runtimeEndpoint: string,
+  imageEndpoint: string,
+  image: string,
+  n: number,
+  concurrency = 1,
+  client: LoadClient = 'http2',
+  server?: StartedWorker,
+): Promise<LifecycleResult> {
   const logDir = mkdtempSync(join(logRoot, 'phase-'));
   const cri = rawCri(runtimeEndpoint, imageEndpoint, client);
   try {
@@ -183,6 +201,7 @@ async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, ima
     for (let i = 1; i <= warmUp; i++) await podLifecycle(cri, image, logDir, -i);
     cri.spent.clear();
     let next = 0;
+    const cpuBefore = server ? await workerCpuMicros(server) : 0;
     const start = clock.monotonic();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -190,8 +209,9 @@ async function lifecycleRate(runtimeEndpoint: string, imageEndpoint: string, ima
       }),
     );
     const rate = (n / (clock.monotonic() - start)) * 1000;
+    const serverCpu = server ? ((await workerCpuMicros(server)) - cpuBefore) / n : undefined;
     const perCall = Object.fromEntries(LIFECYCLE_CALLS.map((m) => [m, (cri.spent.get(m)?.ms ?? 0) / (cri.spent.get(m)?.calls || 1)]));
-    return { rate, perCall };
+    return { rate, perCall, ...(serverCpu === undefined ? {} : { serverCpuMicros: serverCpu }) };
   } finally {
     cri.close();
   }
@@ -286,9 +306,9 @@ async function main(): Promise<void> {
         );
       }
       // bare, fake, fake, bare: the canned-answer server measures what the same calls cost without a runtime.
-      lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles);
+      lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, 1, 'http2', bare);
       createMicros.before = fileCreateMicros(logRoot, 'before');
-      lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles);
+      lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'http2', fake);
       createMicros.after = fileCreateMicros(logRoot, 'after');
       if (logRootWhy === 'tmpfs') createMicros.disk = fileCreateMicros(tmpdir(), 'disk');
       lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
@@ -317,6 +337,12 @@ async function main(): Promise<void> {
   console.log(`    through grpc-js stubs instead of the bench's http2 client: fake ${fmt(lifecycle['fake grpc-js']!.rate).trim()} lifecycles/s sequential`);
   console.log(perCallLine('fake', lifecycle['fake seq']!));
   console.log(perCallLine('transport', lifecycle['bare seq']!));
+  const fakeCpu = lifecycle['fake seq']!.serverCpuMicros ?? 0;
+  const bareCpu = lifecycle['bare seq']!.serverCpuMicros ?? 0;
+  console.log(
+    `    server thread CPU per sequential lifecycle (CPU time, which other processes' load does not inflate as it does wall time): ` +
+      `fake ${fakeCpu.toFixed(0)} µs, transport ${bareCpu.toFixed(0)} µs; the fake's own work ${(fakeCpu - bareCpu).toFixed(0)} µs`,
+  );
 
   const endpoint = process.env['CRI_ENDPOINT'];
   if (!endpoint && process.env['BENCH_CONTAINERD'] !== '1') {
