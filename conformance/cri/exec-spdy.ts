@@ -14,9 +14,10 @@ import { ensureImage, runSandbox, startContainer, waitForContainerState, type Sa
  * stream, stdin ended by half-closing its stream, and the outcome on the error stream.
  *
  * Only what a client can rely on is asserted: the bytes per stream, which streams were answered,
- * half-closed and reset, and the GOAWAY. The order in which stdout and stderr frames interleave, and
- * how output is cut into data frames, follow containerd's goroutines and are left open (the fake
- * writes in program order; fakes/cri/README.md).
+ * half-closed and reset, and the GOAWAY. The order of the stdout and stderr frames (their SYN_REPLY,
+ * data and FIN: containerd 1.6.20 answered stderr's SYN_REPLY first in one run), and how output is cut
+ * into data frames, follow containerd's goroutines and are left open (the fake writes in program
+ * order; fakes/cri/README.md).
  */
 
 const sorted = (types: readonly StreamType[]): StreamType[] => [...types].sort();
