@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { runSpdyExec, type SpdyExecResult } from '../../fakes/cri/streaming-spdy-client.js';
 import { UpgradeRefused } from '../../fakes/cri/streaming-client.js';
 import type { StreamType } from '../../fakes/cri/spdy/remotecommand-protocol.js';
 import { defineSuite, type SpecContext } from '../framework/spec.js';
-import { ensureImage, runSandbox, startContainer, waitForContainerState, type SandboxHandle } from './support.js';
+import { runSandbox, startContainer, waitForContainerState, type SandboxHandle } from './support.js';
 
 /**
  * Streaming Exec and Attach at the CRI level over SPDY/3.1, as client-go's SPDY executor speaks it
@@ -44,16 +42,9 @@ async function runningContainer(ctx: SpecContext): Promise<string> {
  * as `kubectl run -i` makes): the end of the first attached client's input closes it.
  */
 async function stdinContainer(ctx: SpecContext, sandbox: SandboxHandle, command: readonly string[]): Promise<string> {
-  const image = ctx.target.images.busybox;
-  await ensureImage(ctx, image);
-  const name = ctx.uniqueName('ctr');
-  await mkdir(join(sandbox.logDirectory, name), { recursive: true });
-  const config = { metadata: { name, attempt: 0 }, image: { image }, command: [...command], logPath: join(name, '0.log'), stdin: true, stdinOnce: true };
-  const { containerId } = await ctx.cri.createContainer({ podSandboxId: sandbox.id, config, sandboxConfig: sandbox.config });
-  ctx.onCleanup(() => ctx.cri.removeContainer({ containerId }));
-  await ctx.cri.startContainer({ containerId });
-  await waitForContainerState(ctx, containerId, 'CONTAINER_RUNNING');
-  return containerId;
+  const container = await startContainer(ctx, sandbox, { command, stdin: true, stdinOnce: true });
+  await waitForContainerState(ctx, container.id, 'CONTAINER_RUNNING');
+  return container.id;
 }
 
 export const execSpdySuite = defineSuite('cri/exec-spdy', [

@@ -125,6 +125,9 @@ export interface ContainerOptions {
   readonly args?: readonly string[];
   readonly image?: string;
   readonly labels?: Record<string, string>;
+  /** The pod spec's `stdin` / `stdinOnce` (kubectl run -i): the main program reads an attached client's input. */
+  readonly stdin?: boolean;
+  readonly stdinOnce?: boolean;
 }
 
 export interface ContainerHandle {
@@ -151,6 +154,7 @@ export async function createContainer(ctx: SpecContext, sandbox: SandboxHandle, 
     logPath,
     labels: { ...options.labels },
     linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
+    ...(options.stdin ? { stdin: true, stdinOnce: options.stdinOnce ?? false } : {}),
   };
   const { containerId } = await ctx.cri.createContainer({ podSandboxId: sandbox.id, config, sandboxConfig: sandbox.config });
   assert.ok(containerId, 'CreateContainer returned an empty container id');
