@@ -12,17 +12,18 @@
  * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
  * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
- *   BENCH_LIFECYCLE_CONCURRENCY, BENCH_LOG_ROOT: where pod log files go, default tmpfs /dev/shm)
+ *   BENCH_LIFECYCLE_CONCURRENCY, BENCH_LOG_ROOT: where pod log files go; TMPDIR: where everything else goes,
+ *   containerd's root and state included; both default to tmpfs /dev/shm, see useScratchTmpdir)
  */
 import * as grpc from '@grpc/grpc-js';
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { realClock } from '../agent/clock/index.js';
 import { loadCriProto } from '../agent/runtime/proto.js';
 import { connectUnary, type UnaryMethod } from './grpc-unary-client.js';
-import { positiveIntFromEnv } from './measure.js';
+import { positiveIntFromEnv, useScratchTmpdir } from './measure.js';
 
 const clock = realClock;
 
@@ -218,25 +219,25 @@ async function lifecycleRate(
 }
 
 /**
- * Where the pod log files go: BENCH_LOG_ROOT, else a fresh directory on tmpfs (/dev/shm) when there is a
- * writable one, else under the OS temp dir. StartContainer creates a log file on both runtimes, and on
+ * Where the pod log files go: BENCH_LOG_ROOT, else a fresh directory under TMPDIR, which is tmpfs
+ * (/dev/shm) unless the environment set it (as containerd's root and state are). StartContainer creates a log file on both runtimes, and on
  * this VM's disk that costs from tens of microseconds to a millisecond depending on other processes'
  * churn (ext4 without a journal scans past recently deleted inodes), which would make the disk, not the
  * runtimes, the thing compared. Every phase's directory lives under this one root, removed only when the
  * bench ends, so no phase pays for another's deletions.
  */
+/** The temp dir as the environment gave it (the disk, usually), before the bench points TMPDIR at tmpfs. */
+const diskTmp = tmpdir();
+/** The runtimes' files (containerd's root and state too) go to tmpfs unless TMPDIR says otherwise. */
+const scratch = useScratchTmpdir();
+
 function chooseLogRoot(): { root: string; why: string } {
   const given = process.env['BENCH_LOG_ROOT'];
   if (given) {
     mkdirSync(given, { recursive: true });
     return { root: mkdtempSync(join(given, 'fake-cri-bench-')), why: 'BENCH_LOG_ROOT' };
   }
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    return { root: mkdtempSync(join('/dev/shm', 'fake-cri-bench-')), why: 'tmpfs' };
-  } catch {
-    return { root: mkdtempSync(join(tmpdir(), 'fake-cri-bench-')), why: 'no writable /dev/shm' };
-  }
+  return { root: mkdtempSync(join(tmpdir(), 'fake-cri-bench-')), why: scratch.why };
 }
 
 const { root: logRoot, why: logRootWhy } = chooseLogRoot();
@@ -258,14 +259,9 @@ function fileCreateMicros(parent: string, label: string, files = 100): number {
 
 /** The line saying where the log files go and why (with the disk's file-creation cost when they are not on it). */
 function logRootLine(diskMicros: number | null): string {
-  const both = 'both runtimes write their pod log files there';
-  if (logRootWhy === 'tmpfs') {
-    return (
-      `  pod log files: ${logRoot} (tmpfs; BENCH_LOG_ROOT=DIR to choose): ${both}, so this VM's disk, where creating a file ` +
-      `costs ${diskMicros?.toFixed(0) ?? '?'} µs right now (${tmpdir()}), stays out of a comparison of two runtimes`
-    );
-  }
-  return `  pod log files: ${logRoot} (${logRootWhy === 'BENCH_LOG_ROOT' ? 'from BENCH_LOG_ROOT' : 'no writable /dev/shm, so the OS temp dir'}): ${both}`;
+  const where = `  pod log files: ${logRoot} (${logRootWhy}; BENCH_LOG_ROOT=DIR to choose): both runtimes write their pod log files there`;
+  if (diskMicros === null) return where;
+  return `${where}; creating a file on the disk (${diskTmp}) costs ${diskMicros.toFixed(0)} µs right now, which would otherwise be part of both runtimes' figures`;
 }
 
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
@@ -310,7 +306,7 @@ async function main(): Promise<void> {
       createMicros.before = fileCreateMicros(logRoot, 'before');
       lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'http2', fake);
       createMicros.after = fileCreateMicros(logRoot, 'after');
-      if (logRootWhy === 'tmpfs') createMicros.disk = fileCreateMicros(tmpdir(), 'disk');
+      if (diskTmp !== tmpdir()) createMicros.disk = fileCreateMicros(diskTmp, 'disk');
       lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
       lifecycle['fake grpc-js'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'grpc-js');
       lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
