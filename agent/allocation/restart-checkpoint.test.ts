@@ -1,28 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
-import type { Kubelet } from '../kubelet.js';
 import { eventually } from '../test-support/eventually.js';
-import { restartAgent } from '../test-support/restart-agent.js';
+import { useRestartableNodes } from '../test-support/restart-agent.js';
 import { ALLOCATION_CHECKPOINT_FILE } from './checkpoint.js';
 
-let node: EmbeddedNode | undefined;
-let second: Kubelet | undefined;
-afterEach(async () => {
-  await second?.stop();
-  second = undefined;
-  await node?.close();
-  node = undefined;
-});
+const nodes = useRestartableNodes();
 
 const pendingReason = (p: V1Pod): string | undefined => p.status?.conditions?.find((c) => c.type === 'PodResizePending')?.reason;
 
 describe('an agent restarted while a resize is pending', () => {
   it('keeps the checkpointed allocation: the pod stays admitted and running as allocated, and the resize stays pending', async () => {
-    node = await startEmbeddedNode({ machine: { cpu: 4, memory: 8n * 1024n ** 3n } });
+    const node = await nodes.start({ machine: { cpu: 4, memory: 8n * 1024n ** 3n } });
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     await core.createNamespacedPod({
       namespace: 'default',
@@ -42,11 +33,11 @@ describe('an agent restarted while a resize is pending', () => {
     expect(existsSync(join(node.rootDir, ALLOCATION_CHECKPOINT_FILE))).toBe(true);
 
     const mark = node.journal.size;
-    second = await restartAgent(node);
+    const second = await nodes.restart(node);
     expect(second.allocation.allocation(uid)?.get('app')).toEqual({ requests: { cpu: '100m' } });
     // The new agent reports the resize as still pending, and the pod as running (not rejected for OutOfcpu).
     await eventually(() => {
-      const status = second!.statusManager.getPodStatus(uid);
+      const status = second.statusManager.getPodStatus(uid);
       const pending = status?.conditions?.find((c) => c.type === 'PodResizePending');
       return pending?.reason === 'Infeasible' && status?.containerStatuses?.[0]?.state?.running ? status : undefined;
     }, 'the new agent to hold the resize as pending');

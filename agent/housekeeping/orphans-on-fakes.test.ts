@@ -3,22 +3,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../fakes/journal/journal.js';
 import { kubeClientsFromString } from '../api/kube-client.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
-import type { Kubelet } from '../kubelet.js';
 import { createCriClient, type CriClient } from '../runtime/cri-client.js';
 import { eventually } from '../test-support/eventually.js';
-import { restartAgent } from '../test-support/restart-agent.js';
+import { useRestartableNodes } from '../test-support/restart-agent.js';
 
-let node: EmbeddedNode | undefined;
-let second: Kubelet | undefined;
+const nodes = useRestartableNodes();
 let client: CriClient | undefined;
-afterEach(async () => {
+afterEach(() => {
   client?.close();
   client = undefined;
-  await second?.stop();
-  second = undefined;
-  await node?.close();
-  node = undefined;
 });
 
 const IMAGE = 'registry.local/busybox:1.36';
@@ -44,7 +37,7 @@ function rpc(name: string, subject: Record<string, string>) {
 
 describe('housekeeping of runtime objects for pods the agent does not know', () => {
   it('at startup stops the orphan containers (2 s grace) before their sandbox, removes both, and leaves known and foreign pods running', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'kept', namespace: 'default' }, spec: { nodeName: 'harness-node', containers: [{ name: 'app', image: IMAGE }] } } });
     const kept = await eventually(async () => {
@@ -67,7 +60,7 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
     writeFileSync(join(deletedLogs, '0.log'), 'old log\n');
     const mark = node.journal.size;
 
-    second = await restartAgent(node);
+    await nodes.restart(node);
     const j = node.journal;
     const removed = await eventually(() => j.first((e) => e.seq > mark && rpc('RemovePodSandbox', { podSandboxId: orphan.sandboxId })(e)), 'the orphan sandbox to be removed');
     const stop = j.first((e) => e.seq > mark && rpc('StopContainer', { containerId: orphan.containerId })(e))!;
@@ -84,7 +77,7 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
     expect((await cri.listContainers({})).containers.map((c) => c.id)).toContain(foreign.containerId);
     const keptUid = kept.metadata!.uid!;
     expect(j.entries((e) => e.seq > mark && e.source === 'cri' && /^(Stop|Remove)/.test(e.name) && JSON.stringify(e.request).includes(keptUid))).toEqual([]);
-    await eventually(() => (existsSync(join(node!.rootDir, 'pods', 'deleted-uid')) || existsSync(deletedLogs) ? undefined : true), 'the deleted pod directories to go');
+    await eventually(() => (existsSync(join(node.rootDir, 'pods', 'deleted-uid')) || existsSync(deletedLogs) ? undefined : true), 'the deleted pod directories to go');
     expect(existsSync(join(node.rootDir, 'pods', keptUid))).toBe(true);
     const still = await core.readNamespacedPod({ name: 'kept', namespace: 'default' });
     expect(still.status?.phase).toBe('Running');
@@ -92,7 +85,7 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
   });
 
   it('kills an orphan as upstream does: a Killing event on the pod, its preStop annotation not run, StopContainer with 2 s', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     // What the agent writes on a container with a preStop hook and a 30 s grace period (container-config.ts).
     const preStop = { exec: { command: ['sh', '-c', 'touch /tmp/prestop-ran'] } };
@@ -112,9 +105,9 @@ describe('housekeeping of runtime objects for pods the agent does not know', () 
   });
 
   it('while running removes an orphan that appears within a housekeeping period', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const orphan = await runPod(node.kubelet.cri, 'late-orphan');
-    await eventually(async () => ((await node!.kubelet.cri.listPodSandbox({})).items.some((s) => s.id === orphan.sandboxId) ? undefined : true), 'the late orphan to be removed', 6_000);
+    await eventually(async () => ((await node.kubelet.cri.listPodSandbox({})).items.some((s) => s.id === orphan.sandboxId) ? undefined : true), 'the late orphan to be removed', 6_000);
     expect(node.journal.first(rpc('StopContainer', { containerId: orphan.containerId }))).toBeDefined();
     expect(node.journal.first(rpc('RemoveContainer', { containerId: orphan.containerId }))).toBeDefined();
   });

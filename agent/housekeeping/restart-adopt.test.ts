@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeClientsFromString } from '../api/kube-client.js';
-import { startEmbeddedNode, type EmbeddedNode } from '../embedded-node.js';
-import type { Kubelet } from '../kubelet.js';
 import { eventually } from '../test-support/eventually.js';
-import { restartAgent } from '../test-support/restart-agent.js';
+import { useRestartableNodes } from '../test-support/restart-agent.js';
 
-let node: EmbeddedNode | undefined;
-let second: Kubelet | undefined;
-afterEach(async () => {
-  await second?.stop();
-  second = undefined;
-  await node?.close();
-  node = undefined;
-});
+const nodes = useRestartableNodes();
 
 describe('an agent restarted on a node with running pods', () => {
   it('adopts the running pod: no container is stopped, recreated or restarted and the pod stays Running', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     await core.createNamespacedPod({
       namespace: 'default',
@@ -30,9 +21,9 @@ describe('an agent restarted on a node with running pods', () => {
       return p.status?.containerStatuses?.[0]?.ready ? p : undefined;
     }, 'the pod to be ready');
     const mark = node.journal.size;
-    second = await restartAgent(node);
+    const second = await nodes.restart(node);
     // The new agent reads the pod's runtime state, then leaves it running over several syncs and housekeeping passes.
-    await eventually(() => second!.statusManager.getPodStatus(before.metadata!.uid!)?.containerStatuses?.[0]?.ready || undefined, 'the new agent to see the pod ready');
+    await eventually(() => second.statusManager.getPodStatus(before.metadata!.uid!)?.containerStatuses?.[0]?.ready || undefined, 'the new agent to see the pod ready');
     await new Promise((r) => setTimeout(r, 3_000));
     const rpcs = node.journal.entries((e) => e.seq > mark && e.source === 'cri' && e.kind === 'rpc');
     expect(rpcs.some((e) => e.name === 'ContainerStatus')).toBe(true);
@@ -44,7 +35,7 @@ describe('an agent restarted on a node with running pods', () => {
   });
 
   it('restarts a running container whose spec changed while no agent ran (its hash no longer matches)', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     await core.createNamespacedPod({
       namespace: 'default',
@@ -57,7 +48,7 @@ describe('an agent restarted on a node with running pods', () => {
     await node.kubelet.stop();
     await core.patchNamespacedPod({ name: 'changed', namespace: 'default', body: [{ op: 'replace', path: '/spec/containers/0/image', value: 'registry.local/app:2' }] });
     const mark = node.journal.size;
-    second = await restartAgent(node);
+    const second = await nodes.restart(node);
     const after = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'changed', namespace: 'default' });
       const c = p.status?.containerStatuses?.[0];
@@ -71,7 +62,7 @@ describe('an agent restarted on a node with running pods', () => {
   });
 
   it('terminates a pod deleted while no agent ran through its worker (graceful stop, object removed), not as an orphan', async () => {
-    node = await startEmbeddedNode();
+    const node = await nodes.start();
     const { core } = kubeClientsFromString(node.api.kubeconfig());
     await core.createNamespacedPod({
       namespace: 'default',
@@ -86,7 +77,7 @@ describe('an agent restarted on a node with running pods', () => {
     // Graceful deletion: the object stays, marked, until a kubelet confirms the containers are gone.
     expect((await core.readNamespacedPod({ name: 'doomed', namespace: 'default' })).metadata?.deletionTimestamp).toBeDefined();
     const mark = node.journal.size;
-    second = await restartAgent(node);
+    const second = await nodes.restart(node);
     await eventually(async () => {
       try {
         await core.readNamespacedPod({ name: 'doomed', namespace: 'default' });
