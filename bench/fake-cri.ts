@@ -4,16 +4,22 @@
  *     @grpc/grpc-js server answering the same message on a unix socket (target: fake >= 80 % of bare);
  *   - full pod lifecycles per second (runp → create → start → stop → rm → stopp → rmp, the same
  *     sequence as bench/cri-roundtrip), sequentially and with BENCH_LIFECYCLE_CONCURRENCY (default 4)
- *     in flight, on the fake and on containerd when CRI_ENDPOINT names one (or BENCH_CONTAINERD=1
- *     provisions one through ci/), with the ratios (target: fake >= 100x); the same lifecycles against
- *     the bare server answering with canned messages give the transport's own rate, and the mean time
- *     of each call shows where a sequential lifecycle's time goes.
+ *     in flight, on the fake, on the transport alone (the same calls answered by a bare grpc-js server
+ *     with canned messages: the fake's ceiling) and on containerd when CRI_ENDPOINT names one (or
+ *     BENCH_CONTAINERD=1 provisions one through ci/), with the ratios (target: fake >= 100x containerd).
+ *     The three are measured in interleaved rounds (./fake-cri-rounds.ts): each round runs every target
+ *     back to back, so a ratio compares runtimes measured in the same moments, and the figures are the
+ *     medians of the per-round ratios (this machine's speed drifts by tens of per cent within a minute).
+ *     The mean time of each call shows where a sequential lifecycle's time goes, and the server thread's
+ *     CPU time per lifecycle what the fake costs beyond the transport.
  * Servers run in worker threads; the load generator is a minimal gRPC unary client on node:http2
  * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
  * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
- * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS, BENCH_ROUNDS, BENCH_LIFECYCLES, BENCH_CONTAINERD_LIFECYCLES,
- *   BENCH_LIFECYCLE_CONCURRENCY, BENCH_LOG_ROOT: where pod log files go; TMPDIR: where everything else goes,
- *   containerd's root and state included; both default to tmpfs /dev/shm, see useScratchTmpdir)
+ * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS; BENCH_ROUNDS: rounds of both the Version and the lifecycle
+ *   figures; BENCH_LIFECYCLES: the fake's and the transport's lifecycles per round, sequential and again in flight;
+ *   BENCH_CONTAINERD_LIFECYCLES: containerd's per round; BENCH_LIFECYCLE_CONCURRENCY; BENCH_LOG_ROOT: where pod
+ *   log files go; TMPDIR: where everything else goes, containerd's root and state included; both default to
+ *   tmpfs /dev/shm, see useScratchTmpdir)
  */
 import * as grpc from '@grpc/grpc-js';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -22,6 +28,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { realClock } from '../agent/clock/index.js';
 import { loadCriProto } from '../agent/runtime/proto.js';
+import { median } from './cri-roundtrip-stats.js';
+import { medianRatio, perRoundRatios, pooledRate, roundSteps, warmUpLifecycles, type Batch } from './fake-cri-rounds.js';
 import { connectUnary, type UnaryMethod } from './grpc-unary-client.js';
 import { positiveIntFromEnv, useScratchTmpdir } from './measure.js';
 
@@ -82,10 +90,12 @@ async function versionRate(endpoint: string, concurrency: number, total: number)
 /** The CRI calls of a lifecycle through bare generated stubs (no retries or deadline bookkeeping), identical for every target. */
 type LoadClient = 'http2' | 'grpc-js';
 
+type CallTimes = Map<string, { ms: number; calls: number }>;
+
 interface RawCri {
   call<T>(service: 'runtime' | 'image', method: string, request: object): Promise<T>;
-  /** Milliseconds spent in each method's calls, and how many, since the last reset. */
-  readonly spent: Map<string, { ms: number; calls: number }>;
+  /** Where each call's milliseconds are added up by method (null: not recorded). */
+  timings: CallTimes | null;
   close(): void;
 }
 
@@ -104,18 +114,20 @@ const methods = (() => {
  * grpc-js stubs when `client` is 'grpc-js' (the figure earlier runs printed, kept for comparison).
  */
 function rawCri(runtimeEndpoint: string, imageEndpoint: string, client: LoadClient = 'http2'): RawCri {
-  const spent = new Map<string, { ms: number; calls: number }>();
   const record = (method: string, start: number): void => {
-    const m = spent.get(method) ?? { ms: 0, calls: 0 };
+    const timings = cri.timings;
+    if (!timings) return;
+    const m = timings.get(method) ?? { ms: 0, calls: 0 };
     m.ms += clock.monotonic() - start;
     m.calls++;
-    spent.set(method, m);
+    timings.set(method, m);
   };
+  let cri: RawCri;
   if (client === 'http2') {
     const runtime = connectUnary(runtimeEndpoint, clock);
     const image = imageEndpoint === runtimeEndpoint ? runtime : connectUnary(imageEndpoint, clock);
-    return {
-      spent,
+    cri = {
+      timings: null,
       call: async <T>(service: 'runtime' | 'image', method: string, request: object) => {
         const start = clock.monotonic();
         try {
@@ -129,12 +141,13 @@ function rawCri(runtimeEndpoint: string, imageEndpoint: string, client: LoadClie
         image.close();
       },
     };
+    return cri;
   }
   const proto = loadCriProto();
   const runtime = new proto.RuntimeService(runtimeEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
   const image = new proto.ImageService(imageEndpoint, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
-  return {
-    spent,
+  cri = {
+    timings: null,
     call: <T>(service: 'runtime' | 'image', method: string, request: object) =>
       new Promise<T>((resolve, reject) => {
         const stub = service === 'runtime' ? runtime : image;
@@ -150,6 +163,7 @@ function rawCri(runtimeEndpoint: string, imageEndpoint: string, client: LoadClie
       image.close();
     },
   };
+  return cri;
 }
 
 async function podLifecycle(cri: RawCri, image: string, logDir: string, i: number): Promise<void> {
@@ -172,50 +186,94 @@ async function podLifecycle(cri: RawCri, image: string, logDir: string, i: numbe
 
 const LIFECYCLE_CALLS = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'StopPodSandbox', 'RemovePodSandbox'];
 
-interface LifecycleResult {
-  readonly rate: number;
-  /** Mean milliseconds per call of each lifecycle RPC, as the client saw them. */
-  readonly perCall: Record<string, number>;
-  /** CPU µs the server's thread spent per lifecycle, when it runs in a worker of this bench. */
-  readonly serverCpuMicros?: number;
+/** A runtime under test, with its own connection and log directory for the whole run. */
+interface Target {
+  readonly name: 'fake' | 'transport' | 'containerd';
+  readonly cri: RawCri;
+  readonly image: string;
+  readonly logDir: string;
+  /** The server's worker thread, when it runs in this bench (its CPU time is read around each batch). */
+  readonly server?: StartedWorker;
+  /** Lifecycles started so far: names each pod uniquely over the run. */
+  made: number;
+  /** Per round (index), the batches at each concurrency. */
+  readonly batches: Map<number, Measured[]>[];
+  /** Milliseconds per method over the measured sequential batches. */
+  readonly sequentialCalls: CallTimes;
 }
 
-/**
- * Lifecycles per second, `concurrency` of them in flight at a time (1 = sequential). The same warm-up
- * rule for every target, not measured: a tenth of the lifecycles (at least one, which also pulls the
- * pause image on a real runtime), so a JIT-compiled server is measured warm as a Go one is.
- */
-async function lifecycleRate(
-  runtimeEndpoint: string,
-  imageEndpoint: string,
-  image: string,
-  n: number,
-  concurrency = 1,
-  client: LoadClient = 'http2',
-  server?: StartedWorker,
-): Promise<LifecycleResult> {
-  const logDir = mkdtempSync(join(logRoot, 'phase-'));
-  const cri = rawCri(runtimeEndpoint, imageEndpoint, client);
-  try {
-    await cri.call('image', 'PullImage', { image: { image } });
-    const warmUp = Math.max(1, Math.round(n / 10));
-    for (let i = 1; i <= warmUp; i++) await podLifecycle(cri, image, logDir, -i);
-    cri.spent.clear();
-    let next = 0;
-    const cpuBefore = server ? await workerCpuMicros(server) : 0;
-    const start = clock.monotonic();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < n) await podLifecycle(cri, image, logDir, next++);
-      }),
-    );
-    const rate = (n / (clock.monotonic() - start)) * 1000;
-    const serverCpu = server ? ((await workerCpuMicros(server)) - cpuBefore) / n : undefined;
-    const perCall = Object.fromEntries(LIFECYCLE_CALLS.map((m) => [m, (cri.spent.get(m)?.ms ?? 0) / (cri.spent.get(m)?.calls || 1)]));
-    return { rate, perCall, ...(serverCpu === undefined ? {} : { serverCpuMicros: serverCpu }) };
-  } finally {
-    cri.close();
-  }
+interface Measured extends Batch {
+  /** CPU µs the server's thread spent on the batch. */
+  readonly cpuMicros?: number;
+}
+
+function target(name: Target['name'], runtimeEndpoint: string, imageEndpoint: string, image: string, server?: StartedWorker, client: LoadClient = 'http2'): Target {
+  return {
+    name,
+    cri: rawCri(runtimeEndpoint, imageEndpoint, client),
+    image,
+    logDir: mkdtempSync(join(logRoot, `${name}-`)),
+    ...(server ? { server } : {}),
+    made: 0,
+    batches: [],
+    sequentialCalls: new Map(),
+  };
+}
+
+/** `n` lifecycles, `concurrency` of them in flight at a time (1 = sequential); sequential calls are timed by method when `measured`. */
+async function runBatch(t: Target, n: number, concurrency: number, measured: boolean): Promise<Measured> {
+  t.cri.timings = measured && concurrency === 1 ? t.sequentialCalls : null;
+  const cpuBefore = t.server ? await workerCpuMicros(t.server) : 0;
+  let left = n;
+  const start = clock.monotonic();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (left > 0) {
+        left--;
+        await podLifecycle(t.cri, t.image, t.logDir, t.made++);
+      }
+    }),
+  );
+  const ms = clock.monotonic() - start;
+  t.cri.timings = null;
+  if (!t.server) return { lifecycles: n, ms };
+  return { lifecycles: n, ms, cpuMicros: (await workerCpuMicros(t.server)) - cpuBefore };
+}
+
+/** Pulls the image and runs the warm-up lifecycles (not measured), sequentially. */
+async function warmUp(t: Target, measured: number): Promise<void> {
+  await t.cri.call('image', 'PullImage', { image: { image: t.image } });
+  await runBatch(t, warmUpLifecycles(measured), 1, false);
+}
+
+function record(t: Target, round: number, concurrency: number, batch: Measured): void {
+  const rounds = (t.batches[round] ??= new Map());
+  rounds.set(concurrency, [...(rounds.get(concurrency) ?? []), batch]);
+}
+
+/** The target's rate in each round (its batches of the round pooled). */
+function roundRates(t: Target, concurrency: number): number[] {
+  return t.batches.map((byConcurrency) => pooledRate(byConcurrency.get(concurrency) ?? []));
+}
+
+/** Its batches of every round pooled. */
+function overallRate(t: Target, concurrency: number): number {
+  return pooledRate(t.batches.flatMap((byConcurrency) => byConcurrency.get(concurrency) ?? []));
+}
+
+/** Server CPU µs per lifecycle: pooled over every sequential batch, and per round. */
+function serverCpu(t: Target): { pooled: number; perRound: number[] } {
+  const perLifecycle = (batches: readonly Measured[]): number =>
+    batches.reduce((sum, b) => sum + (b.cpuMicros ?? 0), 0) / batches.reduce((sum, b) => sum + b.lifecycles, 0);
+  return {
+    pooled: perLifecycle(t.batches.flatMap((r) => r.get(1) ?? [])),
+    perRound: t.batches.map((r) => perLifecycle(r.get(1) ?? [])),
+  };
+}
+
+/** Mean milliseconds per call of each lifecycle RPC over the measured sequential batches, as the client saw them. */
+function perCall(t: Target): Record<string, number> {
+  return Object.fromEntries(LIFECYCLE_CALLS.map((m) => [m, (t.sequentialCalls.get(m)?.ms ?? 0) / (t.sequentialCalls.get(m)?.calls || 1)]));
 }
 
 /**
@@ -265,102 +323,127 @@ function logRootLine(diskMicros: number | null): string {
 }
 
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const calls = positiveIntFromEnv('BENCH_VERSION_CALLS', 4_000);
   const rounds = positiveIntFromEnv('BENCH_ROUNDS', 5);
-  const lifecycles = positiveIntFromEnv('BENCH_LIFECYCLES', 300);
+  const lifecycles = positiveIntFromEnv('BENCH_LIFECYCLES', 150);
+  const containerdLifecycles = positiveIntFromEnv('BENCH_CONTAINERD_LIFECYCLES', 10);
+  const concurrency = positiveIntFromEnv('BENCH_LIFECYCLE_CONCURRENCY', 4);
+  if (lifecycles < 2) throw new Error('BENCH_LIFECYCLES must be at least 2 (each round runs them in two halves)');
   console.log(`node ${process.version}, ${calls} Version calls per measurement, median of ${rounds} interleaved rounds\n`);
 
   const fake = await startWorker('fake');
   const bare = await startWorker('bare');
-  const results: Record<string, number[]> = { 'bare c1': [], 'fake c1': [], 'bare c16': [], 'fake c16': [] };
-  const concurrency = positiveIntFromEnv('BENCH_LIFECYCLE_CONCURRENCY', 4);
   const busybox = 'docker.io/library/busybox:1.36';
-  const lifecycle: Record<string, LifecycleResult> = {};
   const createMicros = { before: 0, after: 0, disk: null as number | null };
-  try {
-    try {
-      for (let r = 0; r < rounds; r++) {
-        // Alternate the order so neither side always runs on a warmer machine.
-        const order: [string, string][] = r % 2 === 0 ? [['bare', bare.endpoint], ['fake', fake.endpoint]] : [['fake', fake.endpoint], ['bare', bare.endpoint]];
-        for (const c of [1, 16]) for (const [name, endpoint] of order) results[`${name} c${c}`]!.push(await versionRate(endpoint, c, calls));
-      }
-      for (const c of [1, 16]) {
-        const bares = results[`bare c${c}`]!;
-        const fakes = results[`fake c${c}`]!;
-        // Each round measures both servers back to back, so the per-round ratio cancels most load drift.
-        const ratios = fakes.map((f, i) => f / bares[i]!);
-        console.log(
-          `Version, concurrency ${String(c).padStart(2)}: bare grpc-js ${fmt(median(bares))} RPC/s   fake ${fmt(median(fakes))} RPC/s   ` +
-            `fake/bare ${(median(ratios) * 100).toFixed(1)} % (median of per-round ratios ${ratios.map((r) => `${Math.round(r * 100)}%`).join(' ')}; target >= 80 %)`,
-        );
-      }
-      // bare, fake, fake, bare: the canned-answer server measures what the same calls cost without a runtime.
-      lifecycle['bare seq'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, 1, 'http2', bare);
-      createMicros.before = fileCreateMicros(logRoot, 'before');
-      lifecycle['fake seq'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'http2', fake);
-      createMicros.after = fileCreateMicros(logRoot, 'after');
-      if (diskTmp !== tmpdir()) createMicros.disk = fileCreateMicros(diskTmp, 'disk');
-      lifecycle['fake par'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, concurrency);
-      lifecycle['fake grpc-js'] = await lifecycleRate(fake.endpoint, fake.endpoint, busybox, lifecycles, 1, 'grpc-js');
-      lifecycle['bare par'] = await lifecycleRate(bare.endpoint, bare.endpoint, busybox, lifecycles, concurrency);
-    } finally {
-      await stopWorker(bare);
-    }
-  } finally {
-    await stopWorker(fake);
-  }
-  const fakeRate = lifecycle['fake seq']!.rate;
-  const fakeRateParallel = lifecycle['fake par']!.rate;
-  console.log(`\npod lifecycles (runp→create→start→stop→rm→stopp→rmp):`);
-  console.log(`  fake        ${fmt(fakeRate)} lifecycles/s sequential, ${fmt(fakeRateParallel)} with ${concurrency} in flight  (${lifecycles} lifecycles each)`);
-  console.log(
-    `  transport   ${fmt(lifecycle['bare seq']!.rate)} lifecycles/s sequential, ${fmt(lifecycle['bare par']!.rate)} with ${concurrency} in flight  ` +
-      `(the same calls answered by a bare grpc-js server with canned messages; the fake reaches ` +
-      `${Math.round((fakeRate / lifecycle['bare seq']!.rate) * 100)} % / ${Math.round((fakeRateParallel / lifecycle['bare par']!.rate) * 100)} % of it)`,
-  );
-  console.log(logRootLine(createMicros.disk));
-  console.log(
-    `    creating a file in the log directory (kernel; part of StartContainer): ${createMicros.before.toFixed(0)} µs before the fake's ` +
-      `sequential lifecycles, ${createMicros.after.toFixed(0)} µs after`,
-  );
-  console.log(`    through grpc-js stubs instead of the bench's http2 client: fake ${fmt(lifecycle['fake grpc-js']!.rate).trim()} lifecycles/s sequential`);
-  console.log(perCallLine('fake', lifecycle['fake seq']!));
-  console.log(perCallLine('transport', lifecycle['bare seq']!));
-  const fakeCpu = lifecycle['fake seq']!.serverCpuMicros ?? 0;
-  const bareCpu = lifecycle['bare seq']!.serverCpuMicros ?? 0;
-  console.log(
-    `    server thread CPU per sequential lifecycle (CPU time, which other processes' load does not inflate as it does wall time): ` +
-      `fake ${fakeCpu.toFixed(0)} µs, transport ${bareCpu.toFixed(0)} µs; the fake's own work ${(fakeCpu - bareCpu).toFixed(0)} µs`,
-  );
-
   const endpoint = process.env['CRI_ENDPOINT'];
-  if (!endpoint && process.env['BENCH_CONTAINERD'] !== '1') {
-    console.log('  containerd  (not measured: set CRI_ENDPOINT=unix:///... or BENCH_CONTAINERD=1 to provision one)');
-    return;
-  }
-  const { provisionContainerdTarget } = await import('../ci/environment.js');
-  const target = await provisionContainerdTarget({ runtimeEndpoint: endpoint || undefined });
+  const withContainerd = Boolean(endpoint) || process.env['BENCH_CONTAINERD'] === '1';
+  let containerd: Awaited<ReturnType<typeof provisionContainerd>> | null = null;
+  const targets: Target[] = [];
   try {
-    const n = positiveIntFromEnv('BENCH_CONTAINERD_LIFECYCLES', 10);
-    const real = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n);
-    const realParallel = await lifecycleRate(target.info.runtimeEndpoint, target.info.imageEndpoint, target.info.images.busybox, n, concurrency);
-    console.log(`  containerd  ${fmt(real.rate)} lifecycles/s sequential, ${fmt(realParallel.rate)} with ${concurrency} in flight  (${n} lifecycles each at ${target.info.runtimeEndpoint})`);
-    console.log(perCallLine('containerd', real));
-    console.log(`  fake/containerd ${(fakeRate / real.rate).toFixed(0)}x sequential, ${(fakeRateParallel / realParallel.rate).toFixed(0)}x with ${concurrency} in flight  (target >= 100x)`);
+    await versionFigures(fake, bare, calls, rounds);
+    if (withContainerd) containerd = await provisionContainerd(endpoint);
+    const fakeT = target('fake', fake.endpoint, fake.endpoint, busybox, fake);
+    const transportT = target('transport', bare.endpoint, bare.endpoint, busybox, bare);
+    const realT = containerd ? target('containerd', containerd.info.runtimeEndpoint, containerd.info.imageEndpoint, containerd.info.images.busybox) : null;
+    targets.push(fakeT, transportT, ...(realT ? [realT] : []));
+    const modes = concurrency > 1 ? [1, concurrency] : [1];
+    // The same warm-up rule for every target: a tenth of what it will run measured.
+    await warmUp(fakeT, lifecycles * rounds * modes.length);
+    await warmUp(transportT, lifecycles * rounds * modes.length);
+    if (realT) await warmUp(realT, containerdLifecycles * rounds * modes.length);
+    createMicros.before = fileCreateMicros(logRoot, 'before');
+    for (let r = 0; r < rounds; r++) {
+      for (const c of modes) {
+        for (const step of roundSteps([fakeT, transportT], lifecycles, realT ? { target: realT, lifecycles: containerdLifecycles } : null, r)) {
+          record(step.target, r, c, await runBatch(step.target, step.lifecycles, c, true));
+        }
+      }
+    }
+    createMicros.after = fileCreateMicros(logRoot, 'after');
+    if (diskTmp !== tmpdir()) createMicros.disk = fileCreateMicros(diskTmp, 'disk');
+    // For comparison only: the fake through grpc-js stubs, one phase with the same warm-up rule.
+    const stubs = target('fake', fake.endpoint, fake.endpoint, busybox, undefined, 'grpc-js');
+    targets.push(stubs);
+    await warmUp(stubs, lifecycles);
+    const stubRate = pooledRate([await runBatch(stubs, lifecycles, 1, false)]);
+
+    const rate = (t: Target, c: number): string => fmt(overallRate(t, c));
+    const par = concurrency > 1;
+    const rates = (t: Target): string => `${rate(t, 1)} lifecycles/s sequential${par ? `, ${rate(t, concurrency)} with ${concurrency} in flight` : ''}`;
+    const percent = (a: Target, b: Target, c: number): string => `${Math.round(medianRatio(roundRates(a, c), roundRates(b, c)) * 100)} %`;
+    console.log(
+      `\npod lifecycles (runp→create→start→stop→rm→stopp→rmp) in ${rounds} interleaved rounds; each round runs the fake and the transport in two ` +
+        `halves around ${realT ? "containerd's batch" : 'each other'}, sequentially${par ? `, then the same with ${concurrency} in flight` : ''}; rates pooled over the rounds:`,
+    );
+    console.log(`  fake        ${rates(fakeT)}  (${lifecycles} lifecycles per round each)`);
+    console.log(
+      `  transport   ${rates(transportT)}  (the same calls answered by a bare grpc-js server with canned messages; the fake reaches ` +
+        `${percent(fakeT, transportT, 1)}${par ? ` / ${percent(fakeT, transportT, concurrency)}` : ''} of it, medians of per-round ratios)`,
+    );
+    if (realT) console.log(`  containerd  ${rates(realT)}  (${containerdLifecycles} lifecycles per round each at ${containerd!.info.runtimeEndpoint})`);
+    else console.log('  containerd  (not measured: set CRI_ENDPOINT=unix:///... or BENCH_CONTAINERD=1 to provision one)');
+    console.log(logRootLine(createMicros.disk));
+    console.log(
+      `    creating a file in the log directory (kernel; part of StartContainer): ${createMicros.before.toFixed(0)} µs before the rounds, ` +
+        `${createMicros.after.toFixed(0)} µs after`,
+    );
+    console.log(`    through grpc-js stubs instead of the bench's http2 client: fake ${fmt(stubRate).trim()} lifecycles/s sequential`);
+    for (const t of [fakeT, transportT, ...(realT ? [realT] : [])]) console.log(perCallLine(t.name, perCall(t)));
+    const fakeCpu = serverCpu(fakeT);
+    const bareCpu = serverCpu(transportT);
+    const ownWork = fakeCpu.perRound.map((f, i) => f - bareCpu.perRound[i]!);
+    console.log(
+      `    server thread CPU per sequential lifecycle (CPU time, which other processes' load does not inflate as it does wall time; pooled over the rounds): ` +
+        `fake ${fakeCpu.pooled.toFixed(0)} µs, transport ${bareCpu.pooled.toFixed(0)} µs; the fake's own work ${(fakeCpu.pooled - bareCpu.pooled).toFixed(0)} µs ` +
+        `(per round ${ownWork.map((d) => d.toFixed(0)).join(' ')})`,
+    );
+    if (!realT) return;
+    const ratios = (a: Target, c: number): string => {
+      const each = perRoundRatios(roundRates(a, c), roundRates(realT, c));
+      return `${medianRatio(roundRates(a, c), roundRates(realT, c)).toFixed(0)}x ${c === 1 ? 'sequential' : `with ${c} in flight`} (rounds ${each.map((x) => x.toFixed(0)).join(' ')})`;
+    };
+    console.log(`  fake/containerd ${modes.map((c) => ratios(fakeT, c)).join(', ')}  (target >= 100x; medians of per-round ratios)`);
+    console.log(`  transport/containerd ${modes.map((c) => ratios(transportT, c)).join(', ')}: the ceiling the transport allows the fake`);
   } finally {
-    await target.stop();
+    for (const t of targets) t.cri.close();
+    try {
+      await stopWorker(bare);
+      await stopWorker(fake);
+    } finally {
+      await containerd?.stop();
+    }
   }
 }
 
+/** Version calls per second on both servers, in interleaved rounds, with the medians of the per-round ratios. */
+async function versionFigures(fake: StartedWorker, bare: StartedWorker, calls: number, rounds: number): Promise<void> {
+  const results: Record<string, number[]> = { 'bare c1': [], 'fake c1': [], 'bare c16': [], 'fake c16': [] };
+  for (let r = 0; r < rounds; r++) {
+    // Alternate the order so neither side always runs on a warmer machine.
+    const order: [string, string][] = r % 2 === 0 ? [['bare', bare.endpoint], ['fake', fake.endpoint]] : [['fake', fake.endpoint], ['bare', bare.endpoint]];
+    for (const c of [1, 16]) for (const [name, endpoint] of order) results[`${name} c${c}`]!.push(await versionRate(endpoint, c, calls));
+  }
+  for (const c of [1, 16]) {
+    const bares = results[`bare c${c}`]!;
+    const fakes = results[`fake c${c}`]!;
+    // Each round measures both servers back to back, so the per-round ratio cancels most load drift.
+    const ratios = perRoundRatios(fakes, bares);
+    console.log(
+      `Version, concurrency ${String(c).padStart(2)}: bare grpc-js ${fmt(median(bares))} RPC/s   fake ${fmt(median(fakes))} RPC/s   ` +
+        `fake/bare ${(median(ratios) * 100).toFixed(1)} % (median of per-round ratios ${ratios.map((x) => `${Math.round(x * 100)}%`).join(' ')}; target >= 80 %)`,
+    );
+  }
+}
+
+async function provisionContainerd(endpoint: string | undefined) {
+  const { provisionContainerdTarget } = await import('../ci/environment.js');
+  return provisionContainerdTarget({ runtimeEndpoint: endpoint || undefined });
+}
+
 /** Where a sequential lifecycle's time goes, call by call, as the client saw it. */
-function perCallLine(name: string, result: LifecycleResult): string {
+function perCallLine(name: string, perCallMs: Record<string, number>): string {
   const short: Record<string, string> = {
     RunPodSandbox: 'runp',
     CreateContainer: 'create',
@@ -371,8 +454,8 @@ function perCallLine(name: string, result: LifecycleResult): string {
     RemovePodSandbox: 'rmp',
   };
   const ms = (v: number): string => (v >= 10 ? v.toFixed(0) : v.toFixed(2));
-  const total = Object.values(result.perCall).reduce((a, b) => a + b, 0);
-  return `    ${`${name}:`.padEnd(12)} ms per call, sequential: ${LIFECYCLE_CALLS.map((m) => `${short[m]} ${ms(result.perCall[m]!)}`).join('  ')}  (sum ${ms(total)})`;
+  const total = Object.values(perCallMs).reduce((a, b) => a + b, 0);
+  return `    ${`${name}:`.padEnd(12)} ms per call, sequential: ${LIFECYCLE_CALLS.map((m) => `${short[m]} ${ms(perCallMs[m]!)}`).join('  ')}  (sum ${ms(total)})`;
 }
 
 main()
