@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, latencySummary, medianRound, overhead } from './agent-stats.js';
+import { formatTable, latencySummary, medianBy, medianRound, overhead } from './agent-stats.js';
 
 describe('agent bench statistics', () => {
   it('summarizes latencies with nearest-rank p50 and p99', () => {
@@ -24,5 +24,11 @@ describe('agent bench statistics', () => {
     expect(medianRound([round(100, 1, 'a'), round(300, 1, 'c'), round(200, 1, 'b'), round(400, 1, 'd')]).tag).toBe('b');
     expect(medianRound([round(50, 1, 'only')]).tag).toBe('only');
     expect(() => medianRound([])).toThrow(/no rounds/);
+  });
+
+  it('picks the item with the median key', () => {
+    expect(medianBy([{ ms: 3 }, { ms: 1 }, { ms: 2 }], (x) => x.ms)).toEqual({ ms: 2 });
+    expect(medianBy([{ ms: 4 }, { ms: 1 }, { ms: 3 }, { ms: 2 }], (x) => x.ms)).toEqual({ ms: 2 });
+    expect(() => medianBy([], () => 0)).toThrow(/no items/);
   });
 });

@@ -37,6 +37,12 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 /** The round with the median rate (the lower middle one for an even count). */
 export function medianRound<T extends { readonly pods: number; readonly secs: number }>(rounds: readonly T[]): T {
   if (rounds.length === 0) throw new Error('medianRound: no rounds');
-  const sorted = [...rounds].sort((a, b) => a.pods / a.secs - b.pods / b.secs);
+  return medianBy(rounds, (r) => r.pods / r.secs);
+}
+
+/** The item with the median `key` (the lower middle one for an even count). */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new Error('medianBy: no items');
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
   return sorted[(sorted.length - 1) >> 1]!;
 }

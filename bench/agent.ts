@@ -4,7 +4,9 @@
  * PodSandboxStatus, ImageStatus, CreateContainer, StartContainer), measured in the same run on the
  * same runtime; pods started per second in a burst (fakes; the median of BENCH_AGENT_BURST_ROUNDS=3
  * rounds, each printed, the pods deleted between rounds); CPU with 110 running pods over a quiet
- * window, for the agent's thread and for the whole process. Ends with a table of the figures.
+ * window, for the agent's thread and for the whole process; the burst's wire floor (the first round's
+ * CRI calls and API writes replayed through the agent's clients with no kubelet logic, after every round:
+ * bench/agent-wire-floor.ts), the CPU per pod the protocols alone take. Ends with a table of the figures.
  *
  * Targets (issue 5): overhead ≤ 15 % over raw CRI on containerd; ≥ 200 pods/s on the fakes.
  * Run: npm run bench:agent  (BENCH_AGENT_PODS=50, BENCH_AGENT_BURST=200, BENCH_AGENT_CPU_WINDOW_S=30,
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { V1Pod } from '@kubernetes/client-node';
 import { realClock } from '../agent/clock/index.js';
-import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
+import { createCriClient, CRI_STREAMING_RPCS, type CriClient } from '../agent/runtime/cri-client.js';
 import { AGENT_YOUNG_GENERATION_MB } from '../agent/util/heap-settings.js';
 import { provisionContainerdTarget } from '../ci/environment.js';
 import { startMockApiServer, type MockApiServer } from '../fakes/apiserver/server.js';
@@ -29,11 +31,15 @@ import { allRunning, LoadClient, RunningWatcher } from './agent-load.js';
 import { formatTimeline, milestones, type TimelineSeries } from './agent-timeline.js';
 import { formatGc, formatThreadCpu, sampleThreadCpu, threadCpuByName, watchGc, type GcTotals } from './agent-gc.js';
 import { startPhaseProfile } from './agent-profile.js';
+import { answersByMethod, cpuCeiling, criExchanges, floorJobs, recordWrite, type CriExchange, type ObservedChange, type RecordedPodWrites } from './agent-wire-floor.js';
+import { startCannedCriServer, type CannedCriServer } from './agent-wire-floor-server.js';
 import { positiveIntFromEnv, useScratchTmpdir, type Scratch } from './measure.js';
-import { formatLatency, formatTable, latencySummary, medianRound, overhead, type LatencySummary } from './agent-stats.js';
+import { formatLatency, formatTable, latencySummary, medianBy, medianRound, overhead, type LatencySummary } from './agent-stats.js';
 
 const clock = realClock;
 const NODE = 'bench-node';
+/** The wire floor's pods are bound here: the floor's informer watches them, the agent never sees them. */
+const FLOOR_NODE = 'wire-floor-node';
 const mainGc = watchGc();
 /** Where the runs' files go (set first thing in main()). */
 let scratch: Scratch = { dir: tmpdir(), why: '' };
@@ -103,10 +109,10 @@ async function removeSandboxes(cri: CriClient, ids: readonly string[]): Promise<
   }
 }
 
-function pod(name: string, image: string): V1Pod {
+function pod(name: string, image: string, nodeName = NODE): V1Pod {
   return {
     metadata: { name, namespace: 'default' },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    spec: { nodeName, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   };
 }
 
@@ -198,13 +204,13 @@ async function stopWorker(worker: Worker): Promise<void> {
   await exited;
 }
 
-async function createAll(load: LoadClient, names: readonly string[], image: string, concurrency: number, onCreated?: () => void): Promise<void> {
+async function createAll(load: LoadClient, names: readonly string[], image: string, concurrency: number, onCreated?: () => void, nodeName = NODE): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < names.length) {
         const name = names[next++]!;
-        await load.create('/api/v1/namespaces/default/pods', pod(name, image));
+        await load.create('/api/v1/namespaces/default/pods', pod(name, image, nodeName));
         onCreated?.();
       }
     }),
@@ -239,6 +245,8 @@ interface Figures {
   readonly cpu: QuietCpu;
   /** The median burst round on the fakes. */
   readonly burst?: BurstFigures;
+  /** The wire floor of that burst: the median round by the whole process's CPU per pod. */
+  readonly floor?: FloorFigures;
 }
 
 interface QuietCpu {
@@ -260,10 +268,19 @@ interface BurstContext {
   readonly profileDir: string | undefined;
   /** Print this round's timeline, GC, CRI and API figures (the first round's). */
   readonly details: boolean;
+  /** Keep this round's CRI calls and API writes for the wire floor to replay. */
+  readonly record: boolean;
+}
+
+/** A burst round's traffic: the CRI calls the agent made (with the fake's answers) and what the API server stored per pod. */
+interface BurstRecording {
+  readonly pods: readonly string[];
+  readonly exchanges: readonly CriExchange[];
+  readonly writes: ReadonlyMap<string, RecordedPodWrites>;
 }
 
 /** Creates `names` at once (32 requests in flight) and times them from the first create to all seen running. */
-async function runBurst(ctx: BurstContext, names: readonly string[], round: number): Promise<BurstFigures> {
+async function runBurst(ctx: BurstContext, names: readonly string[], round: number): Promise<{ figures: BurstFigures; recording?: BurstRecording }> {
   const { rt, api, load, watcher, worker, cpu } = ctx;
   const burst = names.length;
   // One waiter per name (the watcher keeps one): it also stamps the timeline.
@@ -278,12 +295,14 @@ async function runBurst(ctx: BurstContext, names: readonly string[], round: numb
   const since = (): number => clock.monotonic() - t0;
   const ours = new Set(names);
   const burstPod = (o: { metadata?: { name?: string } }): boolean => ours.has(o.metadata?.name ?? '');
+  const recorded = new Map<string, RecordedPodWrites>();
   const unsubscribe = api.store.subscribe((change) => {
     writes[change.resource] = (writes[change.resource] ?? 0) + 1;
+    if (ctx.record) recordWrite(recorded, ours, { resource: change.resource, type: change.type, object: change.current.object as ObservedChange['object'] });
     if (change.resource !== 'pods' || change.type !== 'MODIFIED' || !burstPod(change.current.object)) return;
     (allRunning(change.current.object as V1Pod) ? at.runningWritten : at.pending).push(since());
   });
-  const journalFrom = (rt.journal?.entries().length ?? 0) + 1;
+  const journalFrom = (rt.journal?.size ?? 0) + 1;
   const timelineWanted = ctx.details && process.env['BENCH_AGENT_TIMELINE'] !== undefined;
   if (timelineWanted) await ask(worker, 'sample-cpu');
   const mainSampler = timelineWanted ? sampleThreadCpu() : undefined;
@@ -300,6 +319,7 @@ async function runBurst(ctx: BurstContext, names: readonly string[], round: numb
   const process1 = process.cpuUsage(process0);
   const threads1 = threadCpuByName();
   unsubscribe();
+  const journalTo = rt.journal?.size ?? 0;
   const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
   await burstProfiles?.stop('burst');
   const figures: BurstFigures = {
@@ -348,12 +368,138 @@ async function runBurst(ctx: BurstContext, names: readonly string[], round: numb
       `(CPU: agent thread ${((after.cpuMicros - before.cpuMicros) / 1e6).toFixed(2)} s, main thread with API server + fake CRI + load ${((main1.user + main1.system) / 1e6).toFixed(2)} s, ` +
       `whole process ${((process1.user + process1.system) / 1e6).toFixed(2)} s${helperLine(threads0, threads1)})`,
   );
-  return figures;
+  if (!ctx.record || !rt.journal) return { figures };
+  const streaming: ReadonlySet<string> = new Set(CRI_STREAMING_RPCS);
+  const exchanges = criExchanges(rt.journal.entries((e) => e.seq >= journalFrom && e.seq <= journalTo)).filter((x) => !streaming.has(x.method));
+  return { figures, recording: { pods: names, exchanges, writes: recorded } };
 }
 
 /** Pods/s the burst's CPU allows on this machine's idle cores: the busier JavaScript thread, or all threads' CPU over all cores. */
 function burstCeiling(b: BurstFigures): number {
-  return Math.min(1000 / Math.max(b.agentCpuMsPerPod, b.mainCpuMsPerPod), (1000 * cpus().length) / b.processCpuMsPerPod);
+  return cpuCeiling([b.agentCpuMsPerPod, b.mainCpuMsPerPod], b.processCpuMsPerPod, cpus().length);
+}
+
+/** The client side of the wire floor: bench/agent-wire-floor-worker.ts in its own thread. */
+interface FloorClient {
+  readonly worker: Worker;
+  /** Runs the jobs (its pods must be created meanwhile); resolves when all ran and their Events were written. */
+  run(jobs: ReturnType<typeof floorJobs>): Promise<{ failures: string[] }>;
+  cpuMicros(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startFloorClient(kubeconfig: string, runtimeEndpoint: string): Promise<FloorClient> {
+  const worker = new Worker(new URL('./agent-wire-floor-worker.ts', import.meta.url), {
+    resourceLimits: { maxYoungGenerationSizeMb: AGENT_YOUNG_GENERATION_MB },
+    workerData: { kubeconfig, runtimeEndpoint, nodeName: FLOOR_NODE },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  return {
+    worker,
+    run: (jobs) =>
+      new Promise((resolve) => {
+        worker.once('message', (msg: { failures: string[] }) => resolve(msg));
+        worker.postMessage({ jobs });
+      }),
+    cpuMicros: () =>
+      new Promise((resolve) => {
+        worker.once('message', (msg: { cpu: { user: number; system: number } }) => resolve(msg.cpu.user + msg.cpu.system));
+        worker.postMessage('cpu');
+      }),
+    close: () => stopWorker(worker),
+  };
+}
+
+/** One wire-floor round: CPU per pod of each thread and of the process, and the traffic it made. */
+interface FloorFigures {
+  readonly pods: number;
+  readonly secs: number;
+  readonly clientCpuMsPerPod: number;
+  readonly mainCpuMsPerPod: number;
+  readonly mainNetCpuMsPerPod: number;
+  /** The idle agent's thread meanwhile (its 110 pods' background, as in the burst). */
+  readonly agentCpuMsPerPod: number;
+  readonly processCpuMsPerPod: number;
+  readonly criCallsPerPod: number;
+  readonly apiWritesPerPod: number;
+  readonly ceiling: number;
+}
+
+interface FloorContext {
+  readonly api: MockApiServer;
+  readonly load: LoadClient;
+  readonly watcher: RunningWatcher;
+  readonly agent: Worker;
+  readonly client: FloorClient;
+  readonly server: CannedCriServer;
+  readonly cpu: QuietCpu;
+  readonly image: string;
+}
+
+/**
+ * Replays a recorded burst with no kubelet behind it: the same pods created by the load, each one's
+ * share of the CRI calls, its status writes and Events made by the floor's thread through the agent's
+ * clients, the same watchers reading the same events; then deletes the floor's pods (untimed).
+ */
+async function runFloor(ctx: FloorContext, recording: BurstRecording, round: string): Promise<FloorFigures> {
+  const { api, load, watcher, client, server, cpu } = ctx;
+  const names = recording.pods.map((_, i) => `floor-${round}-${i}`);
+  const jobs = floorJobs(recording.pods, (i) => names[i]!, recording.exchanges, recording.writes);
+  server.setAnswers(answersByMethod(recording.exchanges));
+  const answered0 = server.counts.answered;
+  const writes: Record<string, number> = {};
+  const unsubscribe = api.store.subscribe((change) => void (writes[change.resource] = (writes[change.resource] ?? 0) + 1));
+  const allUp = Promise.all(names.map((n) => watcher.running(n)));
+  const client0 = await client.cpuMicros();
+  const agent0 = await threadCpuMicros(ctx.agent);
+  const main0 = process.threadCpuUsage();
+  const process0 = process.cpuUsage();
+  const t0 = clock.monotonic();
+  const done = client.run(jobs);
+  await createAll(load, names, ctx.image, 32, undefined, FLOOR_NODE);
+  const [{ failures }] = await Promise.all([done, allUp]);
+  const secs = (clock.monotonic() - t0) / 1000;
+  const client1 = await client.cpuMicros();
+  const agent1 = await threadCpuMicros(ctx.agent);
+  const main1 = process.threadCpuUsage(main0);
+  const process1 = process.cpuUsage(process0);
+  unsubscribe();
+  if (failures.length > 0) throw new Error(`wire floor round ${round}: ${failures.length} pods' replay failed, first: ${failures[0]}`);
+  const pods = names.length;
+  const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  const mainMs = (main1.user + main1.system) / 1000;
+  const clientCpuMsPerPod = (client1 - client0) / 1000 / pods;
+  const mainCpuMsPerPod = mainMs / pods;
+  const processCpuMsPerPod = (process1.user + process1.system) / 1000 / pods;
+  const figures: FloorFigures = {
+    pods,
+    secs,
+    clientCpuMsPerPod,
+    mainCpuMsPerPod,
+    mainNetCpuMsPerPod: (mainMs - (cpu.mainThreadPct / 100) * secs * 1000) / pods,
+    agentCpuMsPerPod: (agent1 - agent0) / 1000 / pods,
+    processCpuMsPerPod,
+    criCallsPerPod: (server.counts.answered - answered0) / pods,
+    apiWritesPerPod: sum(writes) / pods,
+    ceiling: cpuCeiling([clientCpuMsPerPod, mainCpuMsPerPod], processCpuMsPerPod, cpus().length),
+  };
+  console.log(
+    `wire floor ${round}: ${pods} pods' traffic (${figures.criCallsPerPod.toFixed(1)} CRI calls, ${figures.apiWritesPerPod.toFixed(1)} API writes per pod: ${perPod({}, writes, pods)}) ` +
+      `in ${secs.toFixed(2)} s; CPU per pod: floor client thread ${clientCpuMsPerPod.toFixed(2)} ms, main thread with API server + canned CRI server + load ${mainCpuMsPerPod.toFixed(2)} ms, ` +
+      `idle agent thread ${figures.agentCpuMsPerPod.toFixed(2)} ms, whole process ${processCpuMsPerPod.toFixed(2)} ms → ceiling ${figures.ceiling.toFixed(0)} pods/s`,
+  );
+  const gone = Promise.all(names.map((n) => watcher.gone(n)));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < names.length) await load.delete(`/api/v1/namespaces/default/pods/${names[next++]!}`);
+    }),
+  );
+  await gone;
+  return figures;
 }
 
 /** `; of which V8Worker 0.50 s, ...`: the process's CPU outside its two JavaScript threads (Linux only). */
@@ -361,6 +507,19 @@ function helperLine(before: ReadonlyMap<string, number>, after: ReadonlyMap<stri
   // The main thread is named after the process; the agent's worker thread "WorkerThread" (Node 24).
   const helpers = formatThreadCpu(before, after, ['MainThread', 'WorkerThread', 'node']);
   return helpers ? `; of which ${helpers}` : '';
+}
+
+/** Resolves when the API server has stored nothing for `quietMs` (or after `maxMs`), with the milliseconds waited. */
+async function untilQuiet(api: MockApiServer, quietMs: number, maxMs: number): Promise<number> {
+  const t0 = clock.monotonic();
+  let last = t0;
+  const unsubscribe = api.store.subscribe(() => void (last = clock.monotonic()));
+  try {
+    while (clock.monotonic() - last < quietMs && clock.monotonic() - t0 < maxMs) await clock.sleep(100);
+  } finally {
+    unsubscribe();
+  }
+  return clock.monotonic() - t0;
 }
 
 /**
@@ -394,6 +553,8 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstR
   const api = await startMockApiServer({ historyLimit: 50_000 });
   const load = new LoadClient(api.url);
   let worker: Worker | undefined;
+  let floorServer: CannedCriServer | undefined;
+  let floorClient: FloorClient | undefined;
   const watcher = new RunningWatcher(load);
   try {
     await cri.pullImage({ image: { image: rt.busybox } });
@@ -464,6 +625,7 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstR
     );
 
     let burstFigures: Figures['burst'];
+    let floorFigures: Figures['floor'];
     if (rt.kind === 'fake') {
       console.log(
         `file creation under ${tmpdir()} (the agent's root and pod logs): ${fileCreateMicros(logDir, 'burst').toFixed(0)} µs per file` +
@@ -472,11 +634,33 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstR
       // The box's speed moves from run to run (CPU per pod has varied ×1.8 between back-to-back runs), so
       // the burst is repeated and the median round is the figure; every round is printed.
       const rounds: BurstFigures[] = [];
+      const floorRounds: FloorFigures[] = [];
       const sandboxes = async (): Promise<number> => (await cri.listPodSandbox({})).items.length;
       const baseline = await sandboxes();
+      // The wire floor replays the first round after each round, so both see the same machine.
+      floorServer = await startCannedCriServer();
+      floorClient = await startFloorClient(api.kubeconfig(), floorServer.endpoint);
+      const floorCtx: FloorContext = { api, load, watcher, agent: worker, client: floorClient, server: floorServer, cpu, image: rt.busybox };
+      let recording: BurstRecording | undefined;
       for (let round = 1; round <= burstRounds; round++) {
         const names = Array.from({ length: burst }, (_, i) => `burst-${round}-${i}`);
-        rounds.push(await runBurst({ rt, api, load, watcher, worker, cpu, profileDir: round === 1 ? profileDir : undefined, details: round === 1 }, names, round));
+        const result = await runBurst(
+          { rt, api, load, watcher, worker, cpu, profileDir: round === 1 ? profileDir : undefined, details: round === 1, record: round === 1 },
+          names,
+          round,
+        );
+        rounds.push(result.figures);
+        recording ??= result.recording;
+        // Each floor round runs beside the round's running pods, as the end of its burst did, once the
+        // agent's trailing writes (rate-limited Events) are done.
+        if (recording) {
+          const quietMs = await untilQuiet(api, 1_000, 60_000);
+          console.log(`  the API server was quiet for 1 s after ${(quietMs / 1000).toFixed(1)} s`);
+          // The floor's thread starts cold (its own isolate compiles grpc-js and the clients anew), as the
+          // agent's did before the sequential pods warmed it: one untimed round first.
+          if (round === 1) await runFloor(floorCtx, recording, 'warm-up');
+          floorRounds.push(await runFloor(floorCtx, recording, String(round)));
+        }
         if (round < burstRounds) {
           const ms = await deleteAll(load, watcher, names, sandboxes, baseline);
           console.log(`  deleted, and the agent removed their sandboxes, in ${(ms / 1000).toFixed(1)} s (not timed as part of any round)`);
@@ -488,9 +672,18 @@ async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstR
           `burst rounds: ${rounds.map((r) => (r.pods / r.secs).toFixed(0)).join(', ')} pods/s; median ${(burstFigures.pods / burstFigures.secs).toFixed(0)} pods/s (its figures are the summary's)`,
         );
       }
+      if (floorRounds.length > 0) {
+        floorFigures = medianBy(floorRounds, (f) => f.processCpuMsPerPod);
+        console.log(
+          `wire floor rounds (CPU per pod, whole process): ${floorRounds.map((f) => f.processCpuMsPerPod.toFixed(2)).join(', ')} ms; median ${floorFigures.processCpuMsPerPod.toFixed(2)} ms ` +
+            `(its figures are the summary's)`,
+        );
+      }
     }
-    return { kind: rt.kind, raw: rawSummary, agent: agentSummary, cpu, ...(burstFigures ? { burst: burstFigures } : {}) };
+    return { kind: rt.kind, raw: rawSummary, agent: agentSummary, cpu, ...(burstFigures ? { burst: burstFigures } : {}), ...(floorFigures ? { floor: floorFigures } : {}) };
   } finally {
+    await floorClient?.close();
+    await floorServer?.close();
     watcher.stop();
     load.close();
     if (worker) await stopWorker(worker);
@@ -544,6 +737,14 @@ function summaryTable(figures: readonly Figures[]): string {
     // The busier JavaScript thread bounds the rate; so does the whole process's CPU (helper threads
     // included) spread over every core.
     ['burst ceiling if CPU-bound on idle cores (pods/s)', (f) => (f.burst ? burstCeiling(f.burst).toFixed(0) : undefined)],
+    // The same traffic replayed with no kubelet logic (bench/agent-wire-floor.ts): what the protocols alone cost.
+    ['wire floor CPU per pod: client thread / main thread (ms)', (f) => (f.floor ? `${f.floor.clientCpuMsPerPod.toFixed(1)} / ${f.floor.mainCpuMsPerPod.toFixed(1)}` : undefined)],
+    ['wire floor CPU per pod, whole process (ms)', (f) => (f.floor ? f.floor.processCpuMsPerPod.toFixed(1) : undefined)],
+    ['wire floor ceiling if CPU-bound on idle cores (pods/s)', (f) => (f.floor ? f.floor.ceiling.toFixed(0) : undefined)],
+    [
+      "burst CPU per pod beyond the wire floor, whole process (ms)",
+      (f) => (f.burst && f.floor ? `${(f.burst.processCpuMsPerPod - f.floor.processCpuMsPerPod).toFixed(1)} (${(100 * (1 - f.floor.processCpuMsPerPod / f.burst.processCpuMsPerPod)).toFixed(0)} % of the burst's)` : undefined),
+    ],
     ['agent thread CPU, 110 running pods (% core)', (f) => (f.cpu ? `${f.cpu.agentThreadPct.toFixed(1)} % over ${f.cpu.windowS} s` : undefined)],
     ['whole process CPU, 110 running pods (% core)', (f) => (f.cpu ? `${f.cpu.processPct.toFixed(1)} %` : undefined)],
   ];
