@@ -339,4 +339,19 @@ describe('createCriClient', () => {
     c.close();
     expect((await expectCriError(c.version())).kind).toBe('Cancelled');
   });
+
+  it("leaves the process's stack trace limit as it was, and its own errors keep their stacks", async () => {
+    const path = socketPath();
+    await startServer(path, { Version: versionHandler('tiny'), ContainerStatus: (_call, callback) => callback({ code: grpc.status.NOT_FOUND, details: 'gone' }) });
+    const c = client({ runtimeEndpoint: path });
+    const limit = Error.stackTraceLimit;
+    await c.version();
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect((await expectCriError(c.containerStatus({ containerId: 'x' }))).stack).toMatch(/\n\s+at /);
+    c.close();
+    const closed = await expectCriError(c.version());
+    expect(closed.kind).toBe('Cancelled');
+    expect(closed.stack).toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
 });

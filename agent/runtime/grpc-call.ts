@@ -194,6 +194,11 @@ export class RpcInvoker {
         timedOut = true;
         unaryCall.cancel();
       }, remainingMs);
+      // grpc-js makes an Error per call only to append the caller's stack to a failed call's error; our
+      // errors name the RPC and keep grpc-js's as the cause, so its capture (a sixth of the client's CPU
+      // per call, measured against a canned server) is skipped. Restored before anything else runs.
+      const stackLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
         unaryCall = call.client.makeUnaryRequest(
           call.method.path,
@@ -212,10 +217,13 @@ export class RpcInvoker {
           },
         );
       } catch (err) {
+        Error.stackTraceLimit = stackLimit;
         deadline.cancel();
         // grpc-js throws synchronously when the channel was closed.
         reject(this.error(call.rpc, grpc.status.CANCELLED, describe(err), 1, err));
         return;
+      } finally {
+        Error.stackTraceLimit = stackLimit;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
