@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { podLogsDirectory } from './labels.js';
 
@@ -39,6 +39,9 @@ export function containerLogsDirectory(podLogsDir: string, namespace: string, na
 
 /** Reads the directory (synchronously, as the files at a container start); a missing directory means a first start (0), other errors are thrown. */
 export async function restartCountFromLogDir(dir: string): Promise<number> {
+  // Looked for first, as upstream stats it: a container's first start has no directory yet, and
+  // readdir's ENOENT is an exception (with its stack) on every pod start.
+  if (!existsSync(dir)) return 0;
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
