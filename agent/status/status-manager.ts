@@ -166,7 +166,9 @@ export class StatusManager {
       e.syncing = false;
     }
     if (this.entries.get(uid) === e && e.syncedVersion !== e.version && !e.retry) this.kick(uid);
-    if (this.settled()) {
+    // settled() looks at every pod: only worth it while someone waits (after each write of a burst it
+    // made the writes quadratic in the pods).
+    if (this.waiters.size > 0 && this.settled()) {
       for (const w of [...this.waiters]) w();
       this.waiters.clear();
     }
