@@ -63,36 +63,87 @@ function textOf(value: unknown): string {
   return String(value);
 }
 
+const int = (min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`"${v}" is not an integer in [${min}, ${max}]`);
+  return n;
+};
+const bool = (v: string): boolean => {
+  if (/^(1|true|yes)$/i.test(v)) return true;
+  if (/^(0|false|no)$/i.test(v)) return false;
+  throw new Error(`"${v}" is not a boolean (true/false)`);
+};
+const exitCodeOf = int(0, 255);
+const portOf = int(1, 65535);
+const nanoCoresOf = int(0, 1_000_000_000_000);
+const portList = (v: string): number[] => v.split(',').map((p) => portOf(p.trim()));
+const grpcStatus = (v: string): GrpcServingStatus => {
+  const s = v.toUpperCase();
+  if (s === 'SERVING' || s === 'NOT_SERVING' || s === 'UNKNOWN' || s === 'SERVICE_UNKNOWN') return s;
+  throw new Error(`"${v}" is not a gRPC health status (SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN)`);
+};
+const tcpMode = (v: string): 'accept' | 'refuse' => {
+  if (v === 'accept' || v === 'refuse') return v;
+  throw new Error(`"${v}" is not accept or refuse`);
+};
+const durationOf = (name: string) => (v: string): number => parseDuration(v, name);
+const KNOB_PARSERS = {
+  FAKE_EXIT_CODE: exitCodeOf,
+  FAKE_EXIT_AFTER: durationOf('FAKE_EXIT_AFTER'),
+  FAKE_CRASH_LOOP: durationOf('FAKE_CRASH_LOOP'),
+  FAKE_HTTP_PORTS: portList,
+  FAKE_TCP_PORTS: portList,
+  FAKE_GRPC_PORTS: portList,
+  FAKE_OOM_AFTER: durationOf('FAKE_OOM_AFTER'),
+  FAKE_IGNORE_SIGTERM: bool,
+  FAKE_TERM_EXIT_CODE: exitCodeOf,
+  FAKE_HTTP_SCHEDULE: (v: string) => parseHttpSchedules(v),
+  FAKE_TCP: (v: string) => parseSchedule(v, tcpMode, 'FAKE_TCP'),
+  FAKE_GRPC_HEALTH: (v: string) => parseSchedule(v, grpcStatus, 'FAKE_GRPC_HEALTH'),
+  FAKE_MEMORY_SCHEDULE: (v: string) => parseSchedule(v, (b) => parseBytes(b), 'FAKE_MEMORY_SCHEDULE'),
+  FAKE_DISK_SCHEDULE: (v: string) => parseSchedule(v, (b) => parseBytes(b), 'FAKE_DISK_SCHEDULE'),
+  FAKE_CPU_NANOCORES: nanoCoresOf,
+};
+type Knob = keyof typeof KNOB_PARSERS;
+
+/** The schedules of a container without knobs (schedules are read, never changed, so all share them). */
+const DEFAULTS = {
+  http: new Map<string, Schedule<number>>() as ReadonlyMap<string, Schedule<number>>,
+  tcp: constant<'accept' | 'refuse'>('accept'),
+  grpcHealth: constant<GrpcServingStatus>('SERVING'),
+  serverMemory: constant(8 * 2 ** 20),
+  shellMemory: constant(512 * 2 ** 10),
+  disk: constant(0),
+};
+
 export function decideBehaviour(config: ContainerConfig, sandbox: PodSandboxConfig | null): ContainerBehaviour {
   const env = envMap(config);
-  const knob = <T>(name: string, parse: (v: string) => T): T | null => {
+  // Most containers set no FAKE_* knob: then every knob is unset without looking each one up.
+  let knobs = false;
+  for (const key in env) {
+    if (key.startsWith('FAKE_')) {
+      knobs = true;
+      break;
+    }
+  }
+  const knob = <K extends Knob>(name: K): ReturnType<(typeof KNOB_PARSERS)[K]> | null => {
+    if (!knobs) return null;
     const v = env[name];
     if (v === undefined || v === '') return null;
     try {
-      return parse(v);
+      return KNOB_PARSERS[name](v) as ReturnType<(typeof KNOB_PARSERS)[K]>;
     } catch (err) {
       throw invalidArgument(`config.envs ${name}: ${(err as Error).message.replace(new RegExp(`^${name}: `), '')}`);
     }
   };
-  const int = (min: number, max: number) => (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`"${v}" is not an integer in [${min}, ${max}]`);
-    return n;
-  };
-  const bool = (v: string): boolean => {
-    if (/^(1|true|yes)$/i.test(v)) return true;
-    if (/^(0|false|no)$/i.test(v)) return false;
-    throw new Error(`"${v}" is not a boolean (true/false)`);
-  };
-  const portList = (v: string): number[] => v.split(',').map((p) => int(1, 65535)(p.trim()));
 
   const command = [...(config.command ?? []), ...(config.args ?? [])];
   const argv = command.length > 0 ? command : (imageDefaultArgv(config.image?.image ?? '') ?? []);
   const kind: ContainerBehaviour['kind'] = argv.length > 0 && isKnownCommand(argv[0]!) ? 'shell' : 'server';
 
-  const exitCode = knob('FAKE_EXIT_CODE', int(0, 255));
-  const exitAfter = knob('FAKE_EXIT_AFTER', (v) => parseDuration(v, 'FAKE_EXIT_AFTER'));
-  const crashLoop = knob('FAKE_CRASH_LOOP', (v) => parseDuration(v, 'FAKE_CRASH_LOOP'));
+  const exitCode = knob('FAKE_EXIT_CODE');
+  const exitAfter = knob('FAKE_EXIT_AFTER');
+  const crashLoop = knob('FAKE_CRASH_LOOP');
   let exit: ContainerBehaviour['exit'] = null;
   if (crashLoop !== null) exit = { code: exitCode ?? 1, afterMs: crashLoop };
   else if (exitCode !== null || exitAfter !== null) exit = { code: exitCode ?? 0, afterMs: exitAfter ?? 0 };
@@ -112,9 +163,9 @@ export function decideBehaviour(config: ContainerConfig, sandbox: PodSandboxConf
       throw invalidArgument(`config.annotations ${CONTAINER_PORTS_ANNOTATION}: not a JSON list of ports`);
     }
   }
-  for (const p of knob('FAKE_HTTP_PORTS', portList) ?? []) ports.set(p, 'http');
-  for (const p of knob('FAKE_TCP_PORTS', portList) ?? []) ports.set(p, 'tcp');
-  for (const p of knob('FAKE_GRPC_PORTS', portList) ?? []) ports.set(p, 'grpc');
+  for (const p of knob('FAKE_HTTP_PORTS') ?? []) ports.set(p, 'http');
+  for (const p of knob('FAKE_TCP_PORTS') ?? []) ports.set(p, 'tcp');
+  for (const p of knob('FAKE_GRPC_PORTS') ?? []) ports.set(p, 'grpc');
   if (ports.size === 0 && kind === 'server') {
     for (const m of sandbox?.portMappings ?? []) {
       const tcp = m.protocol === undefined || m.protocol === 'TCP';
@@ -122,33 +173,21 @@ export function decideBehaviour(config: ContainerConfig, sandbox: PodSandboxConf
     }
   }
 
-  const grpcStatus = (v: string): GrpcServingStatus => {
-    const s = v.toUpperCase();
-    if (s === 'SERVING' || s === 'NOT_SERVING' || s === 'UNKNOWN' || s === 'SERVICE_UNKNOWN') return s;
-    throw new Error(`"${v}" is not a gRPC health status (SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN)`);
-  };
-  const tcpMode = (v: string): 'accept' | 'refuse' => {
-    if (v === 'accept' || v === 'refuse') return v;
-    throw new Error(`"${v}" is not accept or refuse`);
-  };
-
   return {
     kind,
     argv,
     env,
     exit,
-    oomAfterMs: knob('FAKE_OOM_AFTER', (v) => parseDuration(v, 'FAKE_OOM_AFTER')),
-    ignoreSigterm: knob('FAKE_IGNORE_SIGTERM', bool) ?? false,
-    termExitCode: knob('FAKE_TERM_EXIT_CODE', int(0, 255)) ?? 0,
+    oomAfterMs: knob('FAKE_OOM_AFTER'),
+    ignoreSigterm: knob('FAKE_IGNORE_SIGTERM') ?? false,
+    termExitCode: knob('FAKE_TERM_EXIT_CODE') ?? 0,
     ports: [...ports].map(([port, k]) => ({ port, kind: k })),
-    http: knob('FAKE_HTTP_SCHEDULE', (v) => parseHttpSchedules(v)) ?? new Map(),
-    tcp: knob('FAKE_TCP', (v) => parseSchedule(v, tcpMode, 'FAKE_TCP')) ?? constant('accept'),
-    grpcHealth: knob('FAKE_GRPC_HEALTH', (v) => parseSchedule(v, grpcStatus, 'FAKE_GRPC_HEALTH')) ?? constant('SERVING'),
-    memoryBytes:
-      knob('FAKE_MEMORY_SCHEDULE', (v) => parseSchedule(v, (b) => parseBytes(b), 'FAKE_MEMORY_SCHEDULE')) ??
-      constant(kind === 'server' ? 8 * 2 ** 20 : 512 * 2 ** 10),
-    diskBytes: knob('FAKE_DISK_SCHEDULE', (v) => parseSchedule(v, (b) => parseBytes(b), 'FAKE_DISK_SCHEDULE')) ?? constant(0),
-    cpuNanoCores: knob('FAKE_CPU_NANOCORES', int(0, 1_000_000_000_000)) ?? (kind === 'server' ? 2_000_000 : 100_000),
+    http: knob('FAKE_HTTP_SCHEDULE') ?? DEFAULTS.http,
+    tcp: knob('FAKE_TCP') ?? DEFAULTS.tcp,
+    grpcHealth: knob('FAKE_GRPC_HEALTH') ?? DEFAULTS.grpcHealth,
+    memoryBytes: knob('FAKE_MEMORY_SCHEDULE') ?? (kind === 'server' ? DEFAULTS.serverMemory : DEFAULTS.shellMemory),
+    diskBytes: knob('FAKE_DISK_SCHEDULE') ?? DEFAULTS.disk,
+    cpuNanoCores: knob('FAKE_CPU_NANOCORES') ?? (kind === 'server' ? 2_000_000 : 100_000),
   };
 }
 

@@ -12,8 +12,6 @@ import { hash } from 'node:crypto';
 export class IdGenerator {
   private counter = 0;
   private readonly offsets = new Map<string, Uint32Array>();
-  /** The ID's 32 bytes, reused: one hex conversion makes a flat string (map keys are hashed at once). */
-  private readonly bytes = Buffer.alloc(32);
 
   constructor(private readonly seed: string) {}
 
@@ -22,11 +20,13 @@ export class IdGenerator {
     const low = n >>> 0;
     const high = Math.floor(n / 0x1_0000_0000) >>> 0;
     const k = this.offsetsOf(kind);
+    // Hex digits through a table in JS: Buffer's hex conversion crosses into C++, which cost more here.
+    let id = '';
     for (let lane = 0; lane < 8; lane++) {
-      const mixed = (k[lane]! + Math.imul(low, ODD[lane]!) + Math.imul(high, ODD[7 - lane]!)) >>> 0;
-      this.bytes.writeUInt32BE(fmix32(mixed), lane * 4);
+      const h = fmix32((k[lane]! + Math.imul(low, ODD[lane]!) + Math.imul(high, ODD[7 - lane]!)) >>> 0);
+      id += HEX[h >>> 24]! + HEX[(h >>> 16) & 0xff]! + HEX[(h >>> 8) & 0xff]! + HEX[h & 0xff]!;
     }
-    return this.bytes.toString('hex');
+    return id;
   }
 
   private offsetsOf(kind: string): Uint32Array {
@@ -42,6 +42,9 @@ export class IdGenerator {
     return offsets;
   }
 }
+
+/** Two lowercase hex digits for each byte value. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** Odd multipliers (bijective modulo 2^32), one per lane. */
 const ODD = [0x9e3779b1, 0x85ebca77, 0xc2b2ae3d, 0x27d4eb2f, 0x165667b1, 0xd3a2646d, 0xfd7046c5, 0xb55a4f09];

@@ -49,8 +49,8 @@ export class PodIpAllocator {
   }
 
   release(ip: string): void {
-    const parts = ip.split('.').map(Number);
-    if (parts.length === 4) this.used.delete((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0));
+    const n = ipv4ToInt(ip);
+    if (n !== null) this.used.delete(n);
   }
 }
 
@@ -63,6 +63,35 @@ export function randomLoopbackCidr(): string {
   const second = 64 + Math.floor(block / 16);
   const third = (block % 16) * 16;
   return `127.${second}.${third}.0/20`;
+}
+
+/**
+ * A dotted-quad address as a 32-bit number, or null when it is not one; read digit by digit (this runs
+ * for every removed sandbox, and splitting the text was a measurable share of RemovePodSandbox).
+ */
+export function ipv4ToInt(ip: string): number | null {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (octet > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  if (digits === 0 || dots !== 3) return null;
+  return value * 256 + octet;
 }
 
 function toIp(n: number): string {

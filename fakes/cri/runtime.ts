@@ -445,13 +445,14 @@ export class FakeRuntime {
       mounts: (config.mounts ?? [])
         .filter((m) => m.containerPath && m.hostPath)
         .map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readonly })),
-      files: {
+      // Made when the file system is first used (everything they read is fixed by now).
+      files: () => ({
         '/etc/hostname': `${hostname}\n`,
         '/etc/hosts': `127.0.0.1\tlocalhost\n${sandbox.hostNetwork ? '127.0.0.1' : sandbox.ip}\t${hostname}\n`,
         // PID 1 is the target's process when the container joins its PID namespace (kubectl debug --target).
         '/proc/1/cmdline': (pidTarget?.behaviour ?? behaviour).argv.map((a) => `${a}\0`).join(''),
         '/etc/resolv.conf': (sandbox.config.dnsConfig?.servers ?? []).map((s) => `nameserver ${s}\n`).join(''),
-      },
+      }),
     });
     const container: Container = {
       id,

@@ -16,7 +16,8 @@ export function signalName(text: string): string | null {
 /**
  * Why a process ended by a signal: the exit status a runtime reports for it (128 + signal number).
  * Every stopped container makes one and it is control flow, never reported with a trace, so it
- * captures no stack (capturing one was a measurable part of StopContainer).
+ * captures no stack, and one instance per status is shared (see processKilled): constructing an Error,
+ * even without a stack, was a measurable part of StopContainer.
  */
 export class ProcessKilled extends Error {
   readonly exitCode: number;
@@ -28,7 +29,16 @@ export class ProcessKilled extends Error {
     Error.stackTraceLimit = limit;
     this.exitCode = exitCode;
     this.name = 'ProcessKilled';
+    Object.freeze(this);
   }
+}
+
+/** The shared, frozen ProcessKilled of each exit status 0-255 (others get their own). */
+const killedByStatus: ProcessKilled[] = [];
+
+export function processKilled(exitCode: number): ProcessKilled {
+  if (!(Number.isInteger(exitCode) && exitCode >= 0 && exitCode <= 255)) return new ProcessKilled(exitCode);
+  return (killedByStatus[exitCode] ??= new ProcessKilled(exitCode));
 }
 
 /**
@@ -68,7 +78,7 @@ export class ProcessControl {
 
   kill(exitCode = 128 + SIGNALS.KILL!): void {
     if (this.killedBy) return;
-    this.killedBy = new ProcessKilled(exitCode);
+    this.killedBy = processKilled(exitCode);
     this.controller?.abort(this.killedBy);
     for (const hook of [...this.killHooks]) hook();
   }

@@ -46,16 +46,36 @@ const BASE_TREE: ReadonlyMap<string, Node> = new Map(
  * (CRI Mount.host_path), so volumes shared between containers of a pod, or prepared by a test on the
  * host, behave as on a real runtime. Paths are absolute, POSIX.
  */
-export class ContainerFs {
-  private readonly nodes = new Map<string, Node>(BASE_TREE);
-  private readonly mounts: BindMount[];
+export interface ContainerFsOptions {
+  readonly mounts?: readonly BindMount[];
+  /** The image's files in the layer, or a function giving them (called once, on the first access). */
+  readonly files?: Record<string, string> | (() => Record<string, string>);
+}
 
-  constructor(options: { mounts?: readonly BindMount[]; files?: Record<string, string> } = {}) {
-    this.mounts = [...(options.mounts ?? [])]
+export class ContainerFs {
+  /**
+   * The layer and the mounts are built on first use: most containers (a pod started and stopped again)
+   * never look at their file system, and building both was a measurable share of CreateContainer.
+   */
+  private layer: Map<string, Node> | null = null;
+  private sortedMounts: BindMount[] | null = null;
+
+  constructor(private readonly options: ContainerFsOptions = {}) {}
+
+  private get nodes(): Map<string, Node> {
+    if (this.layer) return this.layer;
+    this.layer = new Map<string, Node>(BASE_TREE);
+    const files = typeof this.options.files === 'function' ? this.options.files() : this.options.files;
+    // Image files live in the layer: a bind mount over one hides it and its host file stays untouched.
+    for (const [path, data] of Object.entries(files ?? {})) this.seed(clean(path), data);
+    return this.layer;
+  }
+
+  private get mounts(): BindMount[] {
+    this.sortedMounts ??= [...(this.options.mounts ?? [])]
       .map((m) => ({ ...m, containerPath: posix.normalize(m.containerPath) }))
       .sort((a, b) => b.containerPath.length - a.containerPath.length);
-    // Image files live in the layer: a bind mount over one hides it and its host file stays untouched.
-    for (const [path, data] of Object.entries(options.files ?? {})) this.seed(clean(path), data);
+    return this.sortedMounts;
   }
 
   private seed(path: string, data: string): void {

@@ -63,8 +63,13 @@ type Builtin = (sh: Interpreter, args: string[], io: ShellIo) => Promise<number>
 /** The applets of the model; names are compared on the basename of argv[0]. */
 const BUILTINS = new Map<string, Builtin>();
 
+/** posix.basename for a command name: most have no slash, and then are their own base name. */
+function commandName(argv0: string): string {
+  return argv0.includes('/') ? posix.basename(argv0) : argv0;
+}
+
 export function isKnownCommand(argv0: string): boolean {
-  const name = posix.basename(argv0);
+  const name = commandName(argv0);
   return name === 'sh' || name === 'ash' || name === 'bash' || name === 'busybox' || BUILTINS.has(name);
 }
 
@@ -75,11 +80,11 @@ export function isKnownCommand(argv0: string): boolean {
  */
 export async function runProcess(argv: readonly string[], options: ShellOptions): Promise<number> {
   let args = [...argv];
-  if (args.length > 0 && posix.basename(args[0]!) === 'busybox') args = args.slice(1);
+  if (args.length > 0 && commandName(args[0]!) === 'busybox') args = args.slice(1);
   if (args.length === 0) throw new CommandNotFound('');
   // The commonest container command runs without an interpreter (see runPlainSleep); an EXIT trap
   // set on the process's control is the interpreter's to run, so it keeps that path.
-  if (posix.basename(args[0]!) === 'sleep' && !options.control.traps.has('EXIT')) return runPlainSleep(args.slice(1), options);
+  if (commandName(args[0]!) === 'sleep' && !options.control.traps.has('EXIT')) return runPlainSleep(args.slice(1), options);
   return runInterpreted(args, options);
 }
 
