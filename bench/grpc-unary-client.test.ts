@@ -56,6 +56,35 @@ describe('the bench unary client against a grpc-js server', () => {
   it('keeps serving calls on the same connection after a failed one', async () => {
     await expect(client.call(runtime['Version']!, { version: 'again' }, 5_000)).resolves.toMatchObject({ version: 'again' });
   });
+
+  it('runs many calls at once on one connection, each answered with its own reply', async () => {
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call(runtime['Version']!, { version: `v${i}` }, 5_000)));
+    expect(replies.map((r) => r['version'])).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`));
+  });
+
+  it('sends and receives messages larger than a frame and than the initial flow-control window', async () => {
+    const version = 'x'.repeat(300_000);
+    const [big, small] = await Promise.all([
+      client.call(runtime['Version']!, { version }, 5_000),
+      client.call(runtime['Version']!, { version: 'small' }, 5_000),
+    ]);
+    expect(big['version']).toBe(version);
+    expect(small['version']).toBe('small');
+  });
+
+  it('lets calls in flight finish on close, then refuses new ones', async () => {
+    const own = connectUnary(`unix://${join(dir, 's.sock')}`, realClock);
+    const inFlight = own.call(runtime['Version']!, { version: 'last' }, 5_000);
+    own.close();
+    await expect(inFlight).resolves.toMatchObject({ version: 'last' });
+    await expect(own.call(runtime['Version']!, { version: 'late' }, 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it('fails calls with UNAVAILABLE when nothing listens at the socket', async () => {
+    const nobody = connectUnary(`unix://${join(dir, 'nobody.sock')}`, realClock);
+    await expect(nobody.call(runtime['Version']!, { version: 'v1' }, 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    nobody.close();
+  });
 });
 
 describe('reading a reply', () => {
