@@ -15,9 +15,9 @@
  * Servers run in worker threads; the load generator is a minimal gRPC unary client on node:http2
  * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
  * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
- * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS; BENCH_ROUNDS: rounds of both the Version and the lifecycle
- *   figures; BENCH_LIFECYCLES: the fake's and the transport's lifecycles per round, sequential and again in flight;
- *   BENCH_CONTAINERD_LIFECYCLES: containerd's per round; BENCH_LIFECYCLE_CONCURRENCY; BENCH_LOG_ROOT: where pod
+ * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS; BENCH_ROUNDS (7): rounds of both the Version and the lifecycle
+ *   figures; BENCH_LIFECYCLES (150): the fake's and the transport's lifecycles per round, sequential and again in flight;
+ *   BENCH_CONTAINERD_LIFECYCLES (14): containerd's per round; BENCH_LIFECYCLE_CONCURRENCY; BENCH_LOG_ROOT: where pod
  *   log files go; TMPDIR: where everything else goes, containerd's root and state included; both default to
  *   tmpfs /dev/shm, see useScratchTmpdir)
  */
@@ -326,9 +326,9 @@ const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2).padStart(8);
 
 async function main(): Promise<void> {
   const calls = positiveIntFromEnv('BENCH_VERSION_CALLS', 4_000);
-  const rounds = positiveIntFromEnv('BENCH_ROUNDS', 5);
+  const rounds = positiveIntFromEnv('BENCH_ROUNDS', 7);
   const lifecycles = positiveIntFromEnv('BENCH_LIFECYCLES', 150);
-  const containerdLifecycles = positiveIntFromEnv('BENCH_CONTAINERD_LIFECYCLES', 10);
+  const containerdLifecycles = positiveIntFromEnv('BENCH_CONTAINERD_LIFECYCLES', 14);
   const concurrency = positiveIntFromEnv('BENCH_LIFECYCLE_CONCURRENCY', 4);
   if (lifecycles < 2) throw new Error('BENCH_LIFECYCLES must be at least 2 (each round runs them in two halves)');
   console.log(`node ${process.version}, ${calls} Version calls per measurement, median of ${rounds} interleaved rounds\n`);
