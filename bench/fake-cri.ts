@@ -12,7 +12,7 @@
  *     medians of the per-round ratios (this machine's speed drifts by tens of per cent within a minute).
  *     The mean time of each call shows where a sequential lifecycle's time goes, and the server thread's
  *     CPU time per lifecycle what the fake costs beyond the transport.
- * Servers run in worker threads; the load generator is a minimal gRPC unary client on node:http2
+ * Servers run in worker threads; the load generator is a minimal gRPC unary client speaking HTTP/2 itself
  * (./grpc-unary-client.ts), identical for every target, so the figures are the runtimes' and not a
  * client's. The fake's sequential rate through grpc-js stubs is printed too, for comparison.
  * Run: npm run bench:fake-cri   (BENCH_VERSION_CALLS; BENCH_ROUNDS (7): rounds of both the Version and the lifecycle
