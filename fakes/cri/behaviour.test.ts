@@ -10,6 +10,14 @@ const env = (vars: Record<string, string>) => Object.entries(vars).map(([key, va
 const sandbox = { portMappings: [{ containerPort: 8080, protocol: 'TCP', hostPort: 0, hostIp: '' }, { containerPort: 53, protocol: 'UDP', hostPort: 0, hostIp: '' }] } as unknown as PodSandboxConfig;
 
 describe('choosing a container behaviour from its spec', () => {
+  it('gives a container without FAKE_* knobs the defaults, even when other env vars are set', () => {
+    const defaults = { exit: null, oomAfterMs: null, ignoreSigterm: false, termExitCode: 0, http: new Map(), tcp: [{ value: 'accept', forMs: null }], grpcHealth: [{ value: 'SERVING', forMs: null }], diskBytes: [{ value: 0, forMs: null }] };
+    const shell = decideBehaviour(config({ command: ['sleep', '3600'], envs: env({ PATH: '/bin', FAKE: '1', XFAKE_EXIT_CODE: '3' }) }), null);
+    expect(shell).toMatchObject({ ...defaults, kind: 'shell', ports: [], memoryBytes: [{ value: 512 * 1024, forMs: null }], cpuNanoCores: 100_000 });
+    expect(decideBehaviour(config({ image: { image: 'nginx:1.27' } }), sandbox)).toMatchObject({ ...defaults, kind: 'server', ports: [{ port: 8080, kind: 'http' }], memoryBytes: [{ value: 8 * 2 ** 20, forMs: null }], cpuNanoCores: 2_000_000 });
+    expect(decideBehaviour(config({ command: ['sleep', '1'], envs: env({ FAKE_EXIT_CODE: '4' }) }), null)).toMatchObject({ exit: { code: 4, afterMs: 0 }, memoryBytes: [{ value: 512 * 1024, forMs: null }] });
+  });
+
   it('interprets shell commands and applets, and runs unknown entrypoints as servers', () => {
     expect(decideBehaviour(config({ command: ['sh', '-c', 'exit 1'] }), null)).toMatchObject({ kind: 'shell', argv: ['sh', '-c', 'exit 1'] });
     expect(decideBehaviour(config({ command: ['/bin/sleep'], args: ['10'] }), null)).toMatchObject({ kind: 'shell', argv: ['/bin/sleep', '10'] });

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../agent/clock/virtual-clock.js';
-import { MAX_TIMER_MS, ProcessControl, ProcessKilled } from './control.js';
+import { MAX_TIMER_MS, ProcessControl, ProcessKilled, processKilled } from './control.js';
 
 describe('ProcessControl', () => {
+  it('shares one frozen ProcessKilled per exit status 0-255 and makes others their own', () => {
+    const a = new ProcessControl(false);
+    const b = new ProcessControl(true);
+    a.kill(137);
+    b.kill(137);
+    expect(a.killed).toBe(b.killed);
+    expect(a.killed).toBe(processKilled(137));
+    expect(Object.isFrozen(a.killed)).toBe(true);
+    expect(a.killed).toMatchObject({ exitCode: 137, name: 'ProcessKilled', message: 'killed (exit status 137)' });
+    expect(processKilled(300)).not.toBe(processKilled(300));
+    expect(processKilled(300).exitCode).toBe(300);
+  });
+
   it('hands out a signal already aborted with the kill when it is first asked for after the kill', () => {
     const control = new ProcessControl(false);
     control.kill(143);

@@ -24,4 +24,14 @@ describe('ContainerFs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('takes the image files from a function, called once when the file system is first used', () => {
+    let calls = 0;
+    const fs = new ContainerFs({ files: () => (calls++, { '/etc/hostname': 'web\n', '/proc/1/cmdline': 'sleep\u0000' }) });
+    expect(calls).toBe(0);
+    expect(fs.readFile('/etc/hostname')).toBe('web\n');
+    expect(fs.list('/proc/1')).toEqual(['cmdline']);
+    expect(fs.writableBytes()).toBe(4 + 6);
+    expect(calls).toBe(1);
+  });
 });
