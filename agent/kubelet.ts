@@ -410,6 +410,13 @@ export class Kubelet {
     return out;
   }
 
+  /** activePods() as allocated, in one list: admission builds it for every new pod. */
+  private allocatedActivePods(): V1Pod[] {
+    const out: V1Pod[] = [];
+    for (const [uid, p] of this.admitted) if (this.podWorkers.couldHaveRunningContainers(uid)) out.push(this.allocation.allocatedPod(p));
+    return out;
+  }
+
   /** killPodNow for an eviction: Failed/Evicted status with DisruptionTarget, kill with the override, wait. */
   private async evictPod(pod: V1Pod, kill: EvictionKill): Promise<void> {
     const uid = podUid(pod);
@@ -613,7 +620,7 @@ export class Kubelet {
     const phase = pod.status?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp == null) {
       // Admitted pods count with their allocated resources, not a resize they asked for (upstream getAllocatedPods).
-      const admittedPods = this.activePods().map((p) => this.allocation.allocatedPod(p));
+      const admittedPods = this.allocatedActivePods();
       // A pod allocated before a restart is admitted as allocated, not with a resize still pending (upstream UpdatePodFromAllocation).
       const verdict = admitPod(this.allocation.allocatedPod(pod), { allocatable: this.allocatable(), admittedPods, nodeConditions: this.eviction.nodeConditions() });
       if (!verdict.admit) {

@@ -75,20 +75,26 @@ function admittedAmounts(pod: V1Pod, gate: boolean, options: FeatureGateOptions)
  */
 export function podFitsResources(pod: V1Pod, context: PodFitContext): PodFitResult {
   const allocatable = parseResourceList(context.allocatable, 'allocatable');
-  const admitted = context.admittedPods.filter((p) => !isTerminal(p));
   const requested = podRequests(pod, context);
   const used = new Map<string, bigint>();
   const gate = podLevelResourcesEnabled(context);
-  context.admittedPods.forEach((p, i) => {
-    if (isTerminal(p)) return;
+  // One plain pass over every admitted pod per admission: no copies of the list, and no iterator for
+  // pods that request nothing (a burst admits each pod next to all the others).
+  const admittedPods = context.admittedPods;
+  let admittedCount = 0;
+  for (let i = 0; i < admittedPods.length; i++) {
+    const p = admittedPods[i]!;
+    if (isTerminal(p)) continue;
+    admittedCount++;
     let amounts: ReadonlyMap<string, bigint>;
     try {
       amounts = admittedAmounts(p, gate, context);
     } catch (error) {
       throw new Error(`admittedPods[${i}]: ${(error as Error).message}`, { cause: error });
     }
+    if (amounts.size === 0) continue;
     for (const [name, value] of amounts) used.set(name, (used.get(name) ?? 0n) + value);
-  });
+  }
   const capacityOf = (name: string): bigint => {
     const q = allocatable[name];
     return q === undefined ? 0n : amount(name, q);
@@ -96,8 +102,8 @@ export function podFitsResources(pod: V1Pod, context: PodFitContext): PodFitResu
 
   const insufficient: InsufficientResource[] = [];
   const allowedPods = capacityOf('pods');
-  if (BigInt(admitted.length) + 1n > allowedPods) {
-    insufficient.push({ resource: 'pods', requested: 1n, used: BigInt(admitted.length), capacity: allowedPods });
+  if (BigInt(admittedCount) + 1n > allowedPods) {
+    insufficient.push({ resource: 'pods', requested: 1n, used: BigInt(admittedCount), capacity: allowedPods });
   }
   const check = (name: string, quantity: Quantity | undefined) => {
     if (quantity === undefined) return;
