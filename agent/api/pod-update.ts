@@ -41,13 +41,23 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const bs = b as unknown[];
-    return a.length === bs.length && a.every((v, i) => sameValue(v, bs[i]));
+    if (a.length !== bs.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], bs[i])) return false;
+    return true;
   }
+  // Every status write comes back as a pod update compared here in full: plain loops, no key lists
+  // filtered and no closures per object.
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const keys = (o: Record<string, unknown>): string[] => Object.keys(o).filter((k) => o[k] !== undefined);
-  const ak = keys(ao);
-  return ak.length === keys(bo).length && ak.every((k) => sameValue(ao[k], bo[k]));
+  let defined = 0;
+  for (const k of Object.keys(ao)) {
+    const v = ao[k];
+    if (v === undefined) continue;
+    defined++;
+    if (!sameValue(v, bo[k])) return false;
+  }
+  for (const k of Object.keys(bo)) if (bo[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /**

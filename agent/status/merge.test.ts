@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pod } from '../kuberuntime/test-fixtures.js';
-import { illegalContainerTransition, mergeForUpdate, sameStatus, statusToJson } from './merge.js';
+import { illegalContainerTransition, mergeForUpdate, sameStatus, statusToJson, toApiTime } from './merge.js';
 
 describe('mergeForUpdate', () => {
   it('keeps a condition transition time while its status is unchanged and stamps a new one on change', () => {
@@ -33,5 +33,22 @@ describe('statusToJson', () => {
     expect(statusToJson(s)).toEqual({ startTime: '2026-01-01T01:02:03Z', phase: 'Running' });
     expect(sameStatus(s, { phase: 'Running', startTime: new Date(Date.UTC(2026, 0, 1, 1, 2, 3, 999)) })).toBe(true);
     expect(sameStatus(s, { phase: 'Pending', startTime: s.startTime })).toBe(false);
+  });
+});
+
+describe('toApiTime', () => {
+  it('formats whole seconds from dates, strings and numbers, the same second repeatedly and then others', () => {
+    const t = Date.UTC(2026, 10, 27, 17, 5, 9, 999);
+    expect(toApiTime(new Date(t))).toBe('2026-11-27T17:05:09Z');
+    expect(toApiTime(t - 999)).toBe('2026-11-27T17:05:09Z');
+    expect(toApiTime('2026-11-27T17:05:09.5Z')).toBe('2026-11-27T17:05:09Z');
+    expect(toApiTime(t + 1)).toBe('2026-11-27T17:05:10Z');
+    expect(toApiTime(t)).toBe('2026-11-27T17:05:09Z');
+    expect(toApiTime(-1500)).toBe('1969-12-31T23:59:58Z');
+  });
+
+  it('throws on an invalid time, as Date#toISOString does', () => {
+    expect(() => toApiTime('not a time')).toThrow(RangeError);
+    expect(() => toApiTime(Number.NaN)).toThrow(RangeError);
   });
 });

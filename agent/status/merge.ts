@@ -8,10 +8,23 @@ import { KUBELET_OWNED_CONDITIONS } from './conditions.js';
  * seconds, and refuse a container going from terminated back to running when it may not restart.
  */
 
+/**
+ * The last second formatted: a burst's statuses and Events carry the same few seconds over and over
+ * (each status write formats every condition's time), so the text is kept for the latest one.
+ */
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** Whole seconds, as metav1.Time serializes (RFC 3339 without fraction). */
 export function toApiTime(value: Date | string | number): string {
-  const d = value instanceof Date ? value : new Date(value);
-  return `${d.toISOString().slice(0, 19)}Z`;
+  const ms = value instanceof Date ? value.getTime() : new Date(value).getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    // An invalid time (NaN) never matches and throws here, as toISOString does.
+    lastText = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 function findCondition(status: V1PodStatus | undefined, type: string): V1PodCondition | undefined {
