@@ -28,68 +28,9 @@ export async function requestBytes(request: Request): Promise<Buffer> {
   return requestBodies.get(request) ?? Buffer.from(await request.arrayBuffer());
 }
 
-/**
- * A Response whose body is made only when something reads it. The adapter writes the text kept beside
- * it, so building undici's body (the text encoded, a ReadableStream and its queue) for every answer was
- * work nobody used (about 4 % of the API server's thread in a burst of pod starts); in-process
- * consumers (msw's getResponse, setupServer) still read the same bytes through body, text(), json(),
- * clone() and the rest, from a full Response made on first use.
- */
-class LazyTextResponse extends Response {
-  private materialized: Response | undefined = undefined;
-
-  constructor(
-    readonly bodyText: string,
-    init: ResponseInit,
-  ) {
-    super(null, init);
-  }
-
-  /** The same answer as a full Response, made once. */
-  full(): Response {
-    this.materialized ??= new Response(this.bodyText, { status: this.status, statusText: this.statusText, headers: this.headers });
-    return this.materialized;
-  }
-
-  bodyRead(): boolean {
-    return this.materialized?.bodyUsed ?? false;
-  }
-}
-
-// Response's body members are declared as properties in TypeScript's lib types, so they are replaced
-// on the prototype rather than overridden in the class body.
-type Lazy = LazyTextResponse;
-const delegated = (name: 'text' | 'json' | 'arrayBuffer' | 'bytes' | 'blob' | 'formData'): PropertyDescriptor => ({
-  value(this: Lazy): Promise<unknown> {
-    return (this.full()[name] as () => Promise<unknown>).call(this.full());
-  },
-  writable: true,
-  configurable: true,
-});
-Object.defineProperties(LazyTextResponse.prototype, {
-  body: { get: function (this: Lazy) { return this.full().body; }, configurable: true },
-  bodyUsed: { get: function (this: Lazy) { return this.bodyRead(); }, configurable: true },
-  text: delegated('text'),
-  json: delegated('json'),
-  arrayBuffer: delegated('arrayBuffer'),
-  bytes: delegated('bytes'),
-  blob: delegated('blob'),
-  formData: delegated('formData'),
-  clone: {
-    value(this: Lazy): Response {
-      if (this.bodyRead()) return this.full().clone();
-      const copy = new LazyTextResponse(this.bodyText, { status: this.status, statusText: this.statusText, headers: this.headers });
-      responseTexts.set(copy, this.bodyText);
-      return copy;
-    },
-    writable: true,
-    configurable: true,
-  },
-});
-
 /** A JSON response whose text the adapter can write without reading the body stream. */
 export function jsonText(text: string, status = 200, headers: Record<string, string> = { 'content-type': 'application/json' }): Response {
-  const response = new LazyTextResponse(text, { status, headers });
+  const response = new Response(text, { status, headers });
   responseTexts.set(response, text);
   return response;
 }
