@@ -491,14 +491,7 @@ async function runFloor(ctx: FloorContext, recording: BurstRecording, round: str
       `in ${secs.toFixed(2)} s; CPU per pod: floor client thread ${clientCpuMsPerPod.toFixed(2)} ms, main thread with API server + canned CRI server + load ${mainCpuMsPerPod.toFixed(2)} ms, ` +
       `idle agent thread ${figures.agentCpuMsPerPod.toFixed(2)} ms, whole process ${processCpuMsPerPod.toFixed(2)} ms → ceiling ${figures.ceiling.toFixed(0)} pods/s`,
   );
-  const gone = Promise.all(names.map((n) => watcher.gone(n)));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < names.length) await load.delete(`/api/v1/namespaces/default/pods/${names[next++]!}`);
-    }),
-  );
-  await gone;
+  await deletePods(load, watcher, names);
   return figures;
 }
 
@@ -522,13 +515,8 @@ async function untilQuiet(api: MockApiServer, quietMs: number, maxMs: number): P
   return clock.monotonic() - t0;
 }
 
-/**
- * Deletes the pods and waits until their objects are gone (grace period 0) and the agent has removed
- * their sandboxes from the runtime (`sandboxes` back to `baseline`), then lets the last writes settle,
- * so the next round does not pay for this one's cleanup. Returns the milliseconds that took.
- */
-async function deleteAll(load: LoadClient, watcher: RunningWatcher, names: readonly string[], sandboxes: () => Promise<number>, baseline: number): Promise<number> {
-  const t0 = clock.monotonic();
+/** Deletes the pods, 16 requests in flight, and resolves when the watcher has seen every one of them go. */
+async function deletePods(load: LoadClient, watcher: RunningWatcher, names: readonly string[]): Promise<void> {
   const gone = Promise.all(names.map((n) => watcher.gone(n)));
   let next = 0;
   await Promise.all(
@@ -537,6 +525,16 @@ async function deleteAll(load: LoadClient, watcher: RunningWatcher, names: reado
     }),
   );
   await gone;
+}
+
+/**
+ * Deletes the pods and waits until their objects are gone (grace period 0) and the agent has removed
+ * their sandboxes from the runtime (`sandboxes` back to `baseline`), then lets the last writes settle,
+ * so the next round does not pay for this one's cleanup. Returns the milliseconds that took.
+ */
+async function deleteAll(load: LoadClient, watcher: RunningWatcher, names: readonly string[], sandboxes: () => Promise<number>, baseline: number): Promise<number> {
+  const t0 = clock.monotonic();
+  await deletePods(load, watcher, names);
   const deadline = clock.monotonic() + 120_000;
   while ((await sandboxes()) > baseline) {
     if (clock.monotonic() > deadline) throw new Error(`the agent did not remove the deleted pods' sandboxes within 120 s`);
