@@ -13,6 +13,7 @@ import { ApiPodSource } from '../agent/api/pod-source.js';
 import { ApiPodStatusWriter } from '../agent/api/status-writer.js';
 import { loadKubeletConfig } from '../agent/config/load.js';
 import { createCriClient } from '../agent/runtime/cri-client.js';
+import { criTransportFromEnv } from './measure.js';
 import { lowerCamel } from '../agent/runtime/typed-service.js';
 import type { FloorPodJob } from './agent-wire-floor.js';
 
@@ -28,7 +29,7 @@ if (!port) throw new Error('bench/agent-wire-floor-worker.ts runs as a worker th
 
 const clock = realClock;
 const clients = kubeClientsFromString(input.kubeconfig);
-const cri = createCriClient({ runtimeEndpoint: input.runtimeEndpoint });
+const cri = createCriClient({ runtimeEndpoint: input.runtimeEndpoint, unaryTransport: criTransportFromEnv() });
 const unary = cri as unknown as Record<string, (request: unknown) => Promise<unknown>>;
 const writer = new ApiPodStatusWriter(clients);
 const defaults = loadKubeletConfig({}).config;

@@ -10,6 +10,7 @@ import { kubeClientsFromString } from '../agent/api/kube-client.js';
 import { loadKubeletConfig } from '../agent/config/load.js';
 import { Kubelet } from '../agent/kubelet.js';
 import { createCriClient, type CriClient } from '../agent/runtime/cri-client.js';
+import { criTransportFromEnv } from './measure.js';
 import { fakeMachine } from '../agent/nodestatus/machine.js';
 import { sampleThreadCpu, watchGc } from './agent-gc.js';
 import { startPhaseProfile, type PhaseProfiler } from './agent-profile.js';
@@ -53,7 +54,7 @@ function countingCri(inner: CriClient): CriClient {
 }
 
 const gc = watchGc();
-const cri = countingCri(createCriClient({ runtimeEndpoint: input.runtimeEndpoint, imageEndpoint: input.imageEndpoint }));
+const cri = countingCri(createCriClient({ runtimeEndpoint: input.runtimeEndpoint, imageEndpoint: input.imageEndpoint, unaryTransport: criTransportFromEnv() }));
 const rootDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-agent-'));
 const kubelet = new Kubelet({
   config: {

@@ -33,7 +33,7 @@ import { formatGc, formatThreadCpu, sampleThreadCpu, threadCpuByName, watchGc, t
 import { startPhaseProfile } from './agent-profile.js';
 import { answersByMethod, cpuCeiling, criExchanges, floorJobs, recordWrite, type CriExchange, type ObservedChange, type RecordedPodWrites } from './agent-wire-floor.js';
 import { startCannedCriServer, type CannedCriServer } from './agent-wire-floor-server.js';
-import { positiveIntFromEnv, useScratchTmpdir, type Scratch } from './measure.js';
+import { criTransportFromEnv, positiveIntFromEnv, useScratchTmpdir, type Scratch } from './measure.js';
 import { formatLatency, formatTable, latencySummary, medianBy, medianRound, overhead, type LatencySummary } from './agent-stats.js';
 
 const clock = realClock;
@@ -547,7 +547,7 @@ async function deleteAll(load: LoadClient, watcher: RunningWatcher, names: reado
 async function benchOn(rt: RuntimeUnderTest, pods: number, burst: number, burstRounds: number, cpuWindowS: number): Promise<Figures> {
   console.log(`\n== ${rt.kind}: ${rt.runtimeEndpoint}`);
   const logDir = mkdtempSync(join(tmpdir(), 'kubelet-harness-bench-raw-'));
-  const cri = createCriClient({ runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint });
+  const cri = createCriClient({ runtimeEndpoint: rt.runtimeEndpoint, imageEndpoint: rt.imageEndpoint, unaryTransport: criTransportFromEnv() });
   const api = await startMockApiServer({ historyLimit: 50_000 });
   const load = new LoadClient(api.url);
   let worker: Worker | undefined;
@@ -761,7 +761,7 @@ async function main(): Promise<void> {
   const loadStart = loadavg()[0]!;
   scratch = useScratchTmpdir();
   console.log(
-    `bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes (${burstRounds} rounds), CPU window ${cpuWindowS} s, node ${process.version}; ` +
+    `bench/agent: ${pods} sequential pods per target, burst ${burst} on the fakes (${burstRounds} rounds), CPU window ${cpuWindowS} s, CRI unary transport ${criTransportFromEnv()}, node ${process.version}; ` +
       `files under ${scratch.dir} (${scratch.why})`,
   );
   const figures: Figures[] = [];

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { CRI_UNARY_TRANSPORTS, type CriUnaryTransport } from '../agent/runtime/cri-client.js';
 
 /** A positive integer from the environment (bench sizes and seeds), or the fallback when unset. */
 export function positiveIntFromEnv(name: string, fallback: number): number {
@@ -9,6 +10,13 @@ export function positiveIntFromEnv(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
+}
+
+/** The agent's unary CRI transport for bench/agent (BENCH_AGENT_CRI_TRANSPORT: h2, the default, or grpc-js). */
+export function criTransportFromEnv(): CriUnaryTransport {
+  const raw = process.env['BENCH_AGENT_CRI_TRANSPORT'] || 'h2';
+  if (!(CRI_UNARY_TRANSPORTS as readonly string[]).includes(raw)) throw new Error(`BENCH_AGENT_CRI_TRANSPORT must be one of ${CRI_UNARY_TRANSPORTS.join(', ')}, got "${raw}"`);
+  return raw as CriUnaryTransport;
 }
 
 /**

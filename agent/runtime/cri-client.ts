@@ -4,6 +4,8 @@
  * One method per RPC, named in lowerCamelCase (`runPodSandbox`, `imageFsInfo`); server-streaming RPCs
  * (`getContainerEvents`, `streamContainers`, ...) return async iterables. Messages have the shape of
  * proto/generated (see agent/runtime/proto.ts for the loader options: int64 as strings, enums as names).
+ * Unary calls go over the agent's own gRPC channel (agent/runtime/h2) unless `unaryTransport` is
+ * 'grpc-js'; streams always use grpc-js.
  *
  * Deadlines: every call has one — `timeoutMs` from the options (default 30 s), overridable per call.
  * As the kubelet does, ExecSync and StopContainer get the request's own timeout (seconds) on top, and
@@ -32,6 +34,7 @@ import {
   type RetryEvent,
   type StreamCallOptions,
 } from './grpc-call.js';
+import { GrpcUnaryChannel, unixSocketPath } from './h2/channel.js';
 import { loadCriProto } from './proto.js';
 import { CriError } from './rpc-error.js';
 import { bindService, positiveMs, type StreamApi, type UnaryApi } from './typed-service.js';
@@ -53,7 +56,15 @@ export interface CriClientOptions {
   readonly clock?: Clock | undefined;
   /** Observes each retry (for logs and tests). */
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+  /**
+   * What carries unary calls: 'h2' (default), the agent's own gRPC-over-HTTP/2 channel (agent/runtime/h2,
+   * about a third of grpc-js's CPU per call), or 'grpc-js'. Server-streaming calls always use grpc-js.
+   */
+  readonly unaryTransport?: CriUnaryTransport | undefined;
 }
+
+export type CriUnaryTransport = 'h2' | 'grpc-js';
+export const CRI_UNARY_TRANSPORTS: readonly CriUnaryTransport[] = ['h2', 'grpc-js'];
 
 export const DEFAULT_CRI_TIMEOUT_MS = 30_000;
 export const DEFAULT_PULL_TIMEOUT_MS = 300_000;
@@ -120,6 +131,12 @@ export function createCriClient(options: CriClientOptions): CriClient {
       ? new cri.ImageService(imageTarget, credentials, { channelOverride: runtimeClient.getChannel() })
       : new cri.ImageService(imageTarget, credentials, { ...LOCAL_CHANNEL_OPTIONS });
 
+  const transport = options.unaryTransport ?? 'h2';
+  if (!CRI_UNARY_TRANSPORTS.includes(transport)) throw new TypeError(`unaryTransport: expected one of ${CRI_UNARY_TRANSPORTS.join(', ')}, got ${JSON.stringify(transport)}`);
+  const clock = options.clock ?? realClock;
+  const runtimeChannel = transport === 'h2' ? new GrpcUnaryChannel(unixSocketPath(runtimeTarget), clock) : undefined;
+  const imageChannel = transport === 'h2' ? (imageTarget === runtimeTarget ? runtimeChannel : new GrpcUnaryChannel(unixSocketPath(imageTarget), clock)) : undefined;
+
   const api: Record<string, unknown> = {};
   const common = {
     invoker,
@@ -127,8 +144,8 @@ export function createCriClient(options: CriClientOptions): CriClient {
     unaryTimeoutMs: (rpcName: string, request: object) => defaultDeadline(rpcName, request, timeoutMs, pullTimeoutMs),
     streamTimeoutMs: (rpcName: string) => (OPEN_ENDED_STREAMS.has(rpcName) ? undefined : timeoutMs),
   };
-  bindService(api, { ...common, client: runtimeClient, serviceName: 'RuntimeService', definition: cri.RuntimeService.service });
-  bindService(api, { ...common, client: imageClient, serviceName: 'ImageService', definition: cri.ImageService.service });
+  bindService(api, { ...common, client: runtimeClient, channel: runtimeChannel, serviceName: 'RuntimeService', definition: cri.RuntimeService.service });
+  bindService(api, { ...common, client: imageClient, channel: imageChannel, serviceName: 'ImageService', definition: cri.ImageService.service });
 
   let closed = false;
   Object.assign(api, {
@@ -139,6 +156,8 @@ export function createCriClient(options: CriClientOptions): CriClient {
       closed = true;
       imageClient.close();
       runtimeClient.close();
+      imageChannel?.close();
+      runtimeChannel?.close();
     },
   });
   // `api` now holds exactly the methods CriClient declares: both are derived from the same generated

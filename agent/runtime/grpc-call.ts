@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { Clock } from '../clock/clock.js';
 import { type RpcError, type RpcErrorInit } from './rpc-error.js';
+import { UnaryCallError, type GrpcUnaryChannel } from './h2/channel.js';
 
 export interface CallOptions {
   /** Deadline of the whole call, retries included, in milliseconds from now. */
@@ -77,6 +78,8 @@ export interface InvokerOptions {
 
 export interface UnaryCall<Req, Res> {
   readonly client: grpc.Client;
+  /** When set, the call goes over this channel (agent/runtime/h2) instead of the grpc-js client. */
+  readonly channel?: GrpcUnaryChannel | undefined;
   readonly method: MethodDefinition<Req, unknown, unknown, Res>;
   /** "Service/Method", for errors. */
   readonly rpc: string;
@@ -178,6 +181,7 @@ export class RpcInvoker {
   }
 
   private once<Req, Res>(call: UnaryCall<Req, Res>, remainingMs: number): Promise<Res> {
+    if (call.channel) return this.onceOnChannel(call, call.channel, remainingMs);
     const { signal } = call.options;
     return new Promise<Res>((resolve, reject) => {
       if (signal?.aborted) {
@@ -227,6 +231,25 @@ export class RpcInvoker {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private async onceOnChannel<Req, Res>(call: UnaryCall<Req, Res>, channel: GrpcUnaryChannel, remainingMs: number): Promise<Res> {
+    const { signal } = call.options;
+    if (signal?.aborted) throw this.error(call.rpc, grpc.status.CANCELLED, 'cancelled before sending', 1, signal.reason);
+    try {
+      // Non-idempotent calls wait for a connection rather than fail, so they are never delivered twice.
+      return await channel.call(call.method as never as { path: string; requestSerialize(v: Req): Buffer; responseDeserialize(b: Buffer): Res }, call.request, {
+        timeoutMs: remainingMs,
+        signal,
+        waitForReady: !call.idempotent,
+      });
+    } catch (err) {
+      if (err instanceof UnaryCallError) {
+        if (err.localDeadline) throw this.deadlineError(call.rpc, remainingMs, err);
+        throw this.error(call.rpc, err.code, err.details, 1, err);
+      }
+      throw this.toRpcError(call.rpc, err);
+    }
   }
 
   private deadlineError(rpc: string, timeoutMs: number, cause: unknown): RpcError {

@@ -5,6 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { CallOptions, RpcInvoker, StreamCallOptions } from './grpc-call.js';
+import type { GrpcUnaryChannel } from './h2/channel.js';
 
 type RequestOf<M> = M extends MethodDefinition<infer Req, infer _Res, infer _ReqOut, infer _ResOut> ? Req : never;
 type ResponseOf<M> = M extends MethodDefinition<infer _Req, infer _Res, infer _ReqOut, infer ResOut> ? ResOut : never;
@@ -30,6 +31,8 @@ export type StreamApi<D, Streaming extends string> = {
 export interface BindOptions {
   readonly invoker: RpcInvoker;
   readonly client: grpc.Client;
+  /** Unary calls go over this channel instead of `client` when set (streams always use `client`). */
+  readonly channel?: GrpcUnaryChannel | undefined;
   readonly serviceName: string;
   readonly definition: grpc.ServiceDefinition;
   /** Whether an RPC may be resent after Unavailable. */
@@ -67,6 +70,7 @@ export function bindService(target: Record<string, unknown>, options: BindOption
       target[lowerCamel(rpcName)] = (request: object = {}, callOptions: CallOptions = {}) =>
         invoker.unary({
           client,
+          channel: options.channel,
           method: typed,
           rpc,
           request,

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeHeaderBlock } from './hpack/encoder.js';
+import { encodeHeaderBlock } from '../../agent/runtime/h2/hpack/encoder.js';
 import { FLAG, FRAME, frame, PREFACE, rawGrpcCall } from './h2-authority/testing.js';
 import { listenGrpcUnix } from './unix-listener.js';
 

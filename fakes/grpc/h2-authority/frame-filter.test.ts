@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HpackDecoder, type HeaderField } from '../hpack/decoder.js';
-import { encodeHeaderBlock } from '../hpack/encoder.js';
+import { HpackDecoder, type HeaderField } from '../../../agent/runtime/h2/hpack/decoder.js';
+import { encodeHeaderBlock } from '../../../agent/runtime/h2/hpack/encoder.js';
 import { AuthorityFilter, H2FilterError } from './frame-filter.js';
 import { FLAG, FRAME, frame, headerBlocks, nodeClientBytes, parseFrames, PREFACE } from './testing.js';
 

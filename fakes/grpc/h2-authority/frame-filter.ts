@@ -1,5 +1,5 @@
-import { HpackDecoder, type HeaderField } from '../hpack/decoder.js';
-import { encodeHeaderBlock } from '../hpack/encoder.js';
+import { HpackDecoder, type HeaderField } from '../../../agent/runtime/h2/hpack/decoder.js';
+import { encodeHeaderBlock } from '../../../agent/runtime/h2/hpack/encoder.js';
 import { isAcceptedAuthority, REPLACEMENT_AUTHORITY } from './authority.js';
 
 const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME, headerBlocks, nodeClientBytes, parseFrames } from '../h2-authority/testing.js';
+import { FRAME, headerBlocks, nodeClientBytes, parseFrames } from '../../../../fakes/grpc/h2-authority/testing.js';
 import { HpackDecoder, type HeaderField } from './decoder.js';
 import { encodeHeaderBlock } from './encoder.js';
 import { HpackError } from './errors.js';
