@@ -12,6 +12,15 @@ export function positiveIntFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** A non-negative integer from the environment (0 turns a step off), or the fallback when unset. */
+export function nonNegativeIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
 /** The agent's unary CRI transport for bench/agent (BENCH_AGENT_CRI_TRANSPORT: h2, the default, or grpc-js). */
 export function criTransportFromEnv(): CriUnaryTransport {
   const raw = process.env['BENCH_AGENT_CRI_TRANSPORT'] || 'h2';
