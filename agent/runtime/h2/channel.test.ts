@@ -236,8 +236,11 @@ describe('gRPC wire details', () => {
     expect(readReply(null, Buffer.alloc(0))).toMatchObject({ code: 13 });
   });
 
-  it('names a malformed grpc-status', () => {
-    expect(readReply({ 'grpc-status': 'oops' }, Buffer.alloc(0))).toMatchObject({ code: 13, details: 'malformed grpc-status "oops"' });
+  it('reads a malformed or empty grpc-status as UNKNOWN, naming it, never as OK', () => {
+    expect(readReply({ 'grpc-status': 'oops' }, Buffer.alloc(0))).toMatchObject({ code: 2, details: 'malformed grpc-status "oops"' });
+    expect(readReply({ 'grpc-status': '' }, frame(0, Buffer.from('abc')))).toMatchObject({ code: 2, details: 'malformed grpc-status ""' });
+    expect(readReply({ 'grpc-status': ' 5' }, Buffer.alloc(0))).toMatchObject({ code: 2 });
+    expect(readReply({ 'grpc-status': '5', 'grpc-message': 'no such thing' }, Buffer.alloc(0))).toMatchObject({ code: 5, details: 'no such thing' });
   });
 
   it('writes grpc-timeout with at most 8 digits, rounding up to the next unit', () => {

@@ -11,7 +11,8 @@
  * Call semantics follow gRPC's: a call made while no connection can be made fails UNAVAILABLE at once,
  * unless it is wait-for-ready, in which case it waits (reconnect backoff 100 ms doubling to 1 s) until
  * its deadline; a call the server never saw (refused stream, above a GOAWAY's last stream, queued on a
- * lost connection) is sent again on a new connection, transparently, whatever its idempotency.
+ * lost connection or on one out of stream identifiers) is sent again, on a new connection where the old
+ * one cannot take it, transparently, whatever its idempotency.
  */
 import { connect } from 'node:net';
 import type { Clock } from '../../clock/clock.js';
@@ -101,14 +102,16 @@ export class GrpcUnaryChannel {
       try {
         return await connection.call(method, request, { timeoutMs: Math.max(0, deadlineAt - this.clock.monotonic()), signal });
       } catch (err) {
-        const again = err instanceof UnaryCallError && err.unprocessed && err.code === STATUS.UNAVAILABLE && resent < TRANSPARENT_RETRIES && !this.closed;
-        if (!again) throw err;
+        if (!(err instanceof UnaryCallError) || !err.unprocessed) throw err;
+        // Never sent, and the channel closed meanwhile (a connection made while it closed, say): CANCELLED as any new call.
+        if (this.closed) throw new UnaryCallError(STATUS.CANCELLED, 'the channel is closed', { unprocessed: true, cause: err });
+        if (err.code !== STATUS.UNAVAILABLE || resent >= TRANSPARENT_RETRIES) throw err;
         resent++;
       }
     }
   }
 
-  /** New calls fail CANCELLED; calls in flight finish, then the connection ends. */
+  /** New calls, and calls still waiting for a connection, fail CANCELLED; calls in flight finish, then the connection ends. */
   close(): void {
     this.closed = true;
     this.connection?.close();

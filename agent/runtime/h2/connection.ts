@@ -5,31 +5,42 @@
  * te: trailers, grpc-timeout) and the request in DATA frames ending the stream. The reply is response
  * headers, one message and trailers with grpc-status and grpc-message, or a trailers-only reply.
  *
- * It answers SETTINGS and PING; honours the peer's flow-control windows, frame size and
- * MAX_CONCURRENT_STREAMS (calls beyond it wait their turn); returns received bytes to the connection
- * window; decodes every header block in order (HPACK) so the peer's dynamic table stays in step; ends
- * calls on RST_STREAM, GOAWAY and a lost socket, telling the caller which calls the server never saw.
- * No compression is offered, so a conforming server answers uncompressed.
+ * It answers SETTINGS and PING; honours the peer's flow-control windows (a stream waiting for its own
+ * window does not hold back the others), frame size and MAX_CONCURRENT_STREAMS (calls beyond it wait
+ * their turn); returns received bytes to the connection window; decodes every header block in order
+ * (HPACK), those of streams it already forgot too, so the peer's dynamic table stays in step; ends
+ * calls on RST_STREAM, GOAWAY and a lost socket, telling the caller which calls the server never saw;
+ * resets a stream the server ended before the request was sent in full (gRPC's early server closure).
+ * Replies that are not gRPC (another :status or content-type) fail with the status gRPC maps them to.
+ * Frames that break RFC 9113 are connection errors (a GOAWAY with the error code, then the socket is
+ * destroyed) or, where the RFC allows, stream errors that fail one call. No compression is offered, so a
+ * conforming server answers uncompressed.
  */
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../clock/clock.js';
 import { HpackDecoder } from './hpack/decoder.js';
+import { HpackError } from './hpack/errors.js';
 import { encodeHeaderBlock } from './hpack/encoder.js';
 import {
   CONNECTION_PREFACE,
+  DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_WINDOW,
   FLAG,
   FRAME,
   frame,
+  goAwayFrame,
   H2_ERROR,
+  H2ConnectionError,
+  MAX_FRAME_SIZE_LIMIT,
   MAX_STREAM_ID,
+  MAX_WINDOW,
   rstStreamFrame,
   SETTING,
   settingsFrame,
   unpad,
   windowUpdateFrame,
 } from './frames.js';
-import { grpcTimeout, lengthPrefixed, readReply, STATUS, UnaryCallError, type ReplyStatus } from './grpc-wire.js';
+import { grpcTimeout, lengthPrefixed, nonGrpcReply, readReply, resetStreamError, STATUS, UnaryCallError, type ReplyStatus } from './grpc-wire.js';
 
 /** The serialisers of one method, as @grpc/proto-loader's method definitions carry them. */
 export interface UnaryMethod<Req, Res> {
@@ -58,8 +69,19 @@ export interface ConnectionLimits {
   readonly userAgent: string;
 }
 
-/** What the peer may send before we return window: large, so replies never wait for a WINDOW_UPDATE. */
+/**
+ * What the peer may send before we return window, on the connection and on each stream: large, so replies
+ * never wait for a WINDOW_UPDATE. A stream carries one reply, which the receive limit (16 MiB by default)
+ * resets long before it reaches this, so streams are never given window back.
+ */
 const RECEIVE_WINDOW = 1 << 30;
+/** The most a header block split over CONTINUATION frames may add up to before it is refused (no endless CONTINUATION). */
+const MAX_HEADER_BLOCK = 1 << 20;
+/**
+ * The largest HPACK table the peer may ask for: we never send SETTINGS_HEADER_TABLE_SIZE, so it is the
+ * protocol's default (RFC 7541 §6.3 makes a larger size update a decoding error).
+ */
+const HEADER_TABLE_SIZE = 4096;
 
 interface Call {
   readonly streamId: number;
@@ -74,8 +96,10 @@ interface Call {
   /** Response headers seen (the next header block is the trailers). */
   responded: boolean;
   status: ReplyStatus | null;
-  /** What the peer still lets us send on this stream. */
+  /** What the peer still lets us send on this stream (negative when the peer lowered INITIAL_WINDOW_SIZE). */
   window: number;
+  /** The request went out in full, END_STREAM included. */
+  requestSent: boolean;
 }
 
 /** A call waiting for the peer's MAX_CONCURRENT_STREAMS to allow one more stream. */
@@ -94,7 +118,7 @@ interface PendingData {
 }
 
 export class H2UnaryConnection {
-  private readonly decoder = new HpackDecoder();
+  private readonly decoder = new HpackDecoder(HEADER_TABLE_SIZE);
   private readonly calls = new Map<number, Call>();
   private readonly queued: Queued[] = [];
   private readonly blocked: PendingData[] = [];
@@ -104,14 +128,18 @@ export class H2UnaryConnection {
   private inbox: Buffer = Buffer.alloc(0);
   private sendWindow = DEFAULT_WINDOW;
   private peerInitialWindow = DEFAULT_WINDOW;
-  private peerMaxFrame = 16_384;
+  private peerMaxFrame = DEFAULT_MAX_FRAME_SIZE;
   private peerMaxStreams = Infinity;
   private unacknowledged = 0;
+  /** The server's preface (a SETTINGS frame) arrived. */
+  private prefaceSeen = false;
   /** A header block split over CONTINUATION frames. */
-  private continuation: { streamId: number; endStream: boolean; parts: Buffer[] } | null = null;
+  private continuation: { streamId: number; endStream: boolean; parts: Buffer[]; size: number } | null = null;
   private failure: UnaryCallError | null = null;
-  /** GOAWAY received or close() called: no new calls; the socket ends when the last call does. */
-  private draining = false;
+  /** GOAWAY received: no new calls, queued ones are sent elsewhere; the socket ends when the last call does. */
+  private goingAway = false;
+  /** close() called: no new calls; queued ones still start; the socket ends when the last call does. */
+  private closing = false;
   /** One timer for every call's deadline: armed for the earliest, re-armed when it fires. */
   private deadlineTimer: TimerHandle | null = null;
   private armedFor = Infinity;
@@ -138,9 +166,9 @@ export class H2UnaryConnection {
     );
   }
 
-  /** Whether new calls may start here (not failed, not going away, stream identifiers left). */
+  /** Whether new calls may start here (not failed, not going away or closed, stream identifiers left). */
   get usable(): boolean {
-    return this.failure === null && !this.draining && this.nextStreamId <= MAX_STREAM_ID;
+    return this.failure === null && !this.goingAway && !this.closing && this.nextStreamId <= MAX_STREAM_ID;
   }
 
   call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, options: UnaryCallOptions): Promise<Res> {
@@ -179,6 +207,7 @@ export class H2UnaryConnection {
         responded: false,
         status: null,
         window: 0,
+        requestSent: false,
       };
       if (signal && onAbort) signal.addEventListener('abort', onAbort, { once: true });
       if (this.calls.size === 0 && this.queued.length === 0) this.socket.ref();
@@ -189,9 +218,9 @@ export class H2UnaryConnection {
     });
   }
 
-  /** No new calls; the socket ends once the calls in flight are answered. */
+  /** No new calls; the socket ends once the calls in flight (queued ones included) are answered. */
   close(): void {
-    this.draining = true;
+    this.closing = true;
     this.endIfIdle();
   }
 
@@ -227,24 +256,35 @@ export class H2UnaryConnection {
     return Buffer.concat([fixed, encodeHeaderBlock([{ name: 'grpc-timeout', value: grpcTimeout(timeoutMs + this.limits.wireDeadlineMarginMs) }])]);
   }
 
-  /** Sends request DATA as far as the peer's windows and frame size allow; the rest waits for WINDOW_UPDATE. */
+  /**
+   * Sends request DATA, in call order, as far as the peer's windows and frame size allow; the rest waits for
+   * WINDOW_UPDATE. A stream out of its own window is passed over, so it does not hold back the calls after it.
+   */
   private sendBlocked(): void {
-    while (this.blocked.length > 0) {
-      const data = this.blocked[0]!;
+    let i = 0;
+    while (i < this.blocked.length && this.sendWindow > 0) {
+      const data = this.blocked[i]!;
       const call = this.calls.get(data.streamId);
       if (!call) {
-        this.blocked.shift();
+        this.blocked.splice(i, 1);
         continue;
       }
+      if (call.window <= 0) {
+        i++;
+        continue;
+      }
+      // Never empty: every request is at least its 5-octet gRPC prefix.
       const left = data.bytes.length - data.offset;
       const size = Math.min(left, this.peerMaxFrame, this.sendWindow, call.window);
-      if (size <= 0 && left > 0) return;
       const last = size === left;
       this.socket.write(frame(FRAME.DATA, last ? FLAG.END_STREAM : 0, data.streamId, data.bytes.subarray(data.offset, data.offset + size)));
       data.offset += size;
       this.sendWindow -= size;
       call.window -= size;
-      if (last) this.blocked.shift();
+      if (last) {
+        call.requestSent = true;
+        this.blocked.splice(i, 1);
+      }
     }
   }
 
@@ -291,7 +331,16 @@ export class H2UnaryConnection {
   }
 
   private reset(streamId: number, code: number): void {
-    if (!this.socket.destroyed) this.socket.write(rstStreamFrame(streamId, code));
+    if (this.socket.writable) this.socket.write(rstStreamFrame(streamId, code));
+  }
+
+  /**
+   * A stream error (RFC 9113 §5.4.2) on the server's part: the call fails INTERNAL, and the stream is
+   * reset unless both sides already ended it.
+   */
+  private streamError(call: Call, code: number, detail: string, serverEnded: boolean): void {
+    if (!serverEnded || !call.requestSent) this.reset(call.streamId, code);
+    this.settle(call, () => call.reject(new UnaryCallError(STATUS.INTERNAL, detail)));
   }
 
   /** Ends a started call: frees its stream, lets a queued call start. */
@@ -299,7 +348,21 @@ export class H2UnaryConnection {
     if (this.calls.get(call.streamId) !== call) return;
     this.calls.delete(call.streamId);
     this.finish(call, outcome);
-    while (this.queued.length > 0 && this.calls.size < this.peerMaxStreams && this.usable) this.start(this.queued.shift()!);
+    this.startQueued();
+  }
+
+  /** Starts queued calls while the peer's MAX_CONCURRENT_STREAMS allows; once stream identifiers run out, sends them elsewhere. */
+  private startQueued(): void {
+    if (this.failure !== null || this.goingAway) return;
+    while (this.queued.length > 0) {
+      if (this.nextStreamId > MAX_STREAM_ID) {
+        const unsent = new UnaryCallError(STATUS.UNAVAILABLE, 'the connection used up its stream identifiers', { unprocessed: true });
+        for (const item of this.queued.splice(0)) this.finish(item.call, () => item.call.reject(unsent));
+        return;
+      }
+      if (this.calls.size >= this.peerMaxStreams) return;
+      this.start(this.queued.shift()!);
+    }
   }
 
   private finish(call: Omit<Call, 'streamId'>, outcome: () => void): void {
@@ -315,11 +378,16 @@ export class H2UnaryConnection {
   }
 
   private endIfIdle(): void {
-    if (this.draining && this.calls.size === 0 && this.queued.length === 0 && !this.socket.destroyed) this.socket.end();
+    const ending = this.closing || this.goingAway || this.nextStreamId > MAX_STREAM_ID;
+    if (ending && this.calls.size === 0 && this.queued.length === 0 && !this.socket.destroyed) this.socket.end();
   }
 
-  /** The connection is gone: calls in flight fail UNAVAILABLE, queued calls too but marked unsent. */
-  private fail(error: UnaryCallError): void {
+  /**
+   * The connection is gone: calls in flight fail with `error`, queued calls too but marked unsent. On a
+   * connection error of ours, `goAwayCode` tells the server why first (RFC 9113 §5.4.1).
+   */
+  private fail(error: UnaryCallError, goAwayCode?: number): void {
+    if (goAwayCode !== undefined && this.failure === null && this.socket.writable) this.socket.write(goAwayFrame(0, goAwayCode, error.details));
     this.failure ??= error;
     for (const call of [...this.calls.values()]) this.settle(call, () => call.reject(error));
     const unsent = new UnaryCallError(error.code, error.details, { unprocessed: true, cause: error.cause });
@@ -333,6 +401,8 @@ export class H2UnaryConnection {
     try {
       while (bytes.length - offset >= 9) {
         const length = bytes.readUIntBE(offset, 3);
+        // We never raise SETTINGS_MAX_FRAME_SIZE, so larger frames are refused before they are buffered.
+        if (length > DEFAULT_MAX_FRAME_SIZE) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `a frame of ${length} octets, above the ${DEFAULT_MAX_FRAME_SIZE} allowed`);
         if (bytes.length - offset < 9 + length) break;
         const type = bytes[offset + 3]!;
         const flags = bytes[offset + 4]!;
@@ -341,7 +411,8 @@ export class H2UnaryConnection {
         offset += 9 + length;
       }
     } catch (err) {
-      this.fail(new UnaryCallError(STATUS.INTERNAL, `HTTP/2 protocol error: ${(err as Error).message}`, { cause: err }));
+      const code = err instanceof H2ConnectionError ? err.errorCode : err instanceof HpackError ? H2_ERROR.COMPRESSION_ERROR : H2_ERROR.INTERNAL_ERROR;
+      this.fail(new UnaryCallError(STATUS.INTERNAL, `HTTP/2 protocol error: ${(err as Error).message}`, { cause: err }), code);
       return;
     }
     bytes = offset < bytes.length ? bytes.subarray(offset) : Buffer.alloc(0);
@@ -350,21 +421,32 @@ export class H2UnaryConnection {
   }
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
-    if (this.continuation && type !== FRAME.CONTINUATION) throw new Error(`frame type ${type} inside a header block`);
+    if (this.continuation && type !== FRAME.CONTINUATION) throw protocolError(`frame type ${type} inside a header block`);
+    if (!this.prefaceSeen) {
+      if (type !== FRAME.SETTINGS || flags & FLAG.ACK) throw protocolError(`the server's first frame is of type ${type}, not SETTINGS`);
+      this.prefaceSeen = true;
+    }
     switch (type) {
       case FRAME.DATA:
+        if (streamId === 0) throw protocolError('DATA on stream 0');
         return this.onData(flags, streamId, payload);
       case FRAME.HEADERS: {
+        if (streamId === 0) throw protocolError('HEADERS on stream 0');
         let block = unpad(flags, payload);
-        if (flags & FLAG.PRIORITY) block = block.subarray(5);
+        if (flags & FLAG.PRIORITY) {
+          if (block.length < 5) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS too short for its priority fields');
+          block = block.subarray(5);
+        }
         const endStream = (flags & FLAG.END_STREAM) !== 0;
         if (flags & FLAG.END_HEADERS) this.onHeaderBlock(streamId, block, endStream);
-        else this.continuation = { streamId, endStream, parts: [Buffer.from(block)] };
+        else this.continuation = { streamId, endStream, parts: [Buffer.from(block)], size: block.length };
         return;
       }
       case FRAME.CONTINUATION: {
         const pending = this.continuation;
-        if (!pending || pending.streamId !== streamId) throw new Error('CONTINUATION without a header block');
+        if (!pending || pending.streamId !== streamId) throw protocolError('CONTINUATION without a header block');
+        pending.size += payload.length;
+        if (pending.size > MAX_HEADER_BLOCK) throw new H2ConnectionError(H2_ERROR.ENHANCE_YOUR_CALM, `a header block above ${MAX_HEADER_BLOCK} octets`);
         pending.parts.push(Buffer.from(payload));
         if (flags & FLAG.END_HEADERS) {
           this.continuation = null;
@@ -373,58 +455,55 @@ export class H2UnaryConnection {
         return;
       }
       case FRAME.RST_STREAM: {
+        if (streamId === 0) throw protocolError('RST_STREAM on stream 0');
+        if (payload.length !== 4) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `RST_STREAM of ${payload.length} octets`);
         const call = this.calls.get(streamId);
-        const code = payload.length >= 4 ? payload.readUInt32BE(0) : 0;
-        if (!call) return;
-        // REFUSED_STREAM: the server did no work on it (RFC 9113 §8.7), so the call may be sent again.
-        const refused = code === H2_ERROR.REFUSED_STREAM;
-        const detail = refused ? 'the server refused the stream' : `the server reset the stream (HTTP/2 error code ${code})`;
-        this.settle(call, () => call.reject(new UnaryCallError(refused ? STATUS.UNAVAILABLE : STATUS.INTERNAL, detail, { unprocessed: refused })));
+        if (!call) return this.checkOpened(streamId);
+        const error = resetStreamError(payload.readUInt32BE(0));
+        this.settle(call, () => call.reject(error));
         return;
       }
       case FRAME.SETTINGS:
-        return this.onSettings(flags, payload);
+        return this.onSettings(flags, streamId, payload);
       case FRAME.PING:
-        if (!(flags & FLAG.ACK)) this.socket.write(frame(FRAME.PING, FLAG.ACK, 0, Buffer.from(payload)));
+        if (streamId !== 0) throw protocolError('PING on a stream');
+        if (payload.length !== 8) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `PING of ${payload.length} octets`);
+        if (!(flags & FLAG.ACK) && this.socket.writable) this.socket.write(frame(FRAME.PING, FLAG.ACK, 0, Buffer.from(payload)));
         return;
-      case FRAME.GOAWAY: {
-        const last = payload.readUInt32BE(0) & 0x7fffffff;
-        const code = payload.readUInt32BE(4);
-        this.draining = true;
-        // Streams above the last one the server processed never reached it (RFC 9113 §6.8).
-        const unsent = new UnaryCallError(STATUS.UNAVAILABLE, `the server is going away (HTTP/2 error code ${code})`, { unprocessed: true });
-        for (const call of [...this.calls.values()]) if (call.streamId > last) this.settle(call, () => call.reject(unsent));
-        for (const item of this.queued.splice(0)) this.finish(item.call, () => item.call.reject(unsent));
-        this.endIfIdle();
-        return;
-      }
-      case FRAME.WINDOW_UPDATE: {
-        const increment = payload.readUInt32BE(0) & 0x7fffffff;
-        if (streamId === 0) this.sendWindow += increment;
-        else {
-          const call = this.calls.get(streamId);
-          if (call) call.window += increment;
-        }
-        this.sendBlocked();
-        return;
-      }
+      case FRAME.GOAWAY:
+        if (streamId !== 0) throw protocolError('GOAWAY on a stream');
+        if (payload.length < 8) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `GOAWAY of ${payload.length} octets`);
+        return this.onGoAway(payload);
+      case FRAME.WINDOW_UPDATE:
+        return this.onWindowUpdate(streamId, payload);
       case FRAME.PUSH_PROMISE:
-        throw new Error('PUSH_PROMISE although push is disabled');
+        throw protocolError('PUSH_PROMISE although push is disabled');
       default:
         return; // PRIORITY and unknown types carry nothing for us (RFC 9113 §5.5)
     }
   }
 
+  /**
+   * A frame for a stream that is not a call in flight: fine for one we ended (the server may not know yet),
+   * a connection error for one never opened (RFC 9113 §5.1: even streams, since push is off, and those
+   * above the last we opened).
+   */
+  private checkOpened(streamId: number): void {
+    if (streamId % 2 === 0 || streamId >= this.nextStreamId) throw protocolError(`a frame on stream ${streamId}, which the client never opened`);
+  }
+
   private onData(flags: number, streamId: number, payload: Buffer): void {
     // Flow control counts the whole payload, padding included (RFC 9113 §6.9.1).
     this.unacknowledged += payload.length;
-    if (this.unacknowledged >= RECEIVE_WINDOW / 2) {
+    if (this.unacknowledged >= RECEIVE_WINDOW / 2 && this.socket.writable) {
       this.socket.write(windowUpdateFrame(0, this.unacknowledged));
       this.unacknowledged = 0;
     }
-    const call = this.calls.get(streamId);
-    if (!call) return;
     const data = unpad(flags, payload);
+    const call = this.calls.get(streamId);
+    if (!call) return this.checkOpened(streamId);
+    const endStream = (flags & FLAG.END_STREAM) !== 0;
+    if (!call.responded) return this.streamError(call, H2_ERROR.PROTOCOL_ERROR, 'DATA before the response headers', endStream);
     call.received += data.length;
     if (call.received > this.limits.maxReceiveMessageBytes + 5) {
       this.reset(streamId, H2_ERROR.CANCEL);
@@ -432,46 +511,119 @@ export class H2UnaryConnection {
       return;
     }
     call.chunks.push(data);
-    if (flags & FLAG.END_STREAM) this.endStream(call);
+    if (endStream) this.endStream(call);
   }
 
-  private onSettings(flags: number, payload: Buffer): void {
-    if (flags & FLAG.ACK) return;
-    for (let i = 0; i + 6 <= payload.length; i += 6) {
+  private onSettings(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw protocolError('SETTINGS on a stream');
+    if (flags & FLAG.ACK) {
+      if (payload.length !== 0) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS acknowledgement with a payload');
+      return;
+    }
+    if (payload.length % 6 !== 0) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `SETTINGS of ${payload.length} octets, not a multiple of 6`);
+    for (let i = 0; i < payload.length; i += 6) {
       const id = payload.readUInt16BE(i);
       const value = payload.readUInt32BE(i + 2);
-      if (id === SETTING.INITIAL_WINDOW_SIZE) {
-        for (const call of this.calls.values()) call.window += value - this.peerInitialWindow;
-        this.peerInitialWindow = value;
-      } else if (id === SETTING.MAX_FRAME_SIZE) this.peerMaxFrame = value;
-      else if (id === SETTING.MAX_CONCURRENT_STREAMS) this.peerMaxStreams = value;
+      switch (id) {
+        case SETTING.ENABLE_PUSH:
+          if (value !== 0) throw protocolError(`SETTINGS_ENABLE_PUSH ${value} from a server`);
+          break;
+        case SETTING.INITIAL_WINDOW_SIZE: {
+          if (value > MAX_WINDOW) throw new H2ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`);
+          // Open streams' windows move by the difference, below zero too (RFC 9113 §6.9.2).
+          const delta = value - this.peerInitialWindow;
+          for (const call of this.calls.values()) {
+            call.window += delta;
+            if (call.window > MAX_WINDOW) throw new H2ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} takes stream ${call.streamId}'s window above 2^31-1`);
+          }
+          this.peerInitialWindow = value;
+          break;
+        }
+        case SETTING.MAX_FRAME_SIZE:
+          if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_FRAME_SIZE_LIMIT) throw protocolError(`SETTINGS_MAX_FRAME_SIZE ${value} outside ${DEFAULT_MAX_FRAME_SIZE}..${MAX_FRAME_SIZE_LIMIT}`);
+          this.peerMaxFrame = value;
+          break;
+        case SETTING.MAX_CONCURRENT_STREAMS:
+          this.peerMaxStreams = value;
+          break;
+        default:
+          break; // header table size (our encoder never indexes), header list size, unknown settings
+      }
     }
-    this.socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0, Buffer.alloc(0)));
+    if (this.socket.writable) this.socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0, Buffer.alloc(0)));
     this.sendBlocked();
-    while (this.queued.length > 0 && this.calls.size < this.peerMaxStreams && this.usable) this.start(this.queued.shift()!);
+    this.startQueued();
+  }
+
+  private onGoAway(payload: Buffer): void {
+    const last = payload.readUInt32BE(0) & 0x7fffffff;
+    const code = payload.readUInt32BE(4);
+    const debug = payload.length > 8 ? `: ${payload.subarray(8, 8 + 200).toString('utf8')}` : '';
+    this.goingAway = true;
+    // Streams above the last one the server processed never reached it (RFC 9113 §6.8), nor did queued calls.
+    const unsent = new UnaryCallError(STATUS.UNAVAILABLE, `the server is going away (HTTP/2 error code ${code}${debug})`, { unprocessed: true });
+    for (const item of this.queued.splice(0)) this.finish(item.call, () => item.call.reject(unsent));
+    for (const call of [...this.calls.values()]) if (call.streamId > last) this.settle(call, () => call.reject(unsent));
+    this.endIfIdle();
+  }
+
+  private onWindowUpdate(streamId: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `WINDOW_UPDATE of ${payload.length} octets`);
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (streamId === 0) {
+      if (increment === 0) throw protocolError('a connection WINDOW_UPDATE of 0');
+      this.sendWindow += increment;
+      if (this.sendWindow > MAX_WINDOW) throw new H2ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a WINDOW_UPDATE takes the connection window above 2^31-1');
+    } else {
+      const call = this.calls.get(streamId);
+      if (!call) return this.checkOpened(streamId);
+      if (increment === 0) return this.streamError(call, H2_ERROR.PROTOCOL_ERROR, 'a stream WINDOW_UPDATE of 0', false);
+      call.window += increment;
+      if (call.window > MAX_WINDOW) return this.streamError(call, H2_ERROR.FLOW_CONTROL_ERROR, 'a WINDOW_UPDATE takes the stream window above 2^31-1', false);
+    }
+    this.sendBlocked();
   }
 
   /** Every block is decoded, in order, whatever its stream: the peer's dynamic table depends on it. */
   private onHeaderBlock(streamId: number, block: Buffer, endStream: boolean): void {
     const fields = this.decoder.decode(block);
     const call = this.calls.get(streamId);
-    if (!call) return;
+    if (!call) return this.checkOpened(streamId);
     const headers: Record<string, string> = {};
     for (const { name, value } of fields) headers[name] = value;
-    if (!call.responded) {
-      call.responded = true;
-      // A trailers-only reply (an error before any message) carries the status in the headers.
-      if (headers['grpc-status'] !== undefined) call.status = headers;
-      else if (headers[':status'] !== '200') {
-        const status = headers[':status'];
-        this.settle(call, () => call.reject(new UnaryCallError(STATUS.UNAVAILABLE, `HTTP status ${status}`)));
-        return;
-      }
-    } else call.status = headers;
-    if (endStream) this.endStream(call);
+    if (call.responded) {
+      // The trailers: the one header block after the response headers, and it ends the stream.
+      if (!endStream) return this.streamError(call, H2_ERROR.PROTOCOL_ERROR, 'a header block in the middle of the reply', false);
+      call.status = headers;
+      return this.endStream(call);
+    }
+    const status = headers[':status'];
+    // Informational (1xx) responses come before the final one (RFC 9113 §8.1).
+    if (status !== undefined && status.length === 3 && status.charCodeAt(0) === 0x31) {
+      if (endStream) this.streamError(call, H2_ERROR.PROTOCOL_ERROR, `informational HTTP status ${status} ends the stream`, true);
+      return;
+    }
+    call.responded = true;
+    // A trailers-only reply: its grpc-status decides, whatever the HTTP status says.
+    if (endStream && headers['grpc-status'] !== undefined) {
+      call.status = headers;
+      return this.endStream(call);
+    }
+    const notGrpc = nonGrpcReply(headers);
+    if (notGrpc) {
+      if (!endStream || !call.requestSent) this.reset(streamId, H2_ERROR.CANCEL);
+      return this.settle(call, () => call.reject(notGrpc));
+    }
+    if (endStream) {
+      call.status = headers;
+      this.endStream(call);
+    }
   }
 
+  /** The server ended the stream: the call settles with what the reply says. */
   private endStream(call: Call): void {
+    // Ended before the request went out in full: end our side too (gRPC's early server closure).
+    if (!call.requestSent) this.reset(call.streamId, H2_ERROR.NO_ERROR);
     this.settle(call, () => {
       const outcome = readReply(call.status, call.chunks.length === 1 ? call.chunks[0]! : Buffer.concat(call.chunks));
       if (outcome instanceof UnaryCallError) call.reject(outcome);
@@ -484,4 +636,8 @@ export class H2UnaryConnection {
       }
     });
   }
+}
+
+function protocolError(message: string): H2ConnectionError {
+  return new H2ConnectionError(H2_ERROR.PROTOCOL_ERROR, message);
 }
