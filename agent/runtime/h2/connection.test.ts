@@ -372,6 +372,15 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
   });
 
   describe('header blocks', () => {
+    it('starts its next header block with a table size update when the server lowers SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §4.2)', async () => {
+      const [connection, peer] = await ready(await rawServer(settings([1, 0])));
+      await expect(connection.call(Echo, 'first', { timeoutMs: 3_000 })).resolves.toBe('first');
+      await expect(connection.call(Echo, 'second', { timeoutMs: 3_000 })).resolves.toBe('second');
+      const blocks = peer.frames.filter((f) => f.type === T.HEADERS).map((f) => f.payload[0]);
+      expect(blocks[0]).toBe(0x20);
+      expect(blocks[1]).not.toBe(0x20);
+    });
+
     it('decodes the header blocks of streams it already forgot, so the dynamic table stays in step', async () => {
       const server = await rawServer(settings(), null);
       const connection = await open(server.path);
@@ -613,6 +622,23 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
       old.send(...reply(0x7fff_ffff, 'b'));
       await expect(b).resolves.toBe('b');
       await old.waitForEnd();
+    });
+
+    it('takes a connection out of use as soon as the server ends its side: a call made then fails as never sent', async () => {
+      const server = await rawServer(settings(), null);
+      const socket = connect(server.path);
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      cleanups.push(() => socket.destroy());
+      const connection = new H2UnaryConnection(socket, realClock, { maxReceiveMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+      const inFlight = connection.call(Echo, 'in flight', { timeoutMs: 3_000 });
+      // Made from the client socket's 'end' listener: after the server's FIN, before the socket closes.
+      const late = new Promise((resolve) => socket.once('end', () => resolve(connection.call(Echo, 'late', { timeoutMs: 3_000 }).catch((e: unknown) => e))));
+      const peer = await server.nextPeer();
+      await peer.request(0);
+      peer.socket.end();
+      await expect(inFlight).rejects.toMatchObject({ code: G.UNAVAILABLE, unprocessed: false });
+      expect(await late).toMatchObject({ code: G.UNAVAILABLE, unprocessed: true });
+      expect(connection.usable).toBe(false);
     });
 
     it('fails calls in flight UNAVAILABLE when the server closes the socket, and connects again for the next', async () => {

@@ -82,6 +82,8 @@ const MAX_HEADER_BLOCK = 1 << 20;
  * protocol's default (RFC 7541 §6.3 makes a larger size update a decoding error).
  */
 const HEADER_TABLE_SIZE = 4096;
+/** An HPACK dynamic table size update to 0 (RFC 7541 §6.3). */
+const TABLE_SIZE_ZERO = Buffer.from([0x20]);
 
 interface Call {
   readonly streamId: number;
@@ -143,6 +145,12 @@ export class H2UnaryConnection {
   /** One timer for every call's deadline: armed for the earliest, re-armed when it fires. */
   private deadlineTimer: TimerHandle | null = null;
   private armedFor = Infinity;
+  /**
+   * The server lowered SETTINGS_HEADER_TABLE_SIZE below the 4096 our encoder may assume: the next header
+   * block must start with a table size update (RFC 7541 §4.2). Ours never indexes, so it shrinks to 0, once.
+   */
+  private tableSizeUpdate = false;
+  private encoderTableSize = 4096;
 
   constructor(
     private readonly socket: Socket,
@@ -151,6 +159,8 @@ export class H2UnaryConnection {
   ) {
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('error', (err) => this.fail(new UnaryCallError(STATUS.UNAVAILABLE, `connection error: ${err.message}`, { cause: err })));
+    // The server's end of the stream: nothing more can be answered, and a call written now would be lost unseen.
+    socket.on('end', () => this.fail(new UnaryCallError(STATUS.UNAVAILABLE, 'the server closed the connection')));
     socket.on('close', () => this.fail(new UnaryCallError(STATUS.UNAVAILABLE, 'the connection closed')));
     // An idle connection does not keep the process alive (grpc-js unrefs idle sessions too).
     socket.unref();
@@ -174,7 +184,9 @@ export class H2UnaryConnection {
   call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, options: UnaryCallOptions): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       if (!this.usable) {
-        reject(this.failure ?? new UnaryCallError(STATUS.UNAVAILABLE, 'the connection is going away', { unprocessed: true }));
+        const { failure } = this;
+        const why = failure ? failure.details : 'the connection is going away';
+        reject(new UnaryCallError(failure ? failure.code : STATUS.UNAVAILABLE, why, { unprocessed: true, cause: failure?.cause }));
         return;
       }
       const { signal, timeoutMs } = options;
@@ -253,7 +265,10 @@ export class H2UnaryConnection {
       this.headerBlocks.set(path, fixed);
     }
     // Nothing is indexed, so blocks concatenate: the timeout is the only field that changes per call.
-    return Buffer.concat([fixed, encodeHeaderBlock([{ name: 'grpc-timeout', value: grpcTimeout(timeoutMs + this.limits.wireDeadlineMarginMs) }])]);
+    const timeout = encodeHeaderBlock([{ name: 'grpc-timeout', value: grpcTimeout(timeoutMs + this.limits.wireDeadlineMarginMs) }]);
+    if (!this.tableSizeUpdate) return Buffer.concat([fixed, timeout]);
+    this.tableSizeUpdate = false;
+    return Buffer.concat([TABLE_SIZE_ZERO, fixed, timeout]);
   }
 
   /**
@@ -546,8 +561,14 @@ export class H2UnaryConnection {
         case SETTING.MAX_CONCURRENT_STREAMS:
           this.peerMaxStreams = value;
           break;
+        case SETTING.HEADER_TABLE_SIZE:
+          if (value < this.encoderTableSize) {
+            this.encoderTableSize = 0;
+            this.tableSizeUpdate = true;
+          }
+          break;
         default:
-          break; // header table size (our encoder never indexes), header list size, unknown settings
+          break; // header list size (our header blocks are small), unknown settings
       }
     }
     if (this.socket.writable) this.socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0, Buffer.alloc(0)));
