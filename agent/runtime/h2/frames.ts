@@ -1,6 +1,7 @@
 /**
  * HTTP/2 framing (RFC 9113 §4, §6) as the agent's gRPC unary transport needs it: frame types, flags,
- * settings identifiers, error codes, and builders for the frames a client sends.
+ * settings identifiers, error codes and limits, builders for the frames a client sends, and the error a
+ * frame that breaks the protocol raises (a connection error, RFC 9113 §5.4.1).
  */
 
 export const CONNECTION_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
