@@ -495,6 +495,25 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
       await expect(connection.call(Echo, 'x', { timeoutMs: 3_000 })).rejects.toMatchObject({ code: grpc, unprocessed: false, details: expect.stringContaining(String(h2)) });
     });
 
+    it('reports a server CANCEL that comes after the deadline as DEADLINE_EXCEEDED, before its own timer fired', async () => {
+      // A clock whose time the test sets and whose timers never fire: the reset must win over the local timer.
+      let now = 0;
+      const held = { setTimeout: () => ({ cancel: () => {} }), monotonic: () => now };
+      const server = await rawServer(settings(), null);
+      const socket = connect(server.path);
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      cleanups.push(() => socket.destroy());
+      const connection = new H2UnaryConnection(socket, held, { maxReceiveMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+      const early = connection.call(Echo, 'early', { timeoutMs: 100 });
+      const late = connection.call(Echo, 'late', { timeoutMs: 100 });
+      const peer = await server.nextPeer();
+      peer.send(frame(T.RST_STREAM, 0, await peer.request(0), u32(E.CANCEL)));
+      await expect(early).rejects.toMatchObject({ code: G.CANCELLED });
+      now = 100;
+      peer.send(frame(T.RST_STREAM, 0, await peer.request(1), u32(E.CANCEL)));
+      await expect(late).rejects.toMatchObject({ code: G.DEADLINE_EXCEEDED, localDeadline: true });
+    });
+
     it('sends a refused stream again, transparently', async () => {
       let attempts = 0;
       const server = await rawServer(settings(), (id, body, peer) => (attempts++ === 0 ? peer.send(frame(T.RST_STREAM, 0, id, u32(E.REFUSED_STREAM))) : echo(id, body, peer)));

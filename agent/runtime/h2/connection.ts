@@ -474,7 +474,12 @@ export class H2UnaryConnection {
         if (payload.length !== 4) throw new H2ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, `RST_STREAM of ${payload.length} octets`);
         const call = this.calls.get(streamId);
         if (!call) return this.checkOpened(streamId);
-        const error = resetStreamError(payload.readUInt32BE(0));
+        const code = payload.readUInt32BE(0);
+        // The server cancelling once our deadline has passed is that deadline, seen first on its side (gRPC's client cancellation).
+        const error =
+          code === H2_ERROR.CANCEL && this.clock.monotonic() >= call.deadline
+            ? new UnaryCallError(STATUS.DEADLINE_EXCEEDED, 'no reply within the deadline (the server cancelled the stream)', { localDeadline: true })
+            : resetStreamError(code);
         this.settle(call, () => call.reject(error));
         return;
       }
