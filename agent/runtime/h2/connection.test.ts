@@ -3,6 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { frame } from '../../../fakes/grpc/h2-authority/testing.js';
 import { realClock } from '../../clock/index.js';
 import { GrpcUnaryChannel } from './channel.js';
 import { H2UnaryConnection, type UnaryMethod } from './connection.js';
@@ -31,15 +32,6 @@ interface Frame {
   readonly payload: Buffer;
   /** A HEADERS frame's decoded fields (the client never splits its header blocks). */
   readonly headers?: Record<string, string>;
-}
-
-function frame(type: number, flags: number, streamId: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(streamId, 5);
-  return Buffer.concat([head, payload]);
 }
 
 const u32 = (...values: number[]): Buffer => {
