@@ -238,7 +238,7 @@ export class RpcInvoker {
     if (signal?.aborted) throw this.error(call.rpc, grpc.status.CANCELLED, 'cancelled before sending', 1, signal.reason);
     try {
       // Non-idempotent calls wait for a connection rather than fail, so they are never delivered twice.
-      return await channel.call(call.method as never as { path: string; requestSerialize(v: Req): Buffer; responseDeserialize(b: Buffer): Res }, call.request, {
+      return await channel.call(call.method, call.request, {
         timeoutMs: remainingMs,
         signal,
         waitForReady: !call.idempotent,

@@ -27,6 +27,24 @@ const READY_FRAME_RACE = /^E\d{4} .*websocket\.go:\d+\] Unknown stream id \d+, d
 export function withoutReadyFrameRace(stderr: string): string {
   return stderr.replace(READY_FRAME_RACE, '');
 }
+
+/**
+ * The same client-go race, lost on more than the ready frame: when the session's output, status or close
+ * arrives before kubectl has registered its streams, the output or the exit status is discarded (more
+ * than one notice, or one for a stream other than stdout's ready frame; kubectl then exits 0 with what
+ * it kept), or its reader closes every stream and stream creation fails with "closed all streams".
+ * client-go waits for its streams before reading since 1.33; the machine's kubectl is 1.32, and only an
+ * in-process runtime answers that fast. Such an exec is run once more; anything else, or this twice, stands.
+ */
+const CLOSED_BEFORE_STREAMS = /^error: closed all streams\r?\n$/;
+const DISCARD_NOTICE = /^E\d{4} .*websocket\.go:\d+\] Unknown stream id (\d+), discarding message$/gm;
+
+export function lostToStreamCreationRace(args: readonly string[], outcome: { code?: unknown; stderr?: unknown }): boolean {
+  if (args[0] !== 'exec' || typeof outcome.stderr !== 'string') return false;
+  const discarded = [...outcome.stderr.matchAll(DISCARD_NOTICE)].map((m) => m[1]);
+  if (discarded.length > 1 || discarded.some((id) => id !== '1')) return true;
+  return outcome.code === 1 && CLOSED_BEFORE_STREAMS.test(withoutReadyFrameRace(outcome.stderr));
+}
 export const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 
 export interface KubectlResult {
@@ -69,7 +87,14 @@ export function useNodeWithKubectl(options: NodeWithKubectlOptions = {}): NodeWi
   const env = () => ({ ...process.env, KUBECONFIG: started().kubeconfig });
   const kubectl = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await run(KUBECTL, args, { env: env(), timeout: 20_000 });
+      const once = () => run(KUBECTL, args, { env: env(), timeout: 20_000 });
+      const { stdout, stderr } = await once().then(
+        (done) => (lostToStreamCreationRace(args, { code: 0, stderr: done.stderr }) ? once() : done),
+        (err: unknown) => {
+          if (!lostToStreamCreationRace(args, err as { code?: unknown; stderr?: unknown })) throw err;
+          return once();
+        },
+      );
       return { stdout, stderr: withoutReadyFrameRace(stderr) };
     } catch (err) {
       const e = err as { stderr?: string };
