@@ -33,8 +33,9 @@ export function withoutReadyFrameRace(stderr: string): string {
  * arrives before kubectl has registered its streams, the output or the exit status is discarded (more
  * than one notice, or one for a stream other than stdout's ready frame; kubectl then exits 0 with what
  * it kept), or its reader closes every stream and stream creation fails with "closed all streams".
- * client-go waits for its streams before reading since 1.33; the machine's kubectl is 1.32, and only an
- * in-process runtime answers that fast. Such an exec is run once more; anything else, or this twice, stands.
+ * Upstream fixed it in client-go (kubernetes#131203, for #131189: streams first, then the reader); the
+ * machine's kubectl 1.32 predates that, and only an in-process runtime answers that fast. Such an exec is
+ * run once more; anything else, or this twice, stands.
  */
 const CLOSED_BEFORE_STREAMS = /^error: closed all streams\r?\n$/;
 const DISCARD_NOTICE = /^E\d{4} .*websocket\.go:\d+\] Unknown stream id (\d+), discarding message$/gm;
