@@ -209,11 +209,21 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
     };
   }
 
-  async function open(path: string, limits: { maxReceiveMessageBytes?: number } = {}): Promise<H2UnaryConnection> {
+  /** A connection to the server at `path` on `clock`, with its client socket (for tests that watch the socket itself). */
+  async function openWithSocket(
+    path: string,
+    limits: { maxReceiveMessageBytes?: number } = {},
+    clock: ConstructorParameters<typeof H2UnaryConnection>[1] = realClock,
+  ): Promise<{ connection: H2UnaryConnection; socket: Socket }> {
     const socket = connect(path);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     cleanups.push(() => socket.destroy());
-    return new H2UnaryConnection(socket, realClock, { maxReceiveMessageBytes: limits.maxReceiveMessageBytes ?? 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+    const connection = new H2UnaryConnection(socket, clock, { maxReceiveMessageBytes: limits.maxReceiveMessageBytes ?? 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+    return { connection, socket };
+  }
+
+  async function open(path: string, limits: { maxReceiveMessageBytes?: number } = {}): Promise<H2UnaryConnection> {
+    return (await openWithSocket(path, limits)).connection;
   }
 
   /** A connection whose server's SETTINGS it has acknowledged (so the server's limits apply to the next call). */
@@ -492,10 +502,7 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
       let now = 0;
       const held = { setTimeout: () => ({ cancel: () => {} }), monotonic: () => now };
       const server = await rawServer(settings(), null);
-      const socket = connect(server.path);
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      cleanups.push(() => socket.destroy());
-      const connection = new H2UnaryConnection(socket, held, { maxReceiveMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+      const { connection } = await openWithSocket(server.path, {}, held);
       const early = connection.call(Echo, 'early', { timeoutMs: 100 });
       const late = connection.call(Echo, 'late', { timeoutMs: 100 });
       const peer = await server.nextPeer();
@@ -637,10 +644,7 @@ describe('the agent HTTP/2 unary connection against a hand-written server', () =
 
     it('takes a connection out of use as soon as the server ends its side: a call made then fails as never sent', async () => {
       const server = await rawServer(settings(), null);
-      const socket = connect(server.path);
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      cleanups.push(() => socket.destroy());
-      const connection = new H2UnaryConnection(socket, realClock, { maxReceiveMessageBytes: 1 << 20, maxSendMessageBytes: 1 << 20, wireDeadlineMarginMs: 0, userAgent: 'test' });
+      const { connection, socket } = await openWithSocket(server.path);
       const inFlight = connection.call(Echo, 'in flight', { timeoutMs: 3_000 });
       // Made from the client socket's 'end' listener: after the server's FIN, before the socket closes.
       const late = new Promise((resolve) => socket.once('end', () => resolve(connection.call(Echo, 'late', { timeoutMs: 3_000 }).catch((e: unknown) => e))));
